@@ -1,0 +1,55 @@
+// The host netif: lwIP's Ethernet netif bridged to the PC through libslirp.
+//
+// Frames travel between the two stacks through queues that are drained only from
+// usocket_hostnet_poll(), never from inside the other stack's callback. Every frame
+// lwIP sends that is not addressed to the slirp host alias (or the tests' DNS
+// server, reached through the same alias) is dropped and counted (SPEC §7).
+#ifndef USOCKET_UNIX_HOSTNET_H
+#define USOCKET_UNIX_HOSTNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Addresses inside the firmware (SPEC §8).
+#define HOSTNET_IP4_SELF    "10.0.2.15"
+#define HOSTNET_IP4_MASK    "255.255.255.0"
+#define HOSTNET_IP4_HOST    "10.0.2.2"
+#define HOSTNET_IP6_SELF    "fec0::15"
+#define HOSTNET_IP6_HOST    "fec0::2"
+
+typedef struct _usocket_hostnet_stats_t {
+    uint32_t frames_in;          // frames delivered from slirp to lwIP
+    uint32_t frames_out;         // frames lwIP sent that reached slirp
+    uint32_t dropped_filter;     // frames lwIP sent to a forbidden destination
+    uint32_t dropped_loss;       // frames dropped by USOCKET_NET_LOSS (both ways)
+    uint32_t dropped_link_down;  // frames dropped while network.LAN().active(False)
+    uint32_t queued;             // frames waiting in either queue right now
+} usocket_hostnet_stats_t;
+
+// Creates slirp and the netif on first call (reads the USOCKET_* environment);
+// later calls do nothing. Safe to call from any module's import.
+void usocket_hostnet_init(void);
+bool usocket_hostnet_initialised(void);
+// Frees slirp, the netif and every queued frame (interpreter exit).
+void usocket_hostnet_deinit(void);
+
+// Services both stacks: drains the frame queues, runs due lwIP and slirp timers, and
+// waits up to timeout_ms (0 = don't wait) in poll() on slirp's host sockets for
+// something to happen. Returns early once any frame moved or a timer ran. Never
+// raises, never runs Python code.
+void usocket_hostnet_poll(int timeout_ms);
+
+// mp_hal_delay_ms for the host firmware: sleeps while keeping the stack serviced
+// and pending exceptions (Ctrl-C) raised.
+void usocket_hostnet_delay_ms(unsigned int ms);
+
+// Link control for network.LAN().active(): down drops frames both ways and sets the
+// netif link down; up restores it.
+void usocket_hostnet_set_link(bool up);
+bool usocket_hostnet_link_is_up(void);
+
+void usocket_hostnet_get_stats(usocket_hostnet_stats_t *stats);
+const uint8_t *usocket_hostnet_mac(void);
+
+#endif // USOCKET_UNIX_HOSTNET_H

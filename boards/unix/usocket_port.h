@@ -1,0 +1,14 @@
+// usocket port hooks for the host (unix) firmware: lwIP runs with NO_SYS=1 on the
+// MicroPython thread, serviced by the slirp bridge's poll loop (hostnet.c). Waiting
+// means sleeping in poll() on slirp's host sockets, so a blocking socket call wakes
+// as soon as the peer sends something.
+#ifndef USOCKET_UNIX_PORT_H
+#define USOCKET_UNIX_PORT_H
+
+#include "hostnet.h"
+
+#define USOCKET_PORT_INIT() usocket_hostnet_init()
+#define USOCKET_EVENT_POLL() usocket_hostnet_poll(0)
+#define USOCKET_EVENT_WAIT(timeout_ms) usocket_hostnet_poll(timeout_ms)
+
+#endif // USOCKET_UNIX_PORT_H

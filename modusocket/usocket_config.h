@@ -1,0 +1,99 @@
+// Build options and port hooks of the usocket module.
+//
+// Every option is #ifndef + default + a note on what it costs. A board overrides
+// them in the header named by USOCKET_PORT_HEADER (a quoted include path passed on
+// the compiler command line by the board's build glue), which is read first.
+// The core never names a target: everything target-specific is one of the hooks
+// below, and each defaults to the behaviour of a single-threaded NO_SYS port.
+#ifndef USOCKET_CONFIG_H
+#define USOCKET_CONFIG_H
+
+#ifdef USOCKET_PORT_HEADER
+#include USOCKET_PORT_HEADER
+#endif
+
+// --- Port hooks -----------------------------------------------------------------
+
+// Brings the network stack up (idempotent). Called when usocket is imported and
+// before the first socket is created. Ports whose stack is up at boot leave it empty.
+#ifndef USOCKET_PORT_INIT
+#define USOCKET_PORT_INIT() ((void)0)
+#endif
+
+// Takes/releases exclusive access to the lwIP core around every raw-API call.
+// Empty where lwIP only ever runs on the MicroPython thread (NO_SYS=1 ports that
+// poll it); LOCK_TCPIP_CORE()/UNLOCK_TCPIP_CORE() where lwIP has its own thread;
+// the port's lwIP lock where lwIP runs from an interrupt or background task.
+#ifndef USOCKET_LWIP_LOCK
+#define USOCKET_LWIP_LOCK() ((void)0)
+#define USOCKET_LWIP_UNLOCK() ((void)0)
+#endif
+
+// Lets the stack make progress without waiting: called before each readiness check
+// of a blocking call. Ports that run lwIP in the background leave it empty.
+#ifndef USOCKET_EVENT_POLL
+#define USOCKET_EVENT_POLL() ((void)0)
+#endif
+
+// Sleeps until a network event, or until timeout_ms ms pass (-1: no limit). Called
+// from the blocking loops with the lwIP lock released; pending MicroPython events
+// (Ctrl-C, scheduled callbacks) are handled by the core before each wait, so the
+// hook only has to sleep. It may return early at any time.
+#ifndef USOCKET_EVENT_WAIT
+#define USOCKET_EVENT_WAIT(timeout_ms) mp_event_wait_ms((timeout_ms) < 0 ? 1 : (timeout_ms))
+#endif
+
+// Wakes a thread sleeping in USOCKET_EVENT_WAIT. Called from lwIP callbacks after a
+// socket's state changed; must not allocate or run Python code.
+#ifndef USOCKET_EVENT_SIGNAL
+#define USOCKET_EVENT_SIGNAL() ((void)0)
+#endif
+
+// --- Options --------------------------------------------------------------------
+
+// Longest single wait inside a blocking call, in ms: bounds how late a socket notices
+// a state change on ports whose USOCKET_EVENT_WAIT cannot be woken by
+// USOCKET_EVENT_SIGNAL. No flash or RAM cost.
+#ifndef USOCKET_MAX_WAIT_MS
+#define USOCKET_MAX_WAIT_MS (100)
+#endif
+
+// Received UDP datagrams kept per socket before new ones are dropped. Each slot holds
+// one pbuf reference and its source address (about 24 bytes of RAM per slot).
+#ifndef USOCKET_UDP_QUEUE_LEN
+#define USOCKET_UDP_QUEUE_LEN (8)
+#endif
+
+// Connections accepted by lwIP but not yet by Python, per listening socket, on top of
+// lwIP's own backlog check. Each slot is one pointer of RAM.
+#ifndef USOCKET_ACCEPT_QUEUE_MAX
+#define USOCKET_ACCEPT_QUEUE_MAX (8)
+#endif
+
+// How long close() lets a TCP connection send its queued data and FIN before the pcb
+// is aborted, in ms. The pcb stays allocated (lwIP memory) at most this long after
+// close.
+#ifndef USOCKET_CLOSE_LINGER_MS
+#define USOCKET_CLOSE_LINGER_MS (10000)
+#endif
+
+// Timeout for getaddrinfo's DNS lookup when the socket layer has no timeout to
+// apply, in ms. getaddrinfo never waits longer than this.
+#ifndef USOCKET_DNS_TIMEOUT_MS
+#define USOCKET_DNS_TIMEOUT_MS (10000)
+#endif
+
+// AF_INET6 sockets and addresses (needs LWIP_IPV6). About 2 KiB of flash.
+#ifndef USOCKET_IPV6
+#define USOCKET_IPV6 (LWIP_IPV6)
+#endif
+
+// SOCK_RAW sockets (needs LWIP_RAW). About 600 bytes of flash.
+#ifndef USOCKET_RAW
+#define USOCKET_RAW (LWIP_RAW)
+#endif
+
+// The package version reported by usocket.__version__.
+#define USOCKET_VERSION "0.1.0"
+
+#endif // USOCKET_CONFIG_H
