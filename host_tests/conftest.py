@@ -1,0 +1,564 @@
+"""Fixtures for the host tests: the built firmware, a runner for MicroPython
+scripts on it, and the loopback peers (peers.py) those scripts talk to.
+
+A test is a small MicroPython script run by the real unix firmware against real
+CPython servers on 127.0.0.1; nothing in the network path is mocked. Inside the
+firmware the PC is 10.0.2.2 (SPEC §8), so a server on 127.0.0.1:P is reached as
+10.0.2.2:P, and DNS goes to the session's DnsServer through USOCKET_DNS_PORT.
+
+Environment:
+  USOCKET_FIRMWARE  use this binary instead of building one
+  VARIANT           unix variant (default standard; 'threaded' tests the
+                    build/unix-threaded firmware, built with VARIANT=threaded)
+  USOCKET_MAKE=1    run `make unix` before the session even if the binary exists
+"""
+
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from peers import (  # noqa: F401  (re-exported: tests may import these from conftest)
+    FIRMWARE_HOST,
+    Certs,
+    DnsServer,
+    EchoServer,
+    HttpServer,
+    HttpsServer,
+    Raw,
+    Response,
+    TcpServer,
+    UdpEchoServer,
+    free_port,
+    free_udp_port,
+    pattern,
+    redirect,
+    send_bytes,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Longest a `make unix` may take before the session gives up on it.
+_MAKE_TIMEOUT = 3600
+# How much of a long stdout/stderr a failure message shows (the tail).
+_SHOW_CHARS = 20000
+
+
+# --------------------------------------------------------------------------------------
+# The firmware
+
+
+def variant():
+    """The unix variant under test, from $VARIANT ('standard' when unset)."""
+    return os.environ.get("VARIANT") or "standard"
+
+
+def firmware_path():
+    """Where the firmware under test is (or will be built): $USOCKET_FIRMWARE, else
+    build/unix/micropython, or build/unix-<VARIANT>/micropython for a variant."""
+    override = os.environ.get("USOCKET_FIRMWARE")
+    if override:
+        return Path(override).resolve()
+    name = variant()
+    build = "unix" if name == "standard" else f"unix-{name}"
+    return REPO / "build" / build / "micropython"
+
+
+def firmware_built():
+    """True if the firmware binary exists and is executable; for skipif marks."""
+    path = firmware_path()
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+class _Build:
+    """The outcome of this session's one `make unix` (at most one per session)."""
+
+    tried = False
+    error = None
+    log = None
+
+
+def _build_firmware(write_line=None):
+    """Run `make -C <repo> unix [VARIANT=...]` once, output to a log file under
+    build/. Records a failure (with the log's tail) instead of raising, so the
+    firmware fixture can fail each test that needs it with the reason."""
+    if _Build.tried:
+        return
+    _Build.tried = True
+    log = REPO / "build" / f"host_tests-make-{variant()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _Build.log = log
+    cmd = ["make", "-C", str(REPO), "unix"]
+    if variant() != "standard":
+        cmd.append(f"VARIANT={variant()}")
+    if write_line:
+        write_line(f"building the firmware: {' '.join(cmd)} (log: {log})")
+    try:
+        with open(log, "wb") as f:
+            proc = subprocess.run(
+                cmd,
+                check=False,
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                timeout=_MAKE_TIMEOUT,
+            )
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        rc = "timeout"
+    if rc != 0 or not firmware_built():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+        _Build.error = (
+            f"`{' '.join(cmd)}` failed (exit {rc}); last lines of {log}:\n{tail}"
+        )
+
+
+def _needs_firmware(item):
+    """True if a collected test will run and uses the firmware fixture."""
+    if "firmware" not in getattr(item, "fixturenames", ()):
+        return False
+    if any(True for _ in item.iter_markers("skip")):
+        return False
+    return not any(m.args and m.args[0] is True for m in item.iter_markers("skipif"))
+
+
+def pytest_collection_finish(session):
+    """Build the firmware before the first test rather than inside one, so the
+    build is not cut short by the per-test timeout."""
+    if session.config.option.collectonly or os.environ.get("USOCKET_FIRMWARE"):
+        return
+    force = os.environ.get("USOCKET_MAKE") == "1"
+    if (force or not firmware_built()) and any(
+        _needs_firmware(i) for i in session.items
+    ):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        _build_firmware(reporter.write_line if reporter else None)
+
+
+def pytest_report_header(config):
+    state = "present" if firmware_built() else "not built yet"
+    return f"usocket firmware: {firmware_path()} ({state}, variant {variant()})"
+
+
+@pytest.fixture(scope="session")
+def firmware():
+    """Path (str) of the firmware binary, built with `make unix` if missing."""
+    path = firmware_path()
+    if os.environ.get("USOCKET_FIRMWARE"):
+        if not firmware_built():
+            pytest.fail(
+                f"USOCKET_FIRMWARE={path} is not an executable file", pytrace=False
+            )
+        return str(path)
+    if not firmware_built():
+        _build_firmware()
+    if _Build.error:
+        pytest.fail(_Build.error, pytrace=False)
+    if not firmware_built():
+        pytest.fail(f"{path} does not exist after `make unix`", pytrace=False)
+    return str(path)
+
+
+# --------------------------------------------------------------------------------------
+# Running scripts on the firmware
+
+
+def _tail(text):
+    if len(text) <= _SHOW_CHARS:
+        return text
+    return f"[... {len(text) - _SHOW_CHARS} chars cut ...]\n" + text[-_SHOW_CHARS:]
+
+
+@dataclasses.dataclass
+class MpResult:
+    """What one firmware run produced: ``out``/``err`` (decoded, undecodable bytes
+    replaced), ``rc`` (negative = killed by that signal), and the script."""
+
+    out: str
+    err: str
+    rc: int
+    script: str = ""
+    script_path: str = ""
+    duration: float = 0.0
+    timed_out: bool = False
+
+    @property
+    def lines(self):
+        """stdout split into lines, for line-by-line asserts."""
+        return self.out.splitlines()
+
+    def describe(self):
+        """A readable dump of the run for failure messages."""
+        numbered = "\n".join(
+            f"{i:4} | {line}" for i, line in enumerate(self.script.splitlines(), 1)
+        )
+        return (
+            f"firmware exit code {self.rc} after {self.duration:.1f}s"
+            f"{' (killed: timed out)' if self.timed_out else ''}\n"
+            f"--- script {self.script_path} ---\n{numbered}\n"
+            f"--- stdout ---\n{_tail(self.out)}\n--- stderr ---\n{_tail(self.err)}"
+        )
+
+    def check(self):
+        """Raise AssertionError with the whole run shown unless rc == 0; return self
+        so ``mp(...).check().out`` reads naturally."""
+        if self.rc != 0:
+            raise AssertionError(self.describe())
+        return self
+
+
+def _kill_group(proc):
+    """SIGKILL the firmware's whole process group (it runs in its own session)
+    and reap it; the firmware never gets a chance to hang the test."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+class MpProcess:
+    """A firmware run in the background (``mp.spawn``), for a MicroPython server
+    that a CPython client talks to while it runs.
+
+    stdout/stderr go to files, so a chatty script can never block on a full pipe and
+    its output so far is readable at any time (``out``, ``wait_for``).
+    """
+
+    def __init__(
+        self, cmd, env, cwd, stdin_path, script, script_path, out_path, err_path
+    ):
+        self.script = script
+        self.script_path = str(script_path)
+        self._out_path = out_path
+        self._err_path = err_path
+        self._started = time.monotonic()
+        self._result = None
+        with contextlib.ExitStack() as files:
+            stdin = subprocess.DEVNULL
+            if stdin_path:
+                stdin = files.enter_context(open(stdin_path, "rb"))
+            out = files.enter_context(open(out_path, "wb"))
+            err = files.enter_context(open(err_path, "wb"))
+            # Its own session, so a kill reaches everything the script started.
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=stdin,
+                stdout=out,
+                stderr=err,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        self.pid = self.proc.pid
+
+    @property
+    def out(self):
+        """stdout so far."""
+        return self._out_path.read_bytes().decode("utf-8", "replace")
+
+    @property
+    def err(self):
+        """stderr so far."""
+        return self._err_path.read_bytes().decode("utf-8", "replace")
+
+    def poll(self):
+        """Exit code, or None while running."""
+        return self.proc.poll()
+
+    def _finish(self, timed_out):
+        if self._result is None:
+            self._result = MpResult(
+                self.out,
+                self.err,
+                self.proc.returncode,
+                self.script,
+                self.script_path,
+                time.monotonic() - self._started,
+                timed_out,
+            )
+        return self._result
+
+    def wait(self, timeout=30):
+        """Wait for exit and return the MpResult. Past ``timeout`` the process
+        group is killed and the test fails showing the output so far."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc)
+            pytest.fail(
+                f"firmware still running after {timeout}s\n{self._finish(True).describe()}",
+                pytrace=False,
+            )
+        return self._finish(False)
+
+    def wait_for(self, text, timeout=10):
+        """Wait until ``text`` shows up on stdout (e.g. a script printing
+        'listening' once its socket is bound); return stdout so far. Fails the test
+        if the firmware exits or ``timeout`` passes first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.out
+            if text in out:
+                return out
+            if self.proc.poll() is not None:
+                out = self.out  # it may have printed just before exiting
+                if text in out:
+                    return out
+                pytest.fail(
+                    f"firmware exited before printing {text!r}\n{self._finish(False).describe()}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                _kill_group(self.proc)
+                pytest.fail(
+                    f"firmware did not print {text!r} within {timeout}s\n{self._finish(True).describe()}",
+                    pytrace=False,
+                )
+            time.sleep(0.02)
+
+    def interrupt(self):
+        """Send SIGINT (a KeyboardInterrupt inside the script)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+
+    def kill(self):
+        """Kill the process group now; return the MpResult of what it did so far."""
+        _kill_group(self.proc)
+        return self._finish(False)
+
+
+class MpRunner:
+    """The ``mp`` fixture: ``mp(script, ...)`` runs a MicroPython script on the
+    firmware and returns an MpResult; ``mp.spawn(script, ...)`` starts one in the
+    background and returns an MpProcess.
+
+    Keyword arguments (both forms):
+      env      extra/overriding environment variables (a None value removes one)
+      timeout  seconds before the process group is killed and the test fails
+      args     arguments after the script path (the script's sys.argv[1:])
+      opts     interpreter options before the script path (e.g. ['-X', 'heapsize=4M'])
+      hostfwd  ['tcp:HOSTPORT:GUESTPORT', ...] -> USOCKET_HOSTFWD
+      stdin    bytes fed to the script's stdin (default: /dev/null)
+      files    {name: source} written next to the script (importable helpers)
+
+    The inherited USOCKET_* and MICROPYPATH variables are dropped so a developer's
+    shell cannot change what a test means; USOCKET_DNS_PORT always points at the
+    session's DNS server.
+    """
+
+    def __init__(self, firmware, dns_port, workdir):
+        self.firmware = firmware
+        self.dns_port = dns_port
+        self.workdir = Path(workdir)
+        self._count = 0
+        self._spawned = []
+
+    def _prepare(self, script, env, args, opts, hostfwd, stdin, files):
+        self._count += 1
+        n = self._count
+        text = textwrap.dedent(script).lstrip("\n")
+        script_path = self.workdir / f"mp_{n}.py"
+        script_path.write_text(text)
+        for name, source in (files or {}).items():
+            (self.workdir / name).write_text(textwrap.dedent(source))
+        stdin_path = None
+        if stdin is not None:
+            stdin_path = self.workdir / f"mp_{n}.stdin"
+            stdin_path.write_bytes(stdin)
+        full_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("USOCKET_") and k != "MICROPYPATH"
+        }
+        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
+        if hostfwd:
+            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = str(value)
+        cmd = [
+            self.firmware,
+            *(opts or []),
+            str(script_path),
+            *(str(a) for a in (args or [])),
+        ]
+        return cmd, full_env, text, script_path, stdin_path, n
+
+    def __call__(
+        self,
+        script,
+        *,
+        env=None,
+        timeout=30,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        """Run ``script`` to completion; see the class docstring."""
+        cmd, full_env, text, script_path, stdin_path, n = self._prepare(
+            script, env, args, opts, hostfwd, stdin, files
+        )
+        proc = MpProcess(
+            cmd,
+            full_env,
+            self.workdir,
+            stdin_path,
+            text,
+            script_path,
+            self.workdir / f"mp_{n}.out",
+            self.workdir / f"mp_{n}.err",
+        )
+        # Tracked like a spawn so a pytest-timeout interrupt still kills it.
+        self._spawned.append(proc)
+        return proc.wait(timeout)
+
+    def spawn(
+        self,
+        script,
+        *,
+        env=None,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        """Start ``script`` in the background; it is killed at test end if still
+        running. Use ``.wait_for(text)`` to sync with it and ``.wait(timeout)``."""
+        cmd, full_env, text, script_path, stdin_path, n = self._prepare(
+            script, env, args, opts, hostfwd, stdin, files
+        )
+        proc = MpProcess(
+            cmd,
+            full_env,
+            self.workdir,
+            stdin_path,
+            text,
+            script_path,
+            self.workdir / f"mp_{n}.out",
+            self.workdir / f"mp_{n}.err",
+        )
+        self._spawned.append(proc)
+        return proc
+
+    def cleanup(self):
+        """Kill every firmware this test started that is still running."""
+        for proc in self._spawned:
+            _kill_group(proc.proc)
+
+
+@pytest.fixture
+def mp(firmware, dns_server, tmp_path):
+    """Runs MicroPython scripts on the firmware (see MpRunner)."""
+    runner = MpRunner(firmware, dns_server.port, tmp_path)
+    yield runner
+    runner.cleanup()
+
+
+# --------------------------------------------------------------------------------------
+# Peers
+
+
+@pytest.fixture(scope="session")
+def dns_server():
+    """The session's DNS server (peers.DnsServer) on UDP 127.0.0.1; every firmware
+    run uses it. Mode, delay, added records and the query log are reset around
+    each test (see _fresh_dns)."""
+    server = DnsServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dns(dns_server):
+    """Each test starts and ends with a normal, empty DNS server, so a test that
+    makes DNS misbehave or adds records cannot leak that into the next one."""
+    dns_server.reset()
+    yield
+    dns_server.reset()
+
+
+@pytest.fixture
+def echo_server():
+    """TCP echo on 127.0.0.1 (peers.EchoServer): ``.port``, ``.connections``,
+    ``.received``."""
+    server = EchoServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def udp_echo_server():
+    """UDP echo on 127.0.0.1 (peers.UdpEchoServer): ``.port``, ``.datagrams``."""
+    server = UdpEchoServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def tcp_server():
+    """Factory: ``tcp_server(handler)`` starts a peers.TcpServer running
+    ``handler(conn, addr)`` per connection; all are closed at test end."""
+    servers = []
+
+    def start(handler, *, tls=None):
+        server = TcpServer(handler, ssl_context=tls)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def http_server():
+    """An HTTP/1.1 server on 127.0.0.1 (peers.HttpServer); ``.url(path)`` is the
+    address the firmware uses."""
+    server = HttpServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def make_http_server(certs):
+    """Factory for extra HTTP servers (e.g. a redirect to another port):
+    ``make_http_server()`` or ``make_http_server(https=True)``."""
+    servers = []
+
+    def start(*, https=False):
+        server = HttpsServer(certs) if https else HttpServer()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """The session's throw-away PKI (peers.Certs), made once with openssl."""
+    return Certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def https_server(certs):
+    """HTTPS on 127.0.0.1 (peers.HttpsServer) with a certificate for 10.0.2.2 and
+    test.example: ``.url(path)``, ``.ca_pem_path``, ``.ca_der``, ``.wrong_ca_der``."""
+    server = HttpsServer(certs)
+    yield server
+    server.close()
