@@ -35,6 +35,13 @@
 #define LWIP_IPV6                   1
 #define LWIP_IPV6_AUTOCONFIG        0
 #define LWIP_IPV6_DHCP6             0
+// No MLD: slirp never forwards multicast, so reports would only be dropped by the
+// host netif's safety filter. Without MLD lwIP still accepts its solicited-node
+// groups, which is all neighbour discovery with slirp needs.
+#define LWIP_IPV6_MLD               0
+// 64-bit hosts: reassembly bookkeeping (with 8-byte pointers) does not fit in the
+// fragment header, and ip6_reass_tmr asserts on it every second without this.
+#define IPV6_FRAG_COPYHEADER        1
 #define LWIP_ICMP                   1
 #define LWIP_RAW                    1
 #define LWIP_UDP                    1

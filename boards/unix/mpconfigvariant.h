@@ -1,0 +1,39 @@
+// The host firmware: MicroPython's unix port, standard feature level, with usocket on
+// lwIP bridged to the PC through libslirp (boards/unix/hostnet.c).
+
+#define MICROPY_CONFIG_ROM_LEVEL (MICROPY_CONFIG_ROM_LEVEL_EXTRA_FEATURES)
+
+// The port's common options are defined unconditionally: change them after this.
+#include "variants/mpconfigvariant_common.h"
+
+// time.sleep() goes through mp_hal_delay_ms (below) so sleeping keeps the network
+// stack serviced, as the background lwIP task does on a board.
+#undef MICROPY_PY_TIME_CUSTOM_SLEEP
+#undef MICROPY_PY_TIME_INCLUDEFILE
+#define MICROPY_PY_TIME_INCLUDEFILE "modtime_host.inc"
+
+// select.select() over usocket objects. The port turns it off in favour of its
+// POSIX poll optimisations, which only help objects with a file descriptor; ours
+// have none, so select/poll go through the event hooks below instead.
+#undef MICROPY_PY_SELECT_POSIX_OPTIMISATIONS
+#define MICROPY_PY_SELECT_POSIX_OPTIMISATIONS (0)
+#undef MICROPY_PY_SELECT_SELECT
+#define MICROPY_PY_SELECT_SELECT (1)
+
+// lwIP runs on this thread (NO_SYS=1): every wait in MicroPython services it.
+void usocket_hostnet_poll(int timeout_ms);
+void usocket_hostnet_delay_ms(unsigned int ms);
+#define MICROPY_INTERNAL_EVENT_HOOK usocket_hostnet_poll(0)
+// select.poll(), asyncio and other waiting loops: sleep in poll() on slirp's sockets
+// (woken by network traffic) instead of the port's fixed 0.5 ms usleep. The hook
+// has no timeout argument, so a wait is at most 1 ms and the caller loops.
+#define MICROPY_EVENT_POLL_HOOK \
+    do { \
+        mp_handle_pending(true); \
+        usocket_hostnet_poll(1); \
+    } while (0);
+#define mp_hal_delay_ms(ms) usocket_hostnet_delay_ms(ms)
+
+// Shown in the banner and in sys.implementation._machine.
+#define MICROPY_HW_BOARD_NAME "usocket host firmware"
+#define MICROPY_HW_MCU_NAME "lwIP 2.2.1 + libslirp"

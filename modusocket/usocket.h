@@ -1,0 +1,60 @@
+// Internal interface of the usocket module (not a public API).
+#ifndef USOCKET_H
+#define USOCKET_H
+
+#include "py/obj.h"
+#include "lwip/opt.h"
+#include "lwip/ip_addr.h"
+#include "lwip/ip.h"
+#include "lwip/err.h"
+#include "usocket_config.h"
+
+// Constants with the values the contract fixes (SPEC §3).
+#define USOCKET_AF_INET (2)
+#define USOCKET_AF_INET6 (10)
+#define USOCKET_SOCK_STREAM (1)
+#define USOCKET_SOCK_DGRAM (2)
+#define USOCKET_SOCK_RAW (3)
+#define USOCKET_IPPROTO_IP (0)
+#define USOCKET_IPPROTO_TCP (6)
+#define USOCKET_IPPROTO_UDP (17)
+#define USOCKET_IPPROTO_TCP_SER (7)      // QuecPython: a TCP server socket
+#define USOCKET_TCP_CUSTOMIZE_PORT (8)   // QuecPython: a TCP client that binds first
+#define USOCKET_SOL_SOCKET (0xfff)
+#define USOCKET_SO_REUSEADDR (SOF_REUSEADDR)
+#define USOCKET_SO_KEEPALIVE (SOF_KEEPALIVE)
+#define USOCKET_SO_BROADCAST (SOF_BROADCAST)
+#define USOCKET_TCP_NODELAY (0x01)
+#define USOCKET_TCP_KEEPALIVE (0x02)     // QuecPython: idle time in minutes
+#define USOCKET_TCP_KEEPIDLE (0x03)
+#define USOCKET_TCP_KEEPINTVL (0x04)
+#define USOCKET_TCP_KEEPCNT (0x05)
+
+// errno values MicroPython's mperrno.h does not name.
+#define USOCKET_EPROTONOSUPPORT (93)
+
+// getaddrinfo failures are negative, as MicroPython documents (EAI_* values).
+#define USOCKET_EAI_NONAME (-2)
+#define USOCKET_EAI_AGAIN (-3)
+#define USOCKET_EAI_FAMILY (-6)
+
+extern const mp_obj_type_t usocket_socket_type;
+
+// usocket_errno.c: the one lwIP err_t → errno table.
+int usocket_errno_from_lwip(err_t err);
+MP_NORETURN void usocket_raise_lwip(err_t err);
+
+// modusocket.c: addresses and name resolution shared by the socket methods.
+// Parses (host, port[, flowinfo, scopeid]) as a tuple or list; host may be a name,
+// resolved through lwIP's DNS within timeout_ms (-1: the module's DNS bound).
+void usocket_parse_address(mp_obj_t addr_in, int family, int32_t timeout_ms, ip_addr_t *ip, uint16_t *port);
+mp_obj_t usocket_format_address(const ip_addr_t *ip, uint16_t port);
+// Resolves host into *ip (numeric forms without DNS); raises OSError on failure.
+void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t *ip);
+
+// Waiting: polls the stack and sleeps in the port's event wait until ready(arg) is
+// true or timeout_ms passes (0: don't wait, -1: no limit). Returns true if ready.
+// Raises KeyboardInterrupt and other pending exceptions.
+bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms);
+
+#endif // USOCKET_H

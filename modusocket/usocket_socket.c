@@ -1,0 +1,1194 @@
+// The usocket socket object: TCP, UDP and raw sockets on lwIP's raw API, with
+// MicroPython's stream protocol.
+//
+// lwIP callbacks only record state: they queue pbufs, store an errno, set flags and
+// signal the port's event hook. They never allocate on the GC heap and never run
+// Python code. Everything else happens in the methods, on the MicroPython thread,
+// with the port's lwIP lock held around raw-API calls.
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/stream.h"
+#include "py/mperrno.h"
+#include "py/mphal.h"
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+#include "lwip/raw.h"
+#include "lwip/priv/tcp_priv.h"
+#include "usocket.h"
+
+// Received TCP data is kept as one pbuf chain whose length is a u16; lwIP never
+// lets the peer send more than the window, so the window must fit.
+#if TCP_WND > 0xffff
+#error "usocket keeps unread TCP data in one pbuf chain: TCP_WND must be at most 65535"
+#endif
+
+enum {
+    USOCKET_STATE_NEW,          // pcb allocated, nothing else done
+    USOCKET_STATE_BOUND,        // bind() done
+    USOCKET_STATE_LISTENING,    // listen() done (TCP)
+    USOCKET_STATE_CONNECTING,   // connect() in progress (TCP)
+    USOCKET_STATE_CONNECTED,    // connected (TCP) or has a default peer (UDP)
+    USOCKET_STATE_DEAD,         // the connection ended with an error; pcb is gone
+    USOCKET_STATE_CLOSED,       // close() called
+};
+
+// A connection lwIP accepted that Python has not accepted yet. Its pcb's arg points
+// at the slot, so the slot's address must not change: slots live in a fixed ring.
+typedef struct _usocket_pending_t {
+    struct tcp_pcb *pcb;        // NULL once lwIP freed it (RST before accept)
+    bool fin;                   // the peer already closed its side
+} usocket_pending_t;
+
+// A received datagram: the pbuf (not copied until read) and its source.
+typedef struct _usocket_dgram_t {
+    struct pbuf *p;
+    ip_addr_t addr;
+    uint16_t port;
+} usocket_dgram_t;
+
+typedef struct _usocket_obj_t {
+    mp_obj_base_t base;
+    union {
+        struct tcp_pcb *tcp;
+        struct udp_pcb *udp;
+        #if USOCKET_RAW
+        struct raw_pcb *raw;
+        #endif
+        void *any;
+    } pcb;
+    // TCP: received data not yet read, as lwIP delivered it (no copy).
+    struct pbuf *rx;
+    // Listening TCP: pending connections; UDP/raw: received datagrams. A ring of
+    // q_size slots allocated once (listen()/socket()), so callbacks never allocate.
+    union {
+        usocket_pending_t *pending;
+        usocket_dgram_t *dgram;
+    } q;
+    int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
+    int16_t error;              // errno that ended the connection, 0 if none
+    uint8_t type;
+    uint8_t family;
+    uint8_t state;
+    uint8_t q_head;
+    uint8_t q_len;
+    uint8_t q_size;
+    bool peer_fin;              // the peer sent FIN: reads return b'' once rx is empty
+    bool quec_server;           // created with IPPROTO_TCP_SER: accept() returns 3 items
+} usocket_obj_t;
+
+static u8_t usocket_ip_type(const usocket_obj_t *s) {
+    #if USOCKET_IPV6
+    if (s->family == USOCKET_AF_INET6) {
+        return IPADDR_TYPE_V6;
+    }
+    #endif
+    return IPADDR_TYPE_V4;
+}
+
+// --- lwIP callbacks (record state only) ------------------------------------------
+
+static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+    usocket_obj_t *s = arg;
+    if (p == NULL) {
+        s->peer_fin = true;
+    } else if (s->rx == NULL) {
+        s->rx = p;
+    } else {
+        pbuf_cat(s->rx, p);
+    }
+    USOCKET_EVENT_SIGNAL();
+    return ERR_OK;
+}
+
+static err_t usocket_tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len) {
+    USOCKET_EVENT_SIGNAL();
+    return ERR_OK;
+}
+
+// lwIP has already freed the pcb when this runs.
+static void usocket_tcp_err_cb(void *arg, err_t err) {
+    usocket_obj_t *s = arg;
+    if (s->state == USOCKET_STATE_CONNECTING) {
+        // A RST answering our SYN is a refusal; running out of SYN retries is a
+        // timeout.
+        s->error = err == ERR_RST ? MP_ECONNREFUSED : err == ERR_ABRT ? MP_ETIMEDOUT : usocket_errno_from_lwip(err);
+    } else {
+        s->error = usocket_errno_from_lwip(err);
+    }
+    s->pcb.tcp = NULL;
+    s->state = USOCKET_STATE_DEAD;
+    USOCKET_EVENT_SIGNAL();
+}
+
+static err_t usocket_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err) {
+    usocket_obj_t *s = arg;
+    s->state = USOCKET_STATE_CONNECTED;
+    USOCKET_EVENT_SIGNAL();
+    return ERR_OK;
+}
+
+// A pending connection receives data before Python accepts it: refuse it, and lwIP
+// keeps it as the pcb's refused_data until accept() installs the real callbacks.
+static err_t usocket_pending_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+    if (p != NULL) {
+        return ERR_MEM;
+    }
+    ((usocket_pending_t *)arg)->fin = true;
+    return ERR_OK;
+}
+
+static void usocket_pending_err_cb(void *arg, err_t err) {
+    ((usocket_pending_t *)arg)->pcb = NULL;
+    USOCKET_EVENT_SIGNAL();
+}
+
+static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err) {
+    usocket_obj_t *s = arg;
+    if (err != ERR_OK || newpcb == NULL) {
+        return ERR_VAL;
+    }
+    if (s->q_len >= s->q_size) {
+        // Beyond the backlog: refuse with a RST.
+        tcp_abort(newpcb);
+        return ERR_ABRT;
+    }
+    usocket_pending_t *slot = &s->q.pending[(s->q_head + s->q_len) % s->q_size];
+    slot->pcb = newpcb;
+    slot->fin = false;
+    s->q_len += 1;
+    tcp_arg(newpcb, slot);
+    tcp_recv(newpcb, usocket_pending_recv_cb);
+    tcp_err(newpcb, usocket_pending_err_cb);
+    USOCKET_EVENT_SIGNAL();
+    return ERR_OK;
+}
+
+static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
+    if (s->q_len >= s->q_size) {
+        // A full queue drops the newest datagram, as a full socket buffer does.
+        pbuf_free(p);
+        return;
+    }
+    usocket_dgram_t *slot = &s->q.dgram[(s->q_head + s->q_len) % s->q_size];
+    slot->p = p;
+    ip_addr_copy(slot->addr, *addr);
+    slot->port = port;
+    s->q_len += 1;
+    USOCKET_EVENT_SIGNAL();
+}
+
+static void usocket_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
+    usocket_dgram_push(arg, p, addr, port);
+}
+
+#if USOCKET_RAW
+static u8_t usocket_raw_recv_cb(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr) {
+    usocket_dgram_push(arg, p, addr, 0);
+    return 1;
+}
+#endif
+
+// --- Helpers --------------------------------------------------------------------
+
+static usocket_obj_t *usocket_get(mp_obj_t self_in) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    if (s->state == USOCKET_STATE_CLOSED) {
+        mp_raise_OSError(MP_EBADF);
+    }
+    return s;
+}
+
+static void usocket_tcp_detach(struct tcp_pcb *pcb) {
+    tcp_arg(pcb, NULL);
+    if (pcb->state == LISTEN) {
+        tcp_accept(pcb, NULL);
+    } else {
+        tcp_recv(pcb, NULL);
+        tcp_sent(pcb, NULL);
+        tcp_err(pcb, NULL);
+        tcp_poll(pcb, NULL, 0);
+    }
+}
+
+static void usocket_free_queue(usocket_obj_t *s) {
+    for (; s->q_len > 0; s->q_len -= 1, s->q_head = (s->q_head + 1) % s->q_size) {
+        if (s->type == USOCKET_SOCK_STREAM) {
+            struct tcp_pcb *pcb = s->q.pending[s->q_head].pcb;
+            if (pcb != NULL) {
+                usocket_tcp_detach(pcb);
+                tcp_abort(pcb);
+            }
+        } else {
+            pbuf_free(s->q.dgram[s->q_head].p);
+        }
+    }
+}
+
+// Frees the pcb, queued pbufs and pending connections. Called with the lock held.
+static void usocket_release(usocket_obj_t *s) {
+    if (s->type == USOCKET_SOCK_STREAM) {
+        if (s->state == USOCKET_STATE_LISTENING) {
+            usocket_free_queue(s);
+        }
+        if (s->pcb.tcp != NULL) {
+            struct tcp_pcb *pcb = s->pcb.tcp;
+            usocket_tcp_detach(pcb);
+            // A graceful close sends what is queued, then FIN; lwIP owns the pcb from
+            // here and frees it when the close completes or times out. If lwIP can't
+            // queue the FIN now, abort: a pcb must never outlive its socket unowned.
+            if (tcp_close(pcb) != ERR_OK) {
+                tcp_abort(pcb);
+            }
+        }
+    } else {
+        if (s->pcb.any != NULL) {
+            #if USOCKET_RAW
+            if (s->type == USOCKET_SOCK_RAW) {
+                raw_remove(s->pcb.raw);
+            } else
+            #endif
+            {
+                udp_remove(s->pcb.udp);
+            }
+        }
+        usocket_free_queue(s);
+    }
+    if (s->rx != NULL) {
+        pbuf_free(s->rx);
+        s->rx = NULL;
+    }
+    s->pcb.any = NULL;
+    s->q_len = 0;
+}
+
+// Raises the error that ended the connection, or the given errno.
+MP_NORETURN static void usocket_raise_state(usocket_obj_t *s, int fallback) {
+    mp_raise_OSError(s->error != 0 ? s->error : fallback);
+}
+
+// --- Readiness predicates for usocket_wait --------------------------------------------
+
+static bool usocket_tcp_readable(void *arg) {
+    usocket_obj_t *s = arg;
+    USOCKET_LWIP_LOCK();
+    bool r = s->rx != NULL || s->peer_fin || s->pcb.tcp == NULL;
+    USOCKET_LWIP_UNLOCK();
+    return r;
+}
+
+static bool usocket_tcp_writable(void *arg) {
+    usocket_obj_t *s = arg;
+    USOCKET_LWIP_LOCK();
+    bool r = s->pcb.tcp == NULL
+        || (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN);
+    USOCKET_LWIP_UNLOCK();
+    return r;
+}
+
+static bool usocket_not_connecting(void *arg) {
+    usocket_obj_t *s = arg;
+    USOCKET_LWIP_LOCK();
+    bool r = s->state != USOCKET_STATE_CONNECTING;
+    USOCKET_LWIP_UNLOCK();
+    return r;
+}
+
+static bool usocket_has_queued(void *arg) {
+    usocket_obj_t *s = arg;
+    USOCKET_LWIP_LOCK();
+    bool r = s->q_len > 0;
+    USOCKET_LWIP_UNLOCK();
+    return r;
+}
+
+// The errno for a wait that ran out: ETIMEDOUT with a timeout, EAGAIN without one.
+static int usocket_wait_errno(const usocket_obj_t *s) {
+    return s->timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
+}
+
+// --- Data transfer (shared by methods and the stream protocol) ------------------------
+
+// Copies up to len bytes of received TCP data and hands the window back to the peer.
+// Returns the count, 0 at EOF; MP_STREAM_ERROR with *errcode otherwise.
+static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, int *errcode) {
+    if (s->type != USOCKET_SOCK_STREAM) {
+        *errcode = MP_EOPNOTSUPP;
+        return MP_STREAM_ERROR;
+    }
+    if (s->state == USOCKET_STATE_NEW || s->state == USOCKET_STATE_BOUND || s->state == USOCKET_STATE_LISTENING) {
+        *errcode = MP_ENOTCONN;
+        return MP_STREAM_ERROR;
+    }
+    if (s->state == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) {
+        *errcode = MP_EAGAIN;
+        return MP_STREAM_ERROR;
+    }
+    if (!usocket_wait(usocket_tcp_readable, s, s->timeout_ms)) {
+        *errcode = usocket_wait_errno(s);
+        return MP_STREAM_ERROR;
+    }
+    USOCKET_LWIP_LOCK();
+    if (s->rx == NULL) {
+        USOCKET_LWIP_UNLOCK();
+        // Data received before a FIN or RST has all been read by now.
+        if (s->peer_fin) {
+            return 0;
+        }
+        *errcode = s->error != 0 ? s->error : MP_ENOTCONN;
+        return MP_STREAM_ERROR;
+    }
+    if (len > s->rx->tot_len) {
+        len = s->rx->tot_len;
+    }
+    pbuf_copy_partial(s->rx, buf, len, 0);
+    s->rx = pbuf_free_header(s->rx, len);
+    if (s->pcb.tcp != NULL) {
+        tcp_recved(s->pcb.tcp, len);
+    }
+    USOCKET_LWIP_UNLOCK();
+    return len;
+}
+
+// Queues up to len bytes once there is room. Returns the count queued.
+static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
+    if (s->state != USOCKET_STATE_CONNECTED && s->state != USOCKET_STATE_DEAD) {
+        *errcode = (s->state == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) ? MP_EAGAIN : MP_ENOTCONN;
+        return MP_STREAM_ERROR;
+    }
+    if (!usocket_wait(usocket_tcp_writable, s, s->timeout_ms)) {
+        *errcode = usocket_wait_errno(s);
+        return MP_STREAM_ERROR;
+    }
+    USOCKET_LWIP_LOCK();
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if (pcb == NULL) {
+        USOCKET_LWIP_UNLOCK();
+        *errcode = s->error != 0 ? s->error : MP_ENOTCONN;
+        return MP_STREAM_ERROR;
+    }
+    mp_uint_t n = MIN(len, tcp_sndbuf(pcb));
+    err_t err = tcp_write(pcb, buf, n, TCP_WRITE_FLAG_COPY);
+    if (err == ERR_OK) {
+        tcp_output(pcb);
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (err == ERR_MEM) {
+        // The segment queue is full although there is window: nothing was queued.
+        *errcode = MP_EAGAIN;
+        return MP_STREAM_ERROR;
+    }
+    if (err != ERR_OK) {
+        *errcode = usocket_errno_from_lwip(err);
+        return MP_STREAM_ERROR;
+    }
+    return n;
+}
+
+// Takes the oldest datagram; copies up to len bytes (the rest is discarded, as
+// recv() on a datagram socket does). Optionally returns its source.
+static mp_uint_t usocket_dgram_read(usocket_obj_t *s, void *buf, mp_uint_t len, ip_addr_t *addr, uint16_t *port, int *errcode) {
+    if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
+        *errcode = usocket_wait_errno(s);
+        return MP_STREAM_ERROR;
+    }
+    USOCKET_LWIP_LOCK();
+    usocket_dgram_t *slot = &s->q.dgram[s->q_head];
+    struct pbuf *p = slot->p;
+    if (addr != NULL) {
+        ip_addr_copy(*addr, slot->addr);
+        *port = slot->port;
+    }
+    slot->p = NULL;
+    s->q_head = (s->q_head + 1) % s->q_size;
+    s->q_len -= 1;
+    USOCKET_LWIP_UNLOCK();
+    if (len > p->tot_len) {
+        len = p->tot_len;
+    }
+    pbuf_copy_partial(p, buf, len, 0);
+    USOCKET_LWIP_LOCK();
+    pbuf_free(p);
+    USOCKET_LWIP_UNLOCK();
+    return len;
+}
+
+// Sends one datagram to addr (NULL: the connected peer).
+static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_t len, const ip_addr_t *addr, uint16_t port, int *errcode) {
+    if (len > 0xffff - 8 - 40) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    if (addr == NULL && s->state != USOCKET_STATE_CONNECTED) {
+        *errcode = MP_ENOTCONN;
+        return MP_STREAM_ERROR;
+    }
+    USOCKET_LWIP_LOCK();
+    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, len, PBUF_RAM);
+    err_t err = ERR_MEM;
+    if (p != NULL) {
+        pbuf_take(p, buf, len);
+        #if USOCKET_RAW
+        if (s->type == USOCKET_SOCK_RAW) {
+            err = addr != NULL ? raw_sendto(s->pcb.raw, p, addr) : raw_send(s->pcb.raw, p);
+        } else
+        #endif
+        {
+            err = addr != NULL ? udp_sendto(s->pcb.udp, p, addr, port) : udp_send(s->pcb.udp, p);
+        }
+        pbuf_free(p);
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (err != ERR_OK) {
+        *errcode = usocket_errno_from_lwip(err);
+        return MP_STREAM_ERROR;
+    }
+    return len;
+}
+
+// --- Constructor, close, finaliser ---------------------------------------------------
+
+static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 3, false);
+    mp_int_t family = n_args > 0 ? mp_obj_get_int(args[0]) : USOCKET_AF_INET;
+    mp_int_t stype = n_args > 1 ? mp_obj_get_int(args[1]) : USOCKET_SOCK_STREAM;
+    mp_int_t proto = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
+
+    if (family != USOCKET_AF_INET
+        #if USOCKET_IPV6
+        && family != USOCKET_AF_INET6
+        #endif
+        ) {
+        mp_raise_OSError(MP_EAFNOSUPPORT);
+    }
+    bool quec_server = false;
+    if (stype == USOCKET_SOCK_STREAM) {
+        if (proto == USOCKET_IPPROTO_TCP_SER) {
+            quec_server = true;
+        } else if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
+            mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
+        }
+    } else if (stype == USOCKET_SOCK_DGRAM) {
+        if (proto != 0 && proto != USOCKET_IPPROTO_UDP) {
+            mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
+        }
+    #if USOCKET_RAW
+    } else if (stype == USOCKET_SOCK_RAW) {
+        if (proto < 0 || proto > 255) {
+            mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
+        }
+    #endif
+    } else {
+        mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
+    }
+
+    USOCKET_PORT_INIT();
+    usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
+    s->pcb.any = NULL;
+    s->rx = NULL;
+    s->q.pending = NULL;
+    s->timeout_ms = -1;
+    s->error = 0;
+    s->type = stype;
+    s->family = family;
+    s->state = USOCKET_STATE_CLOSED; // until a pcb exists, the finaliser has nothing to do
+    s->q_head = 0;
+    s->q_len = 0;
+    s->q_size = 0;
+    s->peer_fin = false;
+    s->quec_server = quec_server;
+    if (stype != USOCKET_SOCK_STREAM) {
+        s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
+        s->q_size = USOCKET_UDP_QUEUE_LEN;
+    }
+
+    USOCKET_LWIP_LOCK();
+    if (stype == USOCKET_SOCK_STREAM) {
+        struct tcp_pcb *pcb = tcp_new_ip_type(usocket_ip_type(s));
+        if (pcb != NULL) {
+            tcp_arg(pcb, s);
+            tcp_recv(pcb, usocket_tcp_recv_cb);
+            tcp_sent(pcb, usocket_tcp_sent_cb);
+            tcp_err(pcb, usocket_tcp_err_cb);
+        }
+        s->pcb.tcp = pcb;
+    #if USOCKET_RAW
+    } else if (stype == USOCKET_SOCK_RAW) {
+        struct raw_pcb *pcb = raw_new_ip_type(usocket_ip_type(s), proto);
+        if (pcb != NULL) {
+            raw_recv(pcb, usocket_raw_recv_cb, s);
+        }
+        s->pcb.raw = pcb;
+    #endif
+    } else {
+        struct udp_pcb *pcb = udp_new_ip_type(usocket_ip_type(s));
+        if (pcb != NULL) {
+            udp_recv(pcb, usocket_udp_recv_cb, s);
+        }
+        s->pcb.udp = pcb;
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (s->pcb.any == NULL) {
+        mp_raise_OSError(MP_ENOMEM);
+    }
+    s->state = USOCKET_STATE_NEW;
+    return MP_OBJ_FROM_PTR(s);
+}
+
+static void usocket_close(usocket_obj_t *s) {
+    if (s->state == USOCKET_STATE_CLOSED) {
+        return;
+    }
+    USOCKET_LWIP_LOCK();
+    usocket_release(s);
+    s->state = USOCKET_STATE_CLOSED;
+    USOCKET_LWIP_UNLOCK();
+}
+
+static mp_obj_t usocket_socket_close(mp_obj_t self_in) {
+    usocket_close(MP_OBJ_TO_PTR(self_in));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_close_obj, usocket_socket_close);
+
+// --- Methods -------------------------------------------------------------------------
+
+static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (s->state != USOCKET_STATE_NEW) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    ip_addr_t ip;
+    uint16_t port;
+    usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
+    USOCKET_LWIP_LOCK();
+    err_t err;
+    if (s->type == USOCKET_SOCK_STREAM) {
+        err = tcp_bind(s->pcb.tcp, &ip, port);
+    #if USOCKET_RAW
+    } else if (s->type == USOCKET_SOCK_RAW) {
+        err = raw_bind(s->pcb.raw, &ip);
+    #endif
+    } else {
+        err = udp_bind(s->pcb.udp, &ip, port);
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (err != ERR_OK) {
+        usocket_raise_lwip(err);
+    }
+    s->state = USOCKET_STATE_BOUND;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_bind_obj, usocket_socket_bind);
+
+static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    if (s->type != USOCKET_SOCK_STREAM) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+    if (s->state == USOCKET_STATE_LISTENING) {
+        return mp_const_none;
+    }
+    if (s->state != USOCKET_STATE_NEW && s->state != USOCKET_STATE_BOUND) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    mp_int_t backlog = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
+    if (backlog < 0) {
+        backlog = 0;
+    }
+    // Even a backlog of 0 lets one connection wait, as on Linux.
+    mp_int_t size = MAX(1, MIN(backlog, USOCKET_ACCEPT_QUEUE_MAX));
+    // Allocate before lwIP frees the original pcb, so a MemoryError leaves the
+    // socket as it was.
+    usocket_pending_t *pending = m_new0(usocket_pending_t, size);
+
+    USOCKET_LWIP_LOCK();
+    err_t err = ERR_OK;
+    if (s->state == USOCKET_STATE_NEW) {
+        // listen() without bind() listens on an ephemeral port of any address.
+        err = tcp_bind(s->pcb.tcp, usocket_ip_type(s) == IPADDR_TYPE_V6 ? IP6_ADDR_ANY : IP4_ADDR_ANY, 0);
+    }
+    struct tcp_pcb *lpcb = NULL;
+    if (err == ERR_OK) {
+        lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)size, &err);
+    }
+    if (lpcb != NULL) {
+        s->pcb.tcp = lpcb;
+        s->q.pending = pending;
+        s->q_size = size;
+        s->q_head = 0;
+        s->q_len = 0;
+        s->state = USOCKET_STATE_LISTENING;
+        tcp_arg(lpcb, s);
+        tcp_accept(lpcb, usocket_tcp_accept_cb);
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (lpcb == NULL) {
+        m_del(usocket_pending_t, pending, size);
+        usocket_raise_lwip(err);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_listen_obj, 1, 2, usocket_socket_listen);
+
+static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (s->state != USOCKET_STATE_LISTENING) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    // The new object exists before a connection is taken off the queue, so a
+    // MemoryError can't lose a connection.
+    usocket_obj_t *c = mp_obj_malloc_with_finaliser(usocket_obj_t, &usocket_socket_type);
+    memset(&c->pcb, 0, sizeof(*c) - offsetof(usocket_obj_t, pcb));
+    c->timeout_ms = -1;
+    c->type = USOCKET_SOCK_STREAM;
+    c->family = s->family;
+    c->state = USOCKET_STATE_CLOSED;
+
+    struct tcp_pcb *pcb = NULL;
+    bool fin = false;
+    for (;;) {
+        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
+            mp_raise_OSError(usocket_wait_errno(s));
+        }
+        USOCKET_LWIP_LOCK();
+        usocket_pending_t *slot = &s->q.pending[s->q_head];
+        pcb = slot->pcb;
+        fin = slot->fin;
+        slot->pcb = NULL;
+        s->q_head = (s->q_head + 1) % s->q_size;
+        s->q_len -= 1;
+        if (pcb != NULL) {
+            tcp_arg(pcb, c);
+            tcp_recv(pcb, usocket_tcp_recv_cb);
+            tcp_sent(pcb, usocket_tcp_sent_cb);
+            tcp_err(pcb, usocket_tcp_err_cb);
+            c->pcb.tcp = pcb;
+            c->peer_fin = fin;
+            c->state = USOCKET_STATE_CONNECTED;
+            // Data that arrived before accept() was refused and kept by lwIP:
+            // deliver it now rather than at the next TCP timer.
+            if (pcb->refused_data != NULL) {
+                tcp_process_refused_data(pcb);
+            }
+        }
+        USOCKET_LWIP_UNLOCK();
+        if (pcb != NULL) {
+            break;
+        }
+        // That connection was reset before it was accepted: take the next one.
+    }
+
+    USOCKET_LWIP_LOCK();
+    ip_addr_t ip;
+    uint16_t port = 0;
+    ip_addr_set_zero(&ip);
+    if (c->pcb.tcp != NULL) {
+        ip_addr_copy(ip, c->pcb.tcp->remote_ip);
+        port = c->pcb.tcp->remote_port;
+    }
+    USOCKET_LWIP_UNLOCK();
+    mp_obj_t addr = usocket_format_address(&ip, port);
+    if (s->quec_server) {
+        // QuecPython returns (conn, ip, port) from its TCP server sockets.
+        mp_obj_t *a = ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(addr))->items;
+        mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), a[0], a[1] };
+        return mp_obj_new_tuple(3, t);
+    }
+    mp_obj_t t[2] = { MP_OBJ_FROM_PTR(c), addr };
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_accept_obj, usocket_socket_accept);
+
+static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (s->type != USOCKET_SOCK_STREAM) {
+        ip_addr_t ip;
+        uint16_t port;
+        usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
+        USOCKET_LWIP_LOCK();
+        err_t err = ERR_ARG;
+        #if USOCKET_RAW
+        if (s->type == USOCKET_SOCK_RAW) {
+            err = raw_connect(s->pcb.raw, &ip);
+        } else
+        #endif
+        {
+            err = udp_connect(s->pcb.udp, &ip, port);
+        }
+        USOCKET_LWIP_UNLOCK();
+        if (err != ERR_OK) {
+            usocket_raise_lwip(err);
+        }
+        s->state = USOCKET_STATE_CONNECTED;
+        return mp_const_none;
+    }
+
+    switch (s->state) {
+        case USOCKET_STATE_CONNECTED:
+            mp_raise_OSError(MP_EISCONN);
+        case USOCKET_STATE_CONNECTING:
+            mp_raise_OSError(MP_EALREADY);
+        case USOCKET_STATE_LISTENING:
+            mp_raise_OSError(MP_EINVAL);
+        case USOCKET_STATE_DEAD:
+            usocket_raise_state(s, MP_ECONNABORTED);
+    }
+
+    ip_addr_t ip;
+    uint16_t port;
+    usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
+    USOCKET_LWIP_LOCK();
+    err_t err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
+    if (err == ERR_OK) {
+        s->state = USOCKET_STATE_CONNECTING;
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (err != ERR_OK) {
+        usocket_raise_lwip(err);
+    }
+    if (s->timeout_ms == 0) {
+        // Completes in the background; poll() reports WR when connected, ERR/HUP if not.
+        mp_raise_OSError(MP_EINPROGRESS);
+    }
+    if (!usocket_wait(usocket_not_connecting, s, s->timeout_ms)) {
+        // Give up on the attempt: the pcb goes, the socket is left unusable.
+        USOCKET_LWIP_LOCK();
+        if (s->pcb.tcp != NULL) {
+            usocket_tcp_detach(s->pcb.tcp);
+            tcp_abort(s->pcb.tcp);
+            s->pcb.tcp = NULL;
+        }
+        s->error = MP_ETIMEDOUT;
+        s->state = USOCKET_STATE_DEAD;
+        USOCKET_LWIP_UNLOCK();
+        mp_raise_OSError(MP_ETIMEDOUT);
+    }
+    if (s->state != USOCKET_STATE_CONNECTED) {
+        usocket_raise_state(s, MP_ECONNABORTED);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_connect_obj, usocket_socket_connect);
+
+static mp_uint_t usocket_send_common(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
+    if (s->type == USOCKET_SOCK_STREAM) {
+        return usocket_tcp_write(s, buf, len, errcode);
+    }
+    return usocket_dgram_write(s, buf, len, NULL, 0, errcode);
+}
+
+static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    mp_buffer_info_t bufinfo;
+    mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
+    int errcode;
+    mp_uint_t n = usocket_send_common(s, bufinfo.buf, bufinfo.len, &errcode);
+    if (n == MP_STREAM_ERROR) {
+        mp_raise_OSError(errcode);
+    }
+    return mp_obj_new_int_from_uint(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_send_obj, usocket_socket_send);
+
+static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    mp_buffer_info_t bufinfo;
+    mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
+    if (s->type != USOCKET_SOCK_STREAM) {
+        return usocket_socket_send(self_in, buf_in);
+    }
+    const byte *p = bufinfo.buf;
+    mp_uint_t left = bufinfo.len;
+    while (left > 0) {
+        int errcode;
+        mp_uint_t n = usocket_tcp_write(s, p, left, &errcode);
+        if (n == MP_STREAM_ERROR) {
+            mp_raise_OSError(errcode);
+        }
+        p += n;
+        left -= n;
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
+
+// recv and recvfrom: waits first, then allocates only what will be returned, so
+// recv(65536) on a small message doesn't take 64 KiB of heap.
+static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_addr) {
+    if (len < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("negative buffer size"));
+    }
+    int errcode;
+    ip_addr_t ip;
+    uint16_t port = 0;
+    ip_addr_set_zero(&ip);
+    vstr_t vstr;
+    mp_uint_t n;
+    if (s->type == USOCKET_SOCK_STREAM) {
+        // Wait with a zero-length read, then size the buffer to the data at hand.
+        byte dummy;
+        n = len == 0 ? 0 : usocket_tcp_read(s, &dummy, 0, &errcode);
+        if (n == MP_STREAM_ERROR) {
+            mp_raise_OSError(errcode);
+        }
+        USOCKET_LWIP_LOCK();
+        mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
+        if (s->pcb.tcp != NULL) {
+            ip_addr_copy(ip, s->pcb.tcp->remote_ip);
+            port = s->pcb.tcp->remote_port;
+        }
+        USOCKET_LWIP_UNLOCK();
+        vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
+        n = avail == 0 ? 0 : usocket_tcp_read(s, vstr.buf, vstr.len, &errcode);
+    } else {
+        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
+            mp_raise_OSError(usocket_wait_errno(s));
+        }
+        USOCKET_LWIP_LOCK();
+        mp_uint_t avail = s->q.dgram[s->q_head].p->tot_len;
+        USOCKET_LWIP_UNLOCK();
+        vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
+        n = usocket_dgram_read(s, vstr.buf, vstr.len, &ip, &port, &errcode);
+    }
+    if (n == MP_STREAM_ERROR) {
+        vstr_clear(&vstr);
+        mp_raise_OSError(errcode);
+    }
+    vstr.len = n;
+    mp_obj_t data = mp_obj_new_bytes_from_vstr(&vstr);
+    if (!with_addr) {
+        return data;
+    }
+    mp_obj_t t[2] = { data, usocket_format_address(&ip, port) };
+    return mp_obj_new_tuple(2, t);
+}
+
+static mp_obj_t usocket_socket_recv(mp_obj_t self_in, mp_obj_t len_in) {
+    return usocket_recv_common(usocket_get(self_in), mp_obj_get_int(len_in), false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_recv_obj, usocket_socket_recv);
+
+static mp_obj_t usocket_socket_recvfrom(mp_obj_t self_in, mp_obj_t len_in) {
+    return usocket_recv_common(usocket_get(self_in), mp_obj_get_int(len_in), true);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_recvfrom_obj, usocket_socket_recvfrom);
+
+static mp_obj_t usocket_socket_sendto(mp_obj_t self_in, mp_obj_t buf_in, mp_obj_t addr_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (s->type == USOCKET_SOCK_STREAM) {
+        mp_raise_OSError(s->state == USOCKET_STATE_CONNECTED ? MP_EISCONN : MP_ENOTCONN);
+    }
+    mp_buffer_info_t bufinfo;
+    mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
+    ip_addr_t ip;
+    uint16_t port;
+    usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
+    int errcode;
+    mp_uint_t n = usocket_dgram_write(s, bufinfo.buf, bufinfo.len, &ip, port, &errcode);
+    if (n == MP_STREAM_ERROR) {
+        mp_raise_OSError(errcode);
+    }
+    return mp_obj_new_int_from_uint(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(usocket_socket_sendto_obj, usocket_socket_sendto);
+
+static mp_obj_t usocket_socket_settimeout(mp_obj_t self_in, mp_obj_t timeout_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (timeout_in == mp_const_none) {
+        s->timeout_ms = -1;
+        return mp_const_none;
+    }
+    #if MICROPY_PY_BUILTINS_FLOAT
+    mp_float_t t = mp_obj_get_float(timeout_in);
+    if (t < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
+    }
+    mp_float_t ms = t * MICROPY_FLOAT_CONST(1000.0);
+    s->timeout_ms = ms > MICROPY_FLOAT_CONST(2147483647.0) ? -1 : (int32_t)ms;
+    if (s->timeout_ms == 0 && t > 0) {
+        // A sub-millisecond timeout is still a timeout, not non-blocking mode.
+        s->timeout_ms = 1;
+    }
+    #else
+    mp_int_t t = mp_obj_get_int(timeout_in);
+    if (t < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("timeout must be None or >= 0"));
+    }
+    s->timeout_ms = t * 1000;
+    #endif
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_settimeout_obj, usocket_socket_settimeout);
+
+static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    s->timeout_ms = mp_obj_is_true(flag_in) ? -1 : 0;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
+
+static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    mp_int_t level = mp_obj_get_int(args[1]);
+    mp_int_t opt = mp_obj_get_int(args[2]);
+    mp_int_t val = mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3]) ? mp_obj_get_int(args[3]) : 0;
+    if (!mp_obj_is_int(args[3]) && !mp_obj_is_bool(args[3])) {
+        mp_raise_ValueError(MP_ERROR_TEXT("option value must be an int"));
+    }
+    bool is_tcp = s->type == USOCKET_SOCK_STREAM;
+    int errcode = 0;
+    USOCKET_LWIP_LOCK();
+    struct ip_pcb_common {
+        IP_PCB;
+    };
+    // Every lwIP pcb starts with the IP_PCB fields, which hold so_options.
+    struct ip_pcb_common *ip_pcb = s->pcb.any;
+    if (ip_pcb == NULL) {
+        errcode = s->error != 0 ? s->error : MP_ENOTCONN;
+    } else if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
+        if (val) {
+            ip_set_option(ip_pcb, opt);
+        } else {
+            ip_reset_option(ip_pcb, opt);
+        }
+    } else if (is_tcp && (level == USOCKET_SOL_SOCKET || level == USOCKET_IPPROTO_TCP) && opt == USOCKET_TCP_KEEPALIVE) {
+        // QuecPython: keepalive idle time in minutes, 1 to 120.
+        if (val < 1 || val > 120) {
+            errcode = MP_EINVAL;
+        } else {
+            ip_set_option(ip_pcb, SOF_KEEPALIVE);
+            s->pcb.tcp->keep_idle = (u32_t)val * 60 * 1000;
+        }
+    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_NODELAY) {
+        if (val) {
+            tcp_nagle_disable(s->pcb.tcp);
+        } else {
+            tcp_nagle_enable(s->pcb.tcp);
+        }
+    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && (opt == USOCKET_TCP_KEEPIDLE || opt == USOCKET_TCP_KEEPINTVL)) {
+        // Seconds, as on Linux.
+        if (val < 1 || val > 0x7fffffff / 1000) {
+            errcode = MP_EINVAL;
+        } else if (opt == USOCKET_TCP_KEEPIDLE) {
+            s->pcb.tcp->keep_idle = (u32_t)val * 1000;
+        } else {
+            s->pcb.tcp->keep_intvl = (u32_t)val * 1000;
+        }
+    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_KEEPCNT) {
+        if (val < 1 || val > 255) {
+            errcode = MP_EINVAL;
+        } else {
+            s->pcb.tcp->keep_cnt = val;
+        }
+    } else {
+        errcode = MP_EINVAL;
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (errcode != 0) {
+        mp_raise_OSError(errcode);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
+
+static mp_obj_t usocket_socket_makefile(size_t n_args, const mp_obj_t *args) {
+    // The socket is its own unbuffered binary stream.
+    return args[0];
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_makefile_obj, 1, 3, usocket_socket_makefile);
+
+// QuecPython: the lwIP TCP state number (0 CLOSED .. 10 TIME_WAIT), -1 once closed.
+static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    if (s->state == USOCKET_STATE_CLOSED) {
+        return MP_OBJ_NEW_SMALL_INT(-1);
+    }
+    if (s->type != USOCKET_SOCK_STREAM) {
+        return MP_OBJ_NEW_SMALL_INT(0);
+    }
+    USOCKET_LWIP_LOCK();
+    mp_int_t state = s->pcb.tcp != NULL ? (mp_int_t)s->pcb.tcp->state : CLOSED;
+    USOCKET_LWIP_UNLOCK();
+    return MP_OBJ_NEW_SMALL_INT(state);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getsocketsta_obj, usocket_socket_getsocketsta);
+
+static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
+    usocket_obj_t *s = usocket_get(self_in);
+    ip_addr_t ip;
+    uint16_t port = 0;
+    ip_addr_set_zero(&ip);
+    bool connected = false;
+    USOCKET_LWIP_LOCK();
+    if (s->type == USOCKET_SOCK_STREAM && s->pcb.tcp != NULL) {
+        struct tcp_pcb *pcb = s->pcb.tcp;
+        if (local) {
+            ip_addr_copy(ip, pcb->local_ip);
+            port = pcb->local_port;
+        } else {
+            ip_addr_copy(ip, pcb->remote_ip);
+            port = pcb->remote_port;
+        }
+        connected = s->state == USOCKET_STATE_CONNECTED;
+    } else if (s->type == USOCKET_SOCK_DGRAM && s->pcb.udp != NULL) {
+        struct udp_pcb *pcb = s->pcb.udp;
+        if (local) {
+            ip_addr_copy(ip, pcb->local_ip);
+            port = pcb->local_port;
+        } else {
+            ip_addr_copy(ip, pcb->remote_ip);
+            port = pcb->remote_port;
+        }
+        connected = s->state == USOCKET_STATE_CONNECTED;
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (!local && !connected) {
+        mp_raise_OSError(MP_ENOTCONN);
+    }
+    return usocket_format_address(&ip, port);
+}
+
+static mp_obj_t usocket_socket_getsockname(mp_obj_t self_in) {
+    return usocket_name(self_in, true);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getsockname_obj, usocket_socket_getsockname);
+
+static mp_obj_t usocket_socket_getpeername(mp_obj_t self_in) {
+    return usocket_name(self_in, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getpeername_obj, usocket_socket_getpeername);
+
+// --- Stream protocol -----------------------------------------------------------------
+
+static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    if (s->state == USOCKET_STATE_CLOSED) {
+        *errcode = MP_EBADF;
+        return MP_STREAM_ERROR;
+    }
+    if (s->type == USOCKET_SOCK_STREAM) {
+        // One chunk at a time: py/stream.c loops for the no-short-reads rule.
+        return usocket_tcp_read(s, buf, MIN(size, 0xffff), errcode);
+    }
+    return usocket_dgram_read(s, buf, size, NULL, NULL, errcode);
+}
+
+static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    if (s->state == USOCKET_STATE_CLOSED) {
+        *errcode = MP_EBADF;
+        return MP_STREAM_ERROR;
+    }
+    return usocket_send_common(s, buf, size, errcode);
+}
+
+static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    if (request == MP_STREAM_CLOSE) {
+        usocket_close(s);
+        return 0;
+    }
+    if (request != MP_STREAM_POLL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    if (s->state == USOCKET_STATE_CLOSED) {
+        return MP_STREAM_POLL_NVAL;
+    }
+    // select/poll call this in their loop: let the stack make progress.
+    USOCKET_EVENT_POLL();
+    mp_uint_t ret = 0;
+    USOCKET_LWIP_LOCK();
+    if (s->type == USOCKET_SOCK_STREAM) {
+        switch (s->state) {
+            case USOCKET_STATE_LISTENING:
+                if (s->q_len > 0) {
+                    ret |= MP_STREAM_POLL_RD;
+                }
+                break;
+            case USOCKET_STATE_CONNECTING:
+                break;
+            case USOCKET_STATE_CONNECTED:
+                if (s->rx != NULL || s->peer_fin) {
+                    ret |= MP_STREAM_POLL_RD;
+                }
+                if (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN) {
+                    ret |= MP_STREAM_POLL_WR;
+                }
+                if (s->peer_fin) {
+                    ret |= MP_STREAM_POLL_HUP;
+                }
+                break;
+            case USOCKET_STATE_DEAD:
+                // Readable (remaining data, then the error) and writable (the error),
+                // so a waiter of either kind wakes and sees what happened.
+                ret |= MP_STREAM_POLL_RD | MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
+                if (s->error != 0) {
+                    ret |= MP_STREAM_POLL_ERR;
+                }
+                break;
+            default:
+                // Not connected: writing would fail at once, so it doesn't block.
+                ret |= MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
+                break;
+        }
+    } else {
+        if (s->q_len > 0) {
+            ret |= MP_STREAM_POLL_RD;
+        }
+        ret |= MP_STREAM_POLL_WR;
+    }
+    USOCKET_LWIP_UNLOCK();
+    // ERR and HUP are reported whether asked for or not, as poll(2) does.
+    return ret & (arg | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP);
+}
+
+static void usocket_socket_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    mp_printf(print, "<socket family=%d type=%d state=%d>", s->family, s->type, s->state);
+}
+
+static const mp_rom_map_elem_t usocket_socket_locals_dict_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&usocket_socket_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
+    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&mp_stream___exit___obj) },
+    { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&usocket_socket_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR_bind), MP_ROM_PTR(&usocket_socket_bind_obj) },
+    { MP_ROM_QSTR(MP_QSTR_listen), MP_ROM_PTR(&usocket_socket_listen_obj) },
+    { MP_ROM_QSTR(MP_QSTR_accept), MP_ROM_PTR(&usocket_socket_accept_obj) },
+    { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&usocket_socket_connect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_send), MP_ROM_PTR(&usocket_socket_send_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sendall), MP_ROM_PTR(&usocket_socket_sendall_obj) },
+    { MP_ROM_QSTR(MP_QSTR_recv), MP_ROM_PTR(&usocket_socket_recv_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sendto), MP_ROM_PTR(&usocket_socket_sendto_obj) },
+    { MP_ROM_QSTR(MP_QSTR_recvfrom), MP_ROM_PTR(&usocket_socket_recvfrom_obj) },
+    { MP_ROM_QSTR(MP_QSTR_setsockopt), MP_ROM_PTR(&usocket_socket_setsockopt_obj) },
+    { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&usocket_socket_settimeout_obj) },
+    { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&usocket_socket_setblocking_obj) },
+    { MP_ROM_QSTR(MP_QSTR_makefile), MP_ROM_PTR(&usocket_socket_makefile_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getsocketsta), MP_ROM_PTR(&usocket_socket_getsocketsta_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getsockname), MP_ROM_PTR(&usocket_socket_getsockname_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getpeername), MP_ROM_PTR(&usocket_socket_getpeername_obj) },
+    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readline), MP_ROM_PTR(&mp_stream_unbuffered_readline_obj) },
+    { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
+};
+static MP_DEFINE_CONST_DICT(usocket_socket_locals_dict, usocket_socket_locals_dict_table);
+
+static const mp_stream_p_t usocket_socket_stream_p = {
+    .read = usocket_stream_read,
+    .write = usocket_stream_write,
+    .ioctl = usocket_stream_ioctl,
+};
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    usocket_socket_type,
+    MP_QSTR_socket,
+    MP_TYPE_FLAG_NONE,
+    make_new, usocket_socket_make_new,
+    print, usocket_socket_print,
+    protocol, &usocket_socket_stream_p,
+    locals_dict, &usocket_socket_locals_dict
+    );
