@@ -1,0 +1,95 @@
+"""QuecPython's ``checkNet``: wait until the network can carry traffic.
+
+    import checkNet
+    checknet = checkNet.CheckNetwork("my_project", "1.0.0")
+    checknet.poweron_print_once()
+    stage, state = checknet.wait_network_connected(30)
+    if (stage, state) == (3, 1):
+        ...
+
+The stages follow QuecPython's meaning mapped onto an lwIP interface (a
+cellular module's SIM / registration / PDP context have no equivalent here):
+
+    1  interface present  (network.LAN() on the host, WLAN STA on WiFi boards)
+    2  link up            (``active()``: cable, association, slirp link)
+    3  IP configured      (``isconnected()`` and an address other than 0.0.0.0)
+
+``(3, 1)`` means ready; on timeout the result is ``(failing stage, 0)``.
+``timeout_s`` must be within 1..3600 seconds, else OSError(EINVAL), as on
+QuecPython.
+"""
+
+import sys
+import time
+
+import _usocket_net
+
+_EINVAL = 22
+# Checking the interface is cheap; 100 ms keeps the wait responsive without
+# spinning (the sleep also lets the host's lwIP poll hook run).
+_POLL_MS = 100
+
+_printed = False
+
+
+def wait_network_connected(timeout_s=60):
+    """Block until the network is ready or ``timeout_s`` seconds pass.
+
+    Returns ``(stage, state)``; see the module docstring.
+    """
+    if not 1 <= timeout_s <= 3600:
+        raise OSError(_EINVAL)
+    deadline = time.ticks_add(time.ticks_ms(), int(timeout_s * 1000))
+    while True:
+        stage, ok = _usocket_net.stage()
+        _usocket_net.poll()  # lets dataCall callbacks see changes meanwhile
+        if ok:
+            return 3, 1
+        if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+            return stage, 0
+        time.sleep_ms(_POLL_MS)
+
+
+# QuecPython's newer name for the same call.
+waitNetworkReady = wait_network_connected
+
+
+def _firmware():
+    impl = sys.implementation
+    version = ".".join(str(v) for v in impl.version[:3])
+    machine = getattr(impl, "_machine", "")
+    return f"{impl.name} {version} {machine}".strip()
+
+
+def _poweron_reason():
+    try:
+        import machine
+
+        return machine.reset_cause()
+    except (ImportError, AttributeError):
+        return 0
+
+
+class CheckNetwork:
+    def __init__(self, project_name, project_version):
+        self.project_name = project_name
+        self.project_version = project_version
+
+    def poweron_print_once(self):
+        """Print the project and firmware banner, once per boot."""
+        global _printed
+        if _printed:
+            return
+        _printed = True
+        n = _usocket_net.nic()
+        bar = "=" * 50
+        print(bar)
+        print("PROJECT_NAME     :", self.project_name)
+        print("PROJECT_VERSION  :", self.project_version)
+        print("FIRMWARE_VERSION :", _firmware())
+        print("POWERON_REASON   :", _poweron_reason())
+        print("NETWORK          :", type(n).__name__ if n is not None else "none")
+        print(bar)
+
+    def wait_network_connected(self, timeout_s=60):
+        return wait_network_connected(timeout_s)

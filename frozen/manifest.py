@@ -1,0 +1,23 @@
+# ruff: noqa: F821  (metadata/include/module are provided by MicroPython's manifest loader)
+# Frozen Python of the usocket package, compiled to bytecode into the firmware.
+# Passed to the firmware build as FROZEN_MANIFEST, so it names everything that is
+# frozen: our modules plus MicroPython's asyncio, which the unix variants normally
+# freeze (ports/unix/variants/standard/manifest.py) and which would otherwise be
+# lost. Nothing here may require() micropython-lib: it is in no registry.
+
+metadata(
+    version="0.1.0",
+    description="urequests HTTP client, ssl over tls, and QuecPython-style "
+    "checkNet/log/dataCall/request helpers for the usocket module",
+)
+
+include("$(MPY_DIR)/extmod/asyncio")
+
+module("urequests.py")
+module("requests.py")
+module("ssl.py")
+module("_usocket_net.py")
+module("checkNet.py")
+module("log.py")
+module("dataCall.py")
+module("request.py")
