@@ -50,7 +50,6 @@ unix: deps mpy-cross
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/frozen/manifest.py \
 		MPY_LIB_DIR=$(MPY_LIB_DIR) USOCKET_TOP=$(TOP) LWIP_DIR=$(LWIP_DIR) \
 		PROG=micropython $(if $(V),,-s)
-	@size $(FIRMWARE)
 
 # A short demo: the firmware fetches a page from a local HTTP server through lwIP.
 demo: unix
