@@ -45,7 +45,9 @@ mpy-cross: deps
 # would leak into its sub-make.
 unix: deps mpy-cross
 	@echo "building $(FIRMWARE)"
-	@$(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) \
+	@mkdir -p $(UNIX_BUILD)
+	@# flock: concurrent `make unix` runs (parallel test sessions) share one build dir.
+	@flock $(UNIX_BUILD).lock $(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) \
 		VARIANT_DIR=$(UNIX_VARIANT_DIR) BUILD=$(UNIX_BUILD) \
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/frozen/manifest.py \
 		MPY_LIB_DIR=$(MPY_LIB_DIR) USOCKET_TOP=$(TOP) LWIP_DIR=$(LWIP_DIR) \

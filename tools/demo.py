@@ -55,6 +55,7 @@ def main():
             env=env,
             timeout=30,
             capture_output=True,
+            check=False,
             text=True,
         )
     finally:
