@@ -82,6 +82,7 @@ MAX_IDLE = 4
 _ECONNRESET = 104
 _EAGAIN = 11
 _ETIMEDOUT = 110
+_X509_VERIFY_FAILED = -0x2700  # MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
 
 _default_ca = None
 
@@ -433,12 +434,13 @@ def _multipart(fields, files):
                 ctype = spec[2]
         else:
             fname, content = name, spec
+        for x in (name, fname, ctype):
+            _check_field(str(x), "(files)")
         h = head % (boundary, str(name).replace('"', "%22"))
         h += '; filename="{}"\r\nContent-Type: {}\r\n\r\n'.format(
             str(fname).replace('"', "%22"),
             ctype,
         )
-        _check_field(h, "(files)")
         parts.append(h.encode())
         parts.append(content if hasattr(content, "read") else _as_bytes(content))
         parts.append(b"\r\n")
@@ -626,9 +628,12 @@ class _Conn:
         if u.scheme == "https":
             try:
                 sock = ctx.wrap_socket(raw, server_hostname=u.host)
-            except ValueError as e:
-                # mbedTLS reports a failed verification as a bare ValueError.
+            except (ValueError, OSError) as e:
                 raw.close()
+                # A failed verification is a ValueError carrying mbedTLS's reason,
+                # or (builds without X.509 info strings) OSError(-0x2700).
+                if isinstance(e, OSError) and e.errno != _X509_VERIFY_FAILED:
+                    raise
                 why = str(e).strip()
                 raise CertificateError(
                     f"TLS handshake with {u.host}:{u.port} failed: {why}"
@@ -1016,17 +1021,10 @@ def _body_for(conn, version, status, headers, method, sent_close):
 # --- the request itself ------------------------------------------------------
 
 
-def _write_head(
-    sock, u, method, sess_headers, headers, auth, ctype, length, chunked, close
-):
-    """Write the request line and headers without touching the caller's dicts.
-
-    Default, session and call headers are merged case-insensitively (call
-    wins; a None value removes a header). The head is gathered in a buffer
-    that is flushed whenever it passes 1 KiB, so it normally leaves as one TCP
-    segment / TLS record; the unflushed tail is returned so the caller can
-    append a small body to it.
-    """
+def _merge_headers(sess_headers, headers):
+    """Session and call headers merged case-insensitively into a new dict
+    (lower-case name -> (name, value)); the call wins and a None value removes
+    a header. Checked here, before any connection is made."""
     merged = {}
     for src in (sess_headers, headers):
         if src:
@@ -1038,6 +1036,16 @@ def _write_head(
                     v = v if isinstance(v, (str, bytes, bytearray)) else str(v)
                     _check_field(v, "value", False)
                     merged[k.lower()] = (k, v)
+    return merged
+
+
+def _write_head(sock, u, method, merged, auth, ctype, length, chunked, close):
+    """Write the request line and headers.
+
+    The head is gathered in a buffer that is flushed whenever it passes 1 KiB,
+    so it normally leaves as one TCP segment / TLS record; the unflushed tail
+    is returned so the caller can append a small body to it.
+    """
     head = bytearray()
     # bytearray += str copies the UTF-8 bytes without a temporary bytes object.
     head += method
@@ -1113,6 +1121,7 @@ def _exchange(
     if body is not None and length is None:
         length = _user_length(headers) or _user_length(sess_headers)
         chunked = length is None
+    merged = _merge_headers(sess_headers, headers)
     ctx = None
     if u.scheme == "https":
         ctx = (
@@ -1132,16 +1141,7 @@ def _exchange(
         try:
             sock = conn.sock
             head = _write_head(
-                sock,
-                u,
-                method,
-                sess_headers,
-                headers,
-                auth,
-                ctype,
-                length,
-                chunked,
-                close,
+                sock, u, method, merged, auth, ctype, length, chunked, close
             )
             if body is not None and replayable and len(head) + len(body) <= 1024:
                 head += body  # a small body shares the head's segment / TLS record

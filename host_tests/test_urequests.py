@@ -1,0 +1,769 @@
+"""urequests on the firmware against real CPython HTTP(S) servers on loopback.
+
+Each test runs a small MicroPython script through the frozen ``urequests`` and
+checks what the server saw on the wire (``Request.raw`` is the exact bytes) and
+what the script reported back. Scripts print ``R <json>`` lines; ``results()``
+collects them.
+"""
+
+import json
+import re
+import textwrap
+
+import pytest
+from peers import Raw, Response, pattern, redirect
+
+MiB = 1024 * 1024
+
+# Shared by every script: out() reports a value, catch() runs a call and returns
+# [exception type, message, errno] or None.
+PRELUDE = """
+import json, time, urequests
+
+def out(x):
+    print("R " + json.dumps(x))
+
+def catch(f):
+    try:
+        f()
+    except Exception as e:
+        return [type(e).__name__, str(e), getattr(e, "errno", None)]
+    return None
+"""
+
+
+def results(res):
+    """The out() values of a finished run, in order (fails the test if it crashed)."""
+    res.check()
+    return [json.loads(line[2:]) for line in res.lines if line.startswith("R ")]
+
+
+def run(mp, body, **kw):
+    return results(mp(PRELUDE + textwrap.dedent(body), **kw))
+
+
+def host(server):
+    return f"10.0.2.2:{server.port}"
+
+
+# --------------------------------------------------------------------------------------
+# Frozen
+
+
+def test_modules_are_frozen_bytecode(mp):
+    # With the frozen entry removed from sys.path nothing can be imported, so the
+    # modules do not come from the filesystem; with only '.frozen' they all load.
+    res = mp(
+        """
+        import sys
+        names = ("urequests", "requests", "ssl", "checkNet", "log", "dataCall",
+                 "request", "_usocket_net", "asyncio")
+        keep = sys.path[:]
+        sys.path[:] = [p for p in keep if p != ".frozen"]
+        for n in names:
+            try:
+                __import__(n)
+                print("IMPORTED FROM FS", n)
+            except ImportError:
+                pass
+        sys.path[:] = [".frozen"]
+        for n in names:
+            m = __import__(n)
+            f = getattr(m, "__file__", "")
+            print(n, "absolute" if f.startswith("/") else "frozen")
+        import urequests, requests
+        print("alias", requests.get is urequests.get, urequests.__version__)
+        """
+    ).check()
+    assert "IMPORTED FROM FS" not in res.out
+    for name in ("urequests", "requests", "ssl", "checkNet", "log", "dataCall"):
+        assert f"{name} frozen" in res.lines
+    assert "alias True 0.1.0" in res.lines
+
+
+# --------------------------------------------------------------------------------------
+# Requests on the wire
+
+
+def test_get_with_params_and_headers_is_wire_exact(mp, http_server):
+    out = run(
+        mp,
+        f"""
+        h = {{"X-Token": "abc"}}
+        r = urequests.get("http://{host(http_server)}/echo?x=0",
+                          params=[("a", "1"), ("b", "x y"), ("c", "é&=")],
+                          headers=h, timeout=10)
+        out([r.status_code, r.reason, h])
+        """,
+    )
+    assert out == [[200, "OK", {"X-Token": "abc"}]]  # caller's dict untouched
+    (req,) = http_server.requests
+    assert req.raw == (
+        b"GET /echo?x=0&a=1&b=x+y&c=%C3%A9%26%3D HTTP/1.1\r\n"
+        + f"Host: {host(http_server)}\r\n".encode()
+        + b"X-Token: abc\r\nConnection: close\r\n\r\n"
+    )
+
+
+def test_params_dict_and_repeated_values(mp, http_server):
+    run(
+        mp,
+        f"""
+        urequests.get("http://{host(http_server)}/echo",
+                      params={{"k": [1, 2], "skip": None}}, timeout=10)
+        """,
+    )
+    assert http_server.requests[0].query_string == "k=1&k=2"
+
+
+BODY_CASES = {
+    "bytes": ("POST", "data=b'\\x00\\x01raw'", b"\x00\x01raw", None, False),
+    "str counted in bytes": ("PUT", "data='h\u00e9llo \u20ac'", "héllo €".encode(), None, False),
+    "form dict": ("PATCH", "data={'k': 'a b&c'}", b"k=a+b%26c", "application/x-www-form-urlencoded", False),
+    "form pairs": ("POST", "data=[('a', 1), ('a', 2), ('b', 'é')]", b"a=1&a=2&b=%C3%A9", "application/x-www-form-urlencoded", False),
+    "json": ("POST", "json={'a': [1, 'x']}", b'{"a": [1, "x"]}', "application/json", False),
+    "generator": ("PUT", "data=(p for p in (b'abc', 'd\u00e9f', b'', b'g' * 300))", b"abcd\xc3\xa9f" + b"g" * 300, None, True),
+    "file": ("POST", "data=__import__('io').BytesIO(b'file body')", b"file body", None, False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BODY_CASES)
+def test_request_bodies_are_wire_exact(mp, http_server, case):
+    method, arg, body, ctype, chunked = BODY_CASES[case]
+    out = run(
+        mp,
+        f"""
+        r = urequests.request("{method}", "http://{host(http_server)}/echo", {arg}, timeout=10)
+        out(r.json()["body_len"])
+        """,
+    )
+    assert out == [len(body)]
+    (req,) = http_server.requests
+    assert req.method == method
+    assert req.body == body
+    head = [
+        f"{method} /echo HTTP/1.1",
+        f"Host: {host(http_server)}",
+        *([f"Content-Type: {ctype}"] if ctype else []),
+        "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}",
+        "Connection: close",
+    ]
+    expected = ("\r\n".join(head) + "\r\n\r\n").encode()
+    if chunked:
+        # Each non-empty piece is one chunk; the empty piece is skipped (it would
+        # end the body early).
+        pieces = [b"abc", "déf".encode(), b"g" * 300]
+        expected += b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
+        expected += b"0\r\n\r\n"
+    else:
+        expected += body
+    assert req.raw == expected
+    assert req.chunked == chunked
+
+
+def test_streamed_body_with_caller_content_length_is_not_chunked(mp, http_server):
+    run(
+        mp,
+        f"""
+        gen = (b"x" * 10 for i in range(3))
+        urequests.post("http://{host(http_server)}/echo", data=gen,
+                       headers={{"Content-Length": "30"}}, timeout=10)
+        """,
+    )
+    (req,) = http_server.requests
+    assert not req.chunked
+    assert req.headers.get_all("Content-Length") == ["30"]
+    assert req.body == b"x" * 30
+
+
+def test_delete_head_and_empty_post(mp, http_server):
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        r = urequests.delete(base + "/echo", timeout=10)
+        out([r.json()["method"]])
+        r = urequests.head(base + "/bytes/500", timeout=10)
+        out([r.status_code, r.headers["Content-Length"], r.content])
+        r = urequests.post(base + "/echo", timeout=10)
+        out([r.json()["body_len"]])
+        """,
+    )
+    assert out == [["DELETE"], [200, "500", ""], [0]]
+    delete, head, post = http_server.requests
+    assert b"Content-Length" not in delete.raw
+    assert head.method == "HEAD"
+    assert post.headers["Content-Length"] == "0"
+
+
+def test_basic_auth_from_argument_and_url(mp, http_server):
+    run(
+        mp,
+        f"""
+        urequests.get("http://{host(http_server)}/echo", auth=("user", "p:ss"), timeout=10)
+        urequests.get("http://al%40ice:s%20cret@{host(http_server)}/echo", timeout=10)
+        """,
+    )
+    a, b = http_server.requests
+    assert a.headers["Authorization"] == "Basic dXNlcjpwOnNz"  # user:p:ss
+    assert b.headers["Authorization"] == "Basic YWxAaWNlOnMgY3JldA=="  # al@ice:s cret
+    assert b"@" not in b.raw.split(b"\r\n")[1]  # no userinfo in Host
+
+
+def test_multipart_files(mp, http_server):
+    run(
+        mp,
+        f"""
+        import io
+        urequests.post("http://{host(http_server)}/echo",
+                       data={{"field": "v"}},
+                       files={{"up": ("a.txt", io.BytesIO(b"file-bytes"), "text/plain")}},
+                       timeout=10)
+        """,
+    )
+    (req,) = http_server.requests
+    ctype = req.headers["Content-Type"]
+    m = re.fullmatch(r"multipart/form-data; boundary=(\S+)", ctype)
+    assert m
+    b = m.group(1).encode()
+    assert int(req.headers["Content-Length"]) == len(req.body)
+    assert req.body == (
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="field"\r\n\r\nv\r\n'
+        b"--"
+        + b
+        + b'\r\nContent-Disposition: form-data; name="up"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nfile-bytes\r\n"
+        b"--" + b + b"--\r\n"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Responses
+
+
+def test_response_fields_and_case_insensitive_headers(mp, http_server):
+    http_server.route(
+        "GET",
+        "/doc",
+        lambda req: Response(
+            201,
+            [("Content-Type", "application/json; charset=utf-8"), ("X-Multi", "a")]
+            + [("x-multi", "b")],
+            json.dumps({"ok": "é"}),
+            reason="Made",
+        ),
+    )
+    out = run(
+        mp,
+        f"""
+        with urequests.get("http://{host(http_server)}/doc", timeout=10) as r:
+            h = r.headers
+            out([r.status_code, r.reason, r.ok, r.encoding, h["CONTENT-TYPE"],
+                 h.get("content-type"), "Content-type" in h, h.get("missing", "dflt"),
+                 h["x-multi"], r.text, r.json(), len(r.content)])
+        """,
+    )
+    assert out == [
+        [
+            201,
+            "Made",
+            True,
+            "utf-8",
+            "application/json; charset=utf-8",
+            "application/json; charset=utf-8",
+            True,
+            "dflt",
+            "a, b",
+            json.dumps({"ok": "é"}),
+            {"ok": "é"},
+            len(json.dumps({"ok": "é"})),
+        ]
+    ]
+
+
+def test_chunked_response_with_extensions_and_trailers(mp, http_server):
+    http_server.route(
+        "GET",
+        "/chunks",
+        lambda req: Response(
+            200,
+            {"Content-Type": "text/plain"},
+            chunks=[b"first,", b"x" * 5000, b",last"],
+            chunk_ext=";name=value;other",
+            trailers={"X-Checksum": "42", "X-Other": "y"},
+        ),
+    )
+    out = run(
+        mp,
+        f"""
+        s = urequests.Session()
+        r = s.get("http://{host(http_server)}/chunks", timeout=10)
+        out([len(r.content), r.content[:6].decode(), r.content[-5:].decode()])
+        # The trailer was consumed: the same connection carries the next request.
+        out(s.get("http://{host(http_server)}/echo", timeout=10).json()["connection"])
+        s.close()
+        """,
+    )
+    assert out == [[5011, "first,", ",last"], 1]
+    assert http_server.connections == 1
+
+
+def test_content_length_and_close_delimited_bodies(mp, http_server):
+    http_server.route(
+        "GET",
+        "/until-close",
+        lambda req: Response(200, {}, pattern(70000, 3), until_close=True),
+    )
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        a = urequests.get(base + "/bytes/100000", timeout=10).content
+        b = urequests.get(base + "/until-close", timeout=10).content
+        c = urequests.get(base + "/stream/100000?chunk=777", timeout=10).content
+        out([len(a), len(b), len(c), a == c, sum(a) & 0xFFFFFFFF, sum(b) & 0xFFFFFFFF])
+        """,
+    )
+    assert out == [
+        [100000, 70000, 100000, True, sum(pattern(100000)), sum(pattern(70000, 3))]
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Redirects
+
+
+@pytest.mark.parametrize(
+    ("code", "method", "body"),
+    [
+        (301, "GET", ""),  # POST -> GET, body dropped
+        (302, "GET", ""),
+        (303, "GET", ""),
+        (307, "POST", "payload"),  # method and body kept
+        (308, "POST", "payload"),
+    ],
+)
+def test_redirect_method_rules_for_post(mp, http_server, code, method, body):
+    out = run(
+        mp,
+        f"""
+        r = urequests.post("http://{host(http_server)}/redirect/{code}?to=/echo",
+                           data=b"payload", headers={{"Content-Type": "text/plain"}},
+                           timeout=10)
+        j = r.json()
+        out([r.status_code, j["method"], j["body"], r.url])
+        """,
+    )
+    assert out == [[200, method, body, f"http://{host(http_server)}/echo"]]
+    second = http_server.requests[1]
+    if method == "GET":
+        assert b"Content-Length" not in second.raw
+        assert b"Content-Type" not in second.raw
+    else:
+        assert second.raw.endswith(b"\r\n\r\npayload")
+
+
+def test_303_turns_put_into_get_and_301_keeps_put(mp, http_server):
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        out(urequests.put(base + "/redirect/303?to=/echo", data=b"x", timeout=10).json()["method"])
+        out(urequests.put(base + "/redirect/301?to=/echo", data=b"x", timeout=10).json()["method"])
+        """,
+    )
+    assert out == ["GET", "PUT"]
+
+
+@pytest.mark.parametrize(
+    ("location", "final"),
+    [
+        ("/echo?a=1", "/echo?a=1"),
+        ("echo?a=2", "/dir/echo?a=2"),
+        ("../echo", "/echo"),
+        ("./sub/../echo", "/dir/echo"),
+        ("?q=3", "/dir/start?q=3"),
+        ("//{host}/echo?a=4", "/echo?a=4"),
+    ],
+)
+def test_relative_locations(mp, http_server, location, final):
+    target = location.replace("{host}", host(http_server))
+    # Only the first visit redirects, so "?q=3" (back to /dir/start) ends there.
+    http_server.route(
+        "GET",
+        "/dir/start",
+        lambda req: "done" if req.query_string else redirect(target, 302),
+    )
+    http_server.route("ANY", "/dir/echo", http_server._echo)
+    out = run(
+        mp,
+        f"""
+        r = urequests.get("http://{host(http_server)}/dir/start", timeout=10)
+        out(r.url)
+        """,
+    )
+    assert out == [f"http://{host(http_server)}{final}"]
+    assert http_server.requests[-1].target == final
+
+
+def test_redirect_to_other_host_drops_credentials(mp, http_server, make_http_server):
+    other = make_http_server()
+    out = run(
+        mp,
+        f"""
+        r = urequests.get("http://{host(http_server)}/redirect/302?to=http://test.example:{other.port}/echo",
+                          auth=("u", "p"), headers={{"Authorization": "Bearer t", "X-Keep": "1"}},
+                          timeout=10)
+        out([r.status_code, r.url])
+        """,
+    )
+    assert out == [[200, f"http://test.example:{other.port}/echo"]]
+    assert http_server.requests[0].headers["Authorization"] == "Bearer t"
+    (req,) = other.requests
+    assert "Authorization" not in req.headers
+    assert req.headers["X-Keep"] == "1"
+    assert req.headers["Host"] == f"test.example:{other.port}"
+
+
+def test_redirect_loop_stops_with_clear_error(mp, http_server):
+    http_server.route("GET", "/loop", lambda req: redirect("/loop"))
+    out = run(
+        mp,
+        f"""
+        url = "http://{host(http_server)}/loop"
+        e = catch(lambda: urequests.get(url, max_redirects=3, timeout=10))
+        out(e)
+        try:
+            urequests.get(url, timeout=10)
+        except ValueError as e:
+            out([isinstance(e, urequests.TooManyRedirects), str(e)])
+        r = urequests.get(url, allow_redirects=False, timeout=10)
+        out([r.status_code, r.headers["location"]])
+        """,
+    )
+    assert out[0][0] == "TooManyRedirects"
+    assert "more than 3 redirects" in out[0][1]
+    assert out[1] == [True, "more than 10 redirects (last to /loop)"]
+    assert out[2] == [302, "/loop"]
+    # 4 + 11 + 1 requests: each redirect was followed exactly up to the limit.
+    assert len(http_server.requests) == 16
+
+
+# --------------------------------------------------------------------------------------
+# Session and keep-alive
+
+
+def test_session_sends_requests_over_one_connection(mp, http_server):
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        with urequests.Session() as s:
+            s.headers["X-Session"] = "1"
+            conns = []
+            for i in range(5):
+                conns.append(s.get(base + "/echo", params={{"i": i}}, timeout=10).json()["connection"])
+            conns.append(s.post(base + "/echo", json={{"n": 1}}, timeout=10).json()["connection"])
+            s.head(base + "/bytes/10", timeout=10)
+            len(s.get(base + "/stream/5000", timeout=10).content)
+            r = s.get(base + "/bytes/3000", stream=True, timeout=10)
+            for chunk in r.iter_content(1000):
+                pass
+            conns.append(s.get(base + "/redirect/302?to=/echo", timeout=10).json()["connection"])
+            out(conns)
+        """,
+    )
+    assert out == [[1] * 7]
+    assert http_server.connections == 1
+    assert len(http_server.requests) == 11
+    assert all(r.headers["X-Session"] == "1" for r in http_server.requests)
+    assert all("Connection" not in r.headers for r in http_server.requests)
+
+
+def test_session_reconnects_when_server_closed_connection(mp, http_server):
+    # /bye answers and closes without saying so (an idle timeout on the server);
+    # /close says Connection: close. Both times the next request must go through.
+    http_server.route(
+        "GET",
+        "/bye",
+        lambda req: Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye", close=True),
+    )
+    http_server.route(
+        "GET", "/close", lambda req: Response(200, {}, b"closing", close=True)
+    )
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        s = urequests.Session()
+        seen = []
+        for path in ("/bye", "/echo", "/close", "/echo", "/bye"):
+            r = s.get(base + path, timeout=10)
+            seen.append(r.status_code)
+            r.content
+            time.sleep_ms(200)  # let the server's FIN arrive
+        seen.append(s.get(base + "/echo", timeout=10).json()["connection"])
+        s.close()
+        out(seen)
+        """,
+    )
+    assert out == [[200, 200, 200, 200, 200, 4]]
+    assert http_server.connections == 4
+
+
+def test_unread_streamed_response_is_not_reused(mp, http_server):
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        s = urequests.Session()
+        r = s.get(base + "/bytes/100000", stream=True, timeout=10)
+        r.raw.read(10)
+        r.close()   # body left unread: this connection is out of step
+        out(s.get(base + "/echo", timeout=10).json()["connection"])
+        """,
+    )
+    assert out == [2]
+
+
+# --------------------------------------------------------------------------------------
+# Streaming
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/bytes/1048576", "/stream/1048576?chunk=4096"])
+def test_stream_one_mib_with_bounded_heap(mp, http_server, path):
+    # Peak live-heap growth while reading 1 MiB in 1 KiB pieces (gc.collect() each
+    # time, so only what the client keeps alive counts, not garbage waiting for GC).
+    out = run(
+        mp,
+        f"""
+        import gc
+        gc.collect()
+        r = urequests.get("http://{host(http_server)}{path}", stream=True, timeout=20)
+        gc.collect()
+        base = gc.mem_alloc()
+        peak = 0
+        n = 0
+        total = 0
+        biggest = 0
+        for chunk in r.iter_content(1024):
+            n += len(chunk)
+            biggest = max(biggest, len(chunk))
+            total = (total + sum(chunk)) & 0xFFFFFFFF
+            del chunk
+            gc.collect()
+            peak = max(peak, gc.mem_alloc() - base)
+        r.close()
+        out([n, biggest, total, peak])
+        """,
+        timeout=120,
+    )
+    n, biggest, total, peak = out[0]
+    assert n == MiB
+    assert biggest == 1024
+    assert total == sum(pattern(MiB)) & 0xFFFFFFFF
+    assert peak < 8 * 1024, f"heap grew by {peak} bytes while streaming"
+
+
+def test_raw_readinto_and_iter_content_decode(mp, http_server):
+    text = "aé€😀" * 300  # 1-, 2-, 3- and 4-byte UTF-8 sequences
+    http_server.route(
+        "GET",
+        "/text",
+        lambda req: Response(200, {}, text.encode(), chunked=True, chunk_size=333),
+    )
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        r = urequests.get(base + "/bytes/5000", stream=True, timeout=10)
+        buf = bytearray(512)
+        got = 0
+        while True:
+            k = r.raw.readinto(buf)
+            if not k:
+                break
+            got += k
+        out(got)
+        r = urequests.get(base + "/text", stream=True, timeout=10)
+        pieces = list(r.iter_content(7, decode_unicode=True))
+        out(["".join(pieces) == {text!r}, max(len(p.encode()) for p in pieces) <= 10])
+        """,
+    )
+    assert out == [5000, [True, True]]
+
+
+# --------------------------------------------------------------------------------------
+# HTTPS
+
+
+def _needs_tls(res):
+    if "NO-TLS" in res.out:
+        pytest.skip("the firmware has no tls module")
+
+
+@pytest.mark.ssl
+def test_https_verified_and_failures(mp, https_server, tmp_path):
+    ca_path = tmp_path / "ca.der"
+    ca_path.write_bytes(https_server.ca_der)
+    res = mp(
+        PRELUDE
+        + f"""
+try:
+    import tls
+except ImportError:
+    print("NO-TLS")
+    raise SystemExit
+url = "{https_server.url("/echo")}"
+byname = "{https_server.url("/echo", host="test.example")}"
+out(catch(lambda: urequests.get(url, timeout=10)))        # verify=True, no CA
+r = urequests.get(url, verify={https_server.ca_der!r}, timeout=10)
+out([r.status_code, r.json()["path"]])
+r = urequests.get(byname, verify="{https_server.ca_pem_path}", timeout=10)
+out([r.status_code, r.json()["headers"]["Host"]])
+e = catch(lambda: urequests.get(url, verify={https_server.wrong_ca_der!r}, timeout=10))
+out(e)
+r = urequests.get(url, verify=False, timeout=10)
+out(r.status_code)
+urequests.set_default_ca(open("{ca_path}", "rb").read())
+with urequests.Session() as s:
+    out([s.post(url, json={{"i": i}}, timeout=10).json()["connection"] for i in range(3)])
+"""
+    )
+    _needs_tls(res)
+    no_ca, ok, by_name, wrong, unverified, session = results(res)
+    assert no_ca[0] == "CertificateError"
+    assert "needs a CA" in no_ca[1]
+    assert ok == [200, "/echo"]
+    assert by_name == [200, f"test.example:{https_server.port}"]
+    assert wrong[0] == "CertificateError"
+    assert "failed" in wrong[1]
+    assert unverified == 200
+    assert session == [5, 5, 5]  # one TLS connection for the whole session
+
+
+@pytest.mark.ssl
+def test_https_hostname_mismatch_fails(mp, https_server, dns_server):
+    dns_server.add("other.example", "10.0.2.2")
+    res = mp(
+        PRELUDE
+        + f"""
+try:
+    import tls
+except ImportError:
+    print("NO-TLS")
+    raise SystemExit
+url = "{https_server.url("/", host="other.example")}"
+out(catch(lambda: urequests.get(url, verify={https_server.ca_der!r}, timeout=10)))
+"""
+    )
+    _needs_tls(res)
+    (err,) = results(res)
+    assert err[0] == "CertificateError"
+    assert "name" in err[1].lower() or "CN" in err[1]
+
+
+# --------------------------------------------------------------------------------------
+# Malformed responses, timeouts, bad input: errors with a message, never a hang
+
+
+MALFORMED = {
+    "bad status line": (b"HTTP/1.1 2OO OK\r\n\r\n", "ValueError", "malformed status line"),
+    "not http": (b"SSH-2.0-OpenSSH\r\n\r\n", "ValueError", "malformed status line"),
+    "http/2 status": (b"HTTP/2 200\r\n\r\n", "ValueError", "malformed status line"),
+    "bad header": (b"HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", "ValueError", "malformed header line"),
+    "header too long": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 8000 + b"\r\n\r\n", "ValueError", "longer than 4096"),
+    "too many headers": (b"HTTP/1.1 200 OK\r\n" + b"X-H: v\r\n" * 100 + b"\r\n", "ValueError", "exceed 64 lines"),
+    "bad chunk size": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\nabc\r\n0\r\n\r\n", "ValueError", "bad chunk size"),
+    "chunk without crlf": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", "ValueError", "chunk not followed by CRLF"),
+    "bad content-length": (b"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n", "ValueError", "bad Content-Length"),
+    "early close in body": (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this", "OSError", "before the end of the body"),
+    "early close in chunk": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", "OSError", "before the end of the body"),
+    "early close in headers": (b"HTTP/1.1 200 OK\r\nContent-Len", "OSError", "inside the response headers"),
+    "close before status": (b"", "OSError", "before the status line"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_responses_raise(mp, http_server, case):
+    data, exc, message = MALFORMED[case]
+    http_server.route("GET", "/bad", lambda req: Raw(data, close=True))
+    out = run(
+        mp,
+        f"""
+        out(catch(lambda: urequests.get("http://{host(http_server)}/bad", timeout=5).content))
+        """,
+        timeout=30,
+    )
+    assert out[0] is not None, "no error raised"
+    assert out[0][0] == exc
+    assert message in out[0][1]
+
+
+def test_silent_server_times_out(mp, http_server):
+    http_server.route(
+        "GET",
+        "/hang",
+        lambda req: Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", hang=True),
+    )
+    http_server.route("GET", "/never", lambda req: Raw(b"", hang=True))
+    out = run(
+        mp,
+        f"""
+        base = "http://{host(http_server)}"
+        for path in ("/never", "/hang"):
+            t = time.ticks_ms()
+            e = catch(lambda: urequests.get(base + path, timeout=1.5).content)
+            out([e[0], e[2], time.ticks_diff(time.ticks_ms(), t)])
+        """,
+        timeout=30,
+    )
+    for name, errno, ms in out:
+        assert name == "OSError"
+        assert errno in (11, 110)  # EAGAIN / ETIMEDOUT
+        assert 1000 <= ms < 5000
+
+
+def test_timeout_bounds_dns_and_connect(mp, http_server, dns_server):
+    with dns_server.override(mode="silent"):
+        out = run(
+            mp,
+            f"""
+            t = time.ticks_ms()
+            e = catch(lambda: urequests.get("http://silent.example:{http_server.port}/", timeout=2))
+            out([e[0], time.ticks_diff(time.ticks_ms(), t)])
+            """,
+            timeout=30,
+        )
+    assert out[0][0] == "OSError"
+    assert out[0][1] < 6000
+    out = run(
+        mp,
+        """
+        out(catch(lambda: urequests.get("http://10.0.2.2:1/", timeout=5)))
+        out(catch(lambda: urequests.get("http://nxdomain.invalid/", timeout=5)))
+        """,
+    )
+    assert out[0][0] == "OSError" and out[0][2] == 111  # ECONNREFUSED
+    assert out[1][0] == "OSError"
+
+
+def test_bad_urls_and_arguments_raise_valueerror(mp):
+    out = run(
+        mp,
+        """
+        for url in ("ftp://x/", "http://", "no-scheme.example/", "http://h:99999/",
+                    "http://h:x/", "http://a b/", "http://[::1/", "http://h/\\r\\nX: y"):
+            out(catch(lambda: urequests.get(url)))
+        out(catch(lambda: urequests.get("http://h.example/", headers={"X": "a\\r\\nB: c"})))
+        out(catch(lambda: urequests.get("http://h.example/", headers={"Bad Name": "v"})))
+        out(catch(lambda: urequests.request("GE T", "http://h.example/")))
+        out(catch(lambda: urequests.post("http://h.example/", data=12.5)))
+        """,
+    )
+    assert len(out) == 12
+    for err in out:
+        assert err is not None
+        assert err[0] in ("ValueError", "TypeError"), err
+        assert err[1]
