@@ -1,0 +1,345 @@
+"""The QuecPython-style helpers (checkNet, log, dataCall, request) on the firmware.
+
+The first test runs the example application from QuecPython's usocket
+documentation (../shared/reference/001_*.txt) exactly as printed there; the
+rest check each helper's documented behaviour on the host's network.LAN().
+"""
+
+import errno
+import json
+import socket
+import threading
+
+import pytest
+from peers import Response, pattern
+
+# QuecPython's usocket example, verbatim from the reference document: it waits for
+# the network with checkNet, logs with log, resolves www.tongxinmao.com and sends a
+# raw HTTP request to port 80.
+SEED_001_EXAMPLE = """\
+# 导入usocket模块
+# -*- coding: UTF-8 -*-
+import usocket
+import log
+import utime
+import checkNet
+
+
+'''
+下面两个全局变量是必须有的,用户可以根据自己的实际项目修改下面两个全局变量的值
+'''
+PROJECT_NAME = "QuecPython_Socket_example"
+PROJECT_VERSION = "1.0.0"
+
+checknet = checkNet.CheckNetwork(PROJECT_NAME, PROJECT_VERSION)
+
+# 设置日志输出级别
+log.basicConfig(level=log.INFO)
+socket_log = log.getLogger("SOCKET")
+
+if __name__ == '__main__':
+    stagecode, subcode = checknet.wait_network_connected(30)
+    if stagecode == 3 and subcode == 1:
+        socket_log.info('Network connection successful!')
+
+        # 创建一个socket实例
+        sock = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
+        # 解析域名
+        sockaddr=usocket.getaddrinfo('www.tongxinmao.com', 80)[0][-1]
+        # 建立连接
+        sock.connect(sockaddr)
+        # 向服务端发送消息
+        ret=sock.send('GET /News HTTP/1.1\\r\\nHost: www.tongxinmao.com\\r\\nAccept-Encoding: deflate\\r\\nConnection: keep-alive\\r\\n\\r\\n')
+        socket_log.info('send %d bytes' % ret)
+        #接收服务端消息
+        data=sock.recv(256)
+        socket_log.info('recv %s bytes:' % len(data))
+        socket_log.info(data.decode())
+
+        # 关闭连接
+        sock.close()
+    else:
+        socket_log.info('Network connection failed! stagecode = {}, subcode = {}'.format(stagecode, subcode))
+"""
+
+SEED_REQUEST = (
+    b"GET /News HTTP/1.1\r\nHost: www.tongxinmao.com\r\n"
+    b"Accept-Encoding: deflate\r\nConnection: keep-alive\r\n\r\n"
+)
+SEED_REPLY = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 21\r\n\r\n"
+    b"<p>news from port 80"
+    b"\n"
+)
+
+
+class _Port80:
+    """The example insists on port 80 (10.0.2.2:80 in the firmware is 127.0.0.1:80
+    here). One connection: keep the request, answer, wait for the client to close."""
+
+    def __init__(self):
+        self.request = b""
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind(("127.0.0.1", 80))
+        except OSError as exc:
+            self._sock.close()
+            reason = "needs root" if exc.errno == errno.EACCES else "is in use"
+            pytest.skip(f"the seed example connects to port 80, which {reason}")
+        self._sock.listen(1)
+        self._sock.settimeout(30)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self._sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(30)
+            while b"\r\n\r\n" not in self.request:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                self.request += data
+            conn.sendall(SEED_REPLY)
+            while conn.recv(4096):
+                pass
+
+    def close(self):
+        self._sock.close()
+        self._thread.join(5)
+
+
+def test_seed_001_quecpython_example_runs_unmodified(mp, dns_server):
+    dns_server.add("www.tongxinmao.com", "10.0.2.2")
+    server = _Port80()
+    try:
+        res = mp(SEED_001_EXAMPLE, timeout=60).check()
+    finally:
+        server.close()
+    assert server.request == SEED_REQUEST
+    assert ("www.tongxinmao.com", "A") in dns_server.queries
+    lines = res.out.replace("\r\n", "\n").split("\n")
+    assert lines[:3] == [
+        "INFO:SOCKET:Network connection successful!",
+        f"INFO:SOCKET:send {len(SEED_REQUEST)} bytes",
+        f"INFO:SOCKET:recv {len(SEED_REPLY)} bytes:",
+    ]
+    # The response itself is logged (its own line breaks included).
+    assert "\n".join(lines[3:]).startswith(
+        "INFO:SOCKET:" + SEED_REPLY.decode().replace("\r\n", "\n")
+    )
+
+
+# --------------------------------------------------------------------------------------
+# checkNet
+
+
+def test_checknet_ready_and_banner_once(mp):
+    res = mp(
+        """
+        import checkNet
+        c = checkNet.CheckNetwork("demo_project", "2.3.4")
+        c.poweron_print_once()
+        c.poweron_print_once()
+        print("result", c.wait_network_connected(10))
+        print("module", checkNet.wait_network_connected(), checkNet.waitNetworkReady(5))
+        for bad in (0, 3601, -1, 100000):
+            try:
+                checkNet.wait_network_connected(bad)
+                print("accepted", bad)
+            except OSError as e:
+                print("EINVAL", bad, e.errno)
+        """
+    ).check()
+    assert res.out.count("PROJECT_NAME") == 1
+    assert "PROJECT_NAME     : demo_project" in res.lines
+    assert "PROJECT_VERSION  : 2.3.4" in res.lines
+    assert any(
+        line.startswith("FIRMWARE_VERSION : micropython 1.26") for line in res.lines
+    )
+    assert "NETWORK          : LAN" in res.lines
+    assert "result (3, 1)" in res.lines
+    assert "module (3, 1) (3, 1)" in res.lines
+    for bad in (0, 3601, -1, 100000):
+        assert f"EINVAL {bad} 22" in res.lines
+
+
+def test_checknet_reports_failing_stage_when_link_is_down(mp):
+    res = mp(
+        """
+        import checkNet, network, time
+        lan = network.LAN()
+        lan.active(False)
+        t = time.ticks_ms()
+        r = checkNet.wait_network_connected(2)
+        print("down", r, time.ticks_diff(time.ticks_ms(), t))
+        lan.active(True)
+        print("up", checkNet.wait_network_connected(10))
+        """,
+        timeout=60,
+    ).check()
+    down = next(line for line in res.lines if line.startswith("down "))
+    assert down.startswith("down (2, 0) ")
+    assert 2000 <= int(down.split()[-1]) < 4000
+    assert "up (3, 1)" in res.lines
+
+
+# --------------------------------------------------------------------------------------
+# dataCall
+
+
+def test_datacall_getinfo_reports_the_firmware_address(mp):
+    res = mp(
+        """
+        import dataCall, network, json
+        def show(tag, v):
+            print(tag, json.dumps(v))
+        show("v4", dataCall.getInfo(1, 0))
+        show("both", dataCall.getInfo(1, 2))
+        show("other", dataCall.getInfo(2, 0))
+        show("bad", [dataCall.getInfo(0, 0), dataCall.getInfo(9, 0), dataCall.getInfo(1, 3)])
+        network.LAN().active(False)
+        show("down", dataCall.getInfo(1, 0))
+        network.LAN().active(True)
+        """
+    ).check()
+    got = {
+        line.split(" ", 1)[0]: json.loads(line.split(" ", 1)[1]) for line in res.lines
+    }
+    pid, ip_type, (state, reconnect, ip, dns1, dns2) = got["v4"]
+    assert (pid, ip_type, state, reconnect, ip, dns2) == (
+        1,
+        0,
+        1,
+        0,
+        "10.0.2.15",
+        "0.0.0.0",
+    )
+    assert len(dns1.split(".")) == 4
+    assert got["both"][:3] == [1, 2, got["v4"][2]]
+    assert got["both"][3][0] in (0, 1)  # IPv6 state: depends on the build
+    assert len(got["both"]) == 4
+    assert got["other"] == [2, 0, [0, 0, "0.0.0.0", "0.0.0.0", "0.0.0.0"]]
+    assert got["bad"] == [-1, -1, -1]
+    assert got["down"] == [1, 0, [0, 0, "0.0.0.0", "0.0.0.0", "0.0.0.0"]]
+
+
+def test_datacall_callback_on_link_down_and_up(mp):
+    res = mp(
+        """
+        import dataCall, network
+        events = []
+        print("set", dataCall.setCallback(lambda args: events.append(args)))
+        print("bad", dataCall.setCallback(42))
+        dataCall.poll()                 # no change yet: nothing reported
+        lan = network.LAN()
+        lan.active(False)
+        dataCall.getInfo(1, 0)          # any check notices the change
+        lan.active(True)
+        dataCall.poll()
+        print("events", events)
+        print("clear", dataCall.setCallback(None))
+        lan.active(False)
+        dataCall.poll()
+        lan.active(True)
+        print("after", events)
+        """
+    ).check()
+    assert "set 0" in res.lines
+    assert "bad -1" in res.lines
+    assert "events [(1, 0), (1, 1)]" in res.lines
+    assert "clear 0" in res.lines
+    assert "after [(1, 0), (1, 1)]" in res.lines
+
+
+# --------------------------------------------------------------------------------------
+# log
+
+
+def test_log_line_format_levels_and_output(mp):
+    res = mp(
+        """
+        import log, sys
+        log.basicConfig(level=log.INFO)
+        a = log.getLogger("APP")
+        print(a is log.getLogger("APP"))
+        a.debug("hidden")
+        a.info("n=%d s=%s", 5, "x")
+        a.warning("w")
+        a.error("e %r", b"x")
+        a.critical("c")
+        a.setLevel(log.DEBUG)
+        a.debug("now %s", "shown")
+        class Sink:
+            def __init__(self):
+                self.lines = []
+            def write(self, s):
+                self.lines.append(s)
+        k = Sink()
+        log.set_output(k)
+        log.getLogger("B").info("to sink")
+        log.set_output(sys.stdout)
+        print(k.lines)
+        log.basicConfig(level=log.ERROR)
+        a.setLevel(log.NOTSET)
+        a.warning("dropped")
+        a.error("kept")
+        log.info("root dropped")
+        log.critical("root %d", 1)
+        print(log.CRITICAL, log.ERROR, log.WARNING, log.INFO, log.DEBUG, log.NOTSET)
+        """
+    ).check()
+    assert res.lines == [
+        "True",
+        "INFO:APP:n=5 s=x",
+        "WARNING:APP:w",
+        "ERROR:APP:e b'x'",
+        "CRITICAL:APP:c",
+        "DEBUG:APP:now shown",
+        "['INFO:B:to sink\\n']",
+        "ERROR:APP:kept",
+        "CRITICAL:root:root 1",
+        "50 40 30 20 10 0",
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# request (QuecPython's HTTP API over urequests)
+
+
+def test_request_module_generators_json_and_bare_urls(mp, http_server):
+    text = "é" * 300 + "end"
+    http_server.route(
+        "GET",
+        "/text",
+        lambda req: Response(200, {}, text.encode(), chunked=True, chunk_size=101),
+    )
+    res = mp(
+        f"""
+        import request, json
+        base = "10.0.2.2:{http_server.port}"       # no scheme: http:// is assumed
+        r = request.get(base + "/bytes/1000", sizeof=100, decode=False, timeout=10)
+        pieces = list(r.content)
+        print("bytes", r.status_code, r.headers["content-length"],
+              [len(p) for p in pieces], sum(sum(p) for p in pieces))
+        print("again", list(r.content))
+        r = request.get("http://" + base + "/text", timeout=10)
+        pieces = list(r.text)
+        print("text", "".join(pieces) == {text!r}, max(len(p.encode()) for p in pieces) <= 258,
+              all(isinstance(p, str) for p in pieces))
+        r = request.post("http://" + base + "/echo", data={{"a": 1}}, headers={{"X-Q": "1"}})
+        j = r.json()
+        print("json", j["body"], j["headers"]["Content-Type"], j["headers"]["X-Q"])
+        r = request.put("http://" + base + "/echo", data="raw text")
+        print("put", r.json()["body"])
+        """
+    ).check()
+    assert f"bytes 200 1000 {[100] * 10} {sum(pattern(1000))}" in res.lines
+    assert "again []" in res.lines
+    assert "text True True True" in res.lines
+    assert 'json {"a": 1} application/json 1' in res.lines
+    assert "put raw text" in res.lines
