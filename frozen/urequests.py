@@ -650,7 +650,10 @@ class _Conn:
     def stale(self):
         # An idle keep-alive connection that is readable has been closed by
         # the server (or sent junk): either way it cannot carry a request.
-        if _select is None:
+        # Not for TLS, where a readable socket may be a harmless record (a
+        # session ticket); a dead TLS connection is caught by the retry in
+        # _exchange instead.
+        if _select is None or self.raw is not self.sock:
             return False
         try:
             p = _select.poll()
@@ -754,21 +757,21 @@ class _Body:
             self._conn.release(self._reusable)
             self._conn = None
 
-    def _fail(self, exc):
+    def _abort(self):
+        # Any error inside a body leaves the connection out of step: close it.
         self.eof = True
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        raise exc
 
     def _next_chunk(self):
         # Called at the start of a chunk: returns False at the last chunk.
         line = _readline(self.sock)
         if not line.endswith(b"\n"):
-            self._fail(_closed("inside a chunk header"))
+            raise _closed("inside a chunk header")
         size = line.partition(b";")[0].strip()  # drop chunk extensions
         if not _is_hex(size):
-            self._fail(ValueError(f"bad chunk size line {line[:40]!r}"))
+            raise ValueError(f"bad chunk size line {line[:40]!r}")
         self._left = int(size, 16)
         if self._left:
             return True
@@ -776,18 +779,14 @@ class _Body:
         while True:  # trailers are read and dropped, within the header limits
             line = _readline(self.sock)
             if not line.endswith(b"\n"):
-                self._fail(_closed("inside the chunked trailer"))
+                raise _closed("inside the chunked trailer")
             if line in (b"\r\n", b"\n"):
                 break
             n += 1
             if n > MAX_HEADERS:
-                self._fail(ValueError("too many trailer lines"))
+                raise ValueError("too many trailer lines")
         self._finish()
         return False
-
-    def _chunk_end(self):
-        if self.sock.readline(3) not in (b"\r\n", b"\n"):
-            self._fail(ValueError("chunk not followed by CRLF"))
 
     def _avail(self, n):
         # How many bytes the next socket read may take (0 at the end).
@@ -799,19 +798,19 @@ class _Body:
             return n
         return self._left
 
-    def _got(self, k, want):
+    def _got(self, k):
         if self._mode == _CLOSE:
             if k == 0:
                 self._finish()
             return
         if k == 0:
-            self._fail(_closed("before the end of the body"))
+            raise _closed("before the end of the body")
         self._left -= k
         if self._left == 0:
             if self._mode == _LENGTH:
                 self._finish()
-            else:
-                self._chunk_end()
+            elif self.sock.readline(3) not in (b"\r\n", b"\n"):
+                raise ValueError("chunk not followed by CRLF")
 
     def read(self, n=-1):
         if n is None or n < 0:
@@ -821,27 +820,29 @@ class _Body:
                 if b:
                     parts.append(b)
             return b"".join(parts)
-        k = self._avail(n)
-        if k == 0:
-            return b""
         try:
+            k = self._avail(n)
+            if k == 0:
+                return b""
             b = self.sock.read(k)
-        except OSError as e:
-            self._fail(e)
-        self._got(len(b) if b else 0, k)
-        return b or b""
+            self._got(len(b) if b else 0)
+        except BaseException:
+            self._abort()
+            raise
+        return b
 
     def readinto(self, buf, n=None):
         n = len(buf) if n is None else min(n, len(buf))
-        k = self._avail(n)
-        if k == 0:
-            return 0
         try:
+            k = self._avail(n)
+            if k == 0:
+                return 0
             got = self.sock.readinto(buf if k == len(buf) else memoryview(buf)[:k])
-        except OSError as e:
-            self._fail(e)
-        self._got(got or 0, k)
-        return got or 0
+            self._got(got or 0)
+        except BaseException:
+            self._abort()
+            raise
+        return got
 
     def drain(self, limit):
         """Read and drop up to ``limit`` bytes; True if the body ended."""

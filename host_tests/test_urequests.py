@@ -607,6 +607,9 @@ def _needs_tls(res):
 def test_https_verified_and_failures(mp, https_server, tmp_path):
     ca_path = tmp_path / "ca.der"
     ca_path.write_bytes(https_server.ca_der)
+    https_server.route(
+        "GET", "/close", lambda req: Response(200, {}, b"bye", close=True)
+    )
     res = mp(
         PRELUDE
         + f"""
@@ -629,10 +632,14 @@ out(r.status_code)
 urequests.set_default_ca(open("{ca_path}", "rb").read())
 with urequests.Session() as s:
     out([s.post(url, json={{"i": i}}, timeout=10).json()["connection"] for i in range(3)])
+    # The server closes after /close: the session reconnects for the next one.
+    s.get(url.replace("/echo", "/close"), timeout=10).content
+    time.sleep_ms(200)
+    out(s.get(url, timeout=10).json()["connection"])
 """
     )
     _needs_tls(res)
-    no_ca, ok, by_name, wrong, unverified, session = results(res)
+    no_ca, ok, by_name, wrong, unverified, session, reconnected = results(res)
     assert no_ca[0] == "CertificateError"
     assert "needs a CA" in no_ca[1]
     assert ok == [200, "/echo"]
@@ -641,6 +648,7 @@ with urequests.Session() as s:
     assert "failed" in wrong[1]
     assert unverified == 200
     assert session == [5, 5, 5]  # one TLS connection for the whole session
+    assert reconnected == 6
 
 
 @pytest.mark.ssl
