@@ -76,7 +76,16 @@ def test_modules_are_frozen_bytecode(mp):
         """
     ).check()
     assert "IMPORTED FROM FS" not in res.out
-    for name in ("urequests", "requests", "ssl", "checkNet", "log", "dataCall"):
+    for name in (
+        "urequests",
+        "requests",
+        "ssl",
+        "checkNet",
+        "log",
+        "dataCall",
+        "request",
+        "asyncio",
+    ):
         assert f"{name} frozen" in res.lines
     assert "alias True 0.1.0" in res.lines
 
@@ -649,6 +658,48 @@ with urequests.Session() as s:
     assert unverified == 200
     assert session == [5, 5, 5]  # one TLS connection for the whole session
     assert reconnected == 6
+
+
+@pytest.mark.ssl
+def test_ssl_module_wraps_usocket_sockets(mp, https_server):
+    # The frozen ssl layer (CPython-style, over the tls C module) on a usocket
+    # socket: verified with a PEM CA file, and the legacy wrap_socket() verifies
+    # by default, so without a CA it refuses instead of connecting blind.
+    res = mp(
+        PRELUDE
+        + f"""
+try:
+    import tls
+except ImportError:
+    print("NO-TLS")
+    raise SystemExit
+import socket, ssl
+
+def connect():
+    s = socket.socket()
+    s.settimeout(10)
+    s.connect(socket.getaddrinfo("10.0.2.2", {https_server.port})[0][-1])
+    return s
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(cafile="{https_server.ca_pem_path}")
+t = ctx.wrap_socket(connect(), server_hostname="test.example")
+t.write(b"GET / HTTP/1.1\\r\\nHost: test.example\\r\\nConnection: close\\r\\n\\r\\n")
+out(t.read().decode().split("\\r\\n")[0])
+t.close()
+out([ctx.verify_mode == ssl.CERT_REQUIRED])
+out(catch(lambda: ssl.wrap_socket(connect(), server_hostname="test.example")))
+t = ssl.wrap_socket(connect(), cert_reqs=ssl.CERT_NONE)
+t.close()
+out("explicit CERT_NONE ok")
+"""
+    )
+    _needs_tls(res)
+    status, mode, legacy, explicit = results(res)
+    assert status == "HTTP/1.1 200 OK"
+    assert mode == [True]
+    assert legacy is not None  # no CA given: the handshake must not succeed
+    assert explicit == "explicit CERT_NONE ok"
 
 
 @pytest.mark.ssl
