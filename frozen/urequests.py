@@ -916,7 +916,9 @@ class Response:
         """Yield the body in pieces of at most ``chunk_size`` bytes.
 
         Only one piece is alive at a time, so with ``stream=True`` memory is
-        bounded by ``chunk_size`` whatever the body size.
+        bounded by ``chunk_size`` whatever the body size. The default is 512,
+        not requests' 1: byte-at-a-time reads are a trap on a microcontroller.
+        ``Response.raw.readinto(buf)`` reads without allocating at all.
         """
         if chunk_size is None or chunk_size < 1:
             chunk_size = 512
