@@ -25,6 +25,7 @@ typedef struct _usocket_hostnet_stats_t {
     uint32_t dropped_loss;       // frames dropped by USOCKET_NET_LOSS (both ways)
     uint32_t dropped_link_down;  // frames dropped while network.LAN().active(False)
     uint32_t queued;             // frames waiting in either queue right now
+    uint32_t dropped_queue_full; // frames dropped because their queue was full
 } usocket_hostnet_stats_t;
 
 // Creates slirp and the netif on first call (reads the USOCKET_* environment);

@@ -1,0 +1,923 @@
+// The host netif: one lwIP Ethernet interface bridged to the PC through libslirp.
+//
+// lwIP (NO_SYS=1) and slirp both run on the MicroPython thread. Frames travel
+// between them through two bounded FIFO queues, one per direction, which are
+// drained only from usocket_hostnet_poll(): neither stack is ever entered from
+// inside the other's callback, so neither sees itself re-entered.
+//
+// Every frame lwIP sends passes the safety filter (SPEC §7) before it is queued:
+// slirp turns a guest connection to any address into a real host connection, so
+// the filter is what keeps the firmware on this machine's loopback.
+//
+// Fault injection (USOCKET_NET_LOSS / _DELAY_MS / _SEED) is applied at the same
+// boundary, per frame and per direction.
+//
+// The only MicroPython dependencies are in usocket_hostnet_delay_ms() and
+// hostnet_mp_pending() at the end; the rest is plain C on lwIP and libslirp.
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+
+// First: it pulls in <netinet/in.h>, which lwIP must not redefine (see arch/cc.h).
+#include <libslirp.h>
+
+#include "lwip/init.h"
+#include "lwip/dns.h"
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/stats.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#include "py/runtime.h"
+#include "py/mphal.h"
+
+#include "hostnet.h"
+
+// Frames waiting in each direction. A burst is bounded by the TCP windows (44
+// segments each way) plus ARP/ND, so hitting this means a stack stopped draining.
+#define HOSTNET_QUEUE_LEN (512)
+
+// Largest frame either side may produce: slirp and lwIP both use a 1500-byte MTU,
+// but slirp's MRU is configurable, so leave headroom rather than truncate.
+#define HOSTNET_FRAME_MAX (4096)
+
+#define HOSTNET_ETH_HLEN (14)
+#define HOSTNET_ETHTYPE_IPV4 (0x0800)
+#define HOSTNET_ETHTYPE_ARP (0x0806)
+#define HOSTNET_ETHTYPE_IPV6 (0x86dd)
+
+#define HOSTNET_IPPROTO_ICMP6 (58)
+#define HOSTNET_ICMP6_ROUTER_SOLICIT (133)
+#define HOSTNET_ICMP6_NEIGHBOR_SOLICIT (135)
+#define HOSTNET_ICMP6_NEIGHBOR_ADVERT (136)
+
+// Allowed destinations, in network byte order as they appear on the wire.
+static const uint8_t hostnet_ip4_host[4] = { 10, 0, 2, 2 };
+static const uint8_t hostnet_ip6_host[16] = { 0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+
+// Locally administered, so it can never clash with a real NIC's address.
+static const uint8_t hostnet_mac_addr[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x15 };
+
+typedef struct _hostnet_frame_t {
+    uint64_t due_ms;  // delivery time: enqueue time + USOCKET_NET_DELAY_MS
+    size_t len;
+    uint8_t data[];
+} hostnet_frame_t;
+
+// A ring of frame pointers; frames are malloc'ed, never on the MicroPython heap,
+// because slirp's send_packet can run while the GC heap is being collected.
+typedef struct _hostnet_queue_t {
+    hostnet_frame_t *frames[HOSTNET_QUEUE_LEN];
+    size_t head;
+    size_t count;
+} hostnet_queue_t;
+
+// One slirp timer (libslirp 4.7 has only the IPv6 router-advertisement timer).
+typedef struct _hostnet_timer_t {
+    struct _hostnet_timer_t *next;
+    SlirpTimerId id;
+    void *cb_opaque;
+    int64_t expire_ms;  // on the clock_get_ns clock; < 0 means not armed
+} hostnet_timer_t;
+
+typedef struct _hostnet_t {
+    Slirp *slirp;
+    struct netif netif;
+    bool netif_added;
+    bool link_up;
+    bool in_poll;  // reentrancy guard for usocket_hostnet_poll
+
+    hostnet_queue_t to_slirp;  // lwIP -> slirp
+    hostnet_queue_t to_lwip;   // slirp -> lwIP
+
+    hostnet_timer_t *timers;
+
+    // slirp_pollfds_fill's fds, grown on demand and kept between polls.
+    struct pollfd *pollfds;
+    size_t pollfds_len;
+    size_t pollfds_alloc;
+    uint64_t slirp_clock_ms;  // when slirp last read its clock (slirp_pollfds_poll)
+
+    // Fault injection, fixed at init.
+    double loss;
+    unsigned int delay_ms;
+
+    usocket_hostnet_stats_t stats;
+} hostnet_t;
+
+static hostnet_t hostnet;
+
+// Used by lwipopts.h as DNS_SERVER_PORT: lwIP reads it for every query.
+unsigned short usocket_hostnet_dns_port = 53;
+
+/******************************************************************************/
+// Time and randomness.
+
+static uint64_t hostnet_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t hostnet_now_ms(void) {
+    return hostnet_now_ns() / 1000000u;
+}
+
+// lwIP's clock for NO_SYS=1 timeouts. It wraps after 49 days, which lwIP handles.
+u32_t sys_now(void) {
+    return (u32_t)hostnet_now_ms();
+}
+
+// Two independent splitmix64 streams: one for lwIP (ports, ISNs, DNS ids) and one
+// for loss decisions, so that with a fixed seed the loss pattern does not depend
+// on how many random numbers lwIP happened to draw.
+static struct {
+    bool seeded;
+    uint64_t lwip_state;
+    uint64_t loss_state;
+} hostnet_rng;
+
+static uint64_t hostnet_splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static void hostnet_seed_once(void) {
+    if (hostnet_rng.seeded) {
+        return;
+    }
+    hostnet_rng.seeded = true;
+    uint64_t seed = 0;
+    const char *env = getenv("USOCKET_NET_SEED");
+    char *end = NULL;
+    if (env != NULL && *env != '\0') {
+        errno = 0;
+        seed = strtoull(env, &end, 0);
+        if (errno != 0 || *end != '\0') {
+            fprintf(stderr, "usocket hostnet: ignoring malformed USOCKET_NET_SEED '%s'\n", env);
+            env = NULL;
+        }
+    } else {
+        env = NULL;
+    }
+    if (env == NULL && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+        // No entropy source: still different per run and per process.
+        seed = hostnet_now_ns() ^ ((uint64_t)getpid() << 32);
+    }
+    hostnet_rng.lwip_state = seed ^ 0x6c77697072616e64u;
+    hostnet_rng.loss_state = seed ^ 0x6c6f737373656564u;
+}
+
+unsigned int usocket_hostnet_rand(void) {
+    hostnet_seed_once();
+    return (unsigned int)(hostnet_splitmix64(&hostnet_rng.lwip_state) >> 32);
+}
+
+static bool hostnet_lose_frame(void) {
+    if (hostnet.loss <= 0.0) {
+        return false;
+    }
+    // 53 random bits -> uniform double in [0, 1).
+    double r = (double)(hostnet_splitmix64(&hostnet_rng.loss_state) >> 11) * (1.0 / 9007199254740992.0);
+    return r < hostnet.loss;
+}
+
+/******************************************************************************/
+// Frame queues.
+
+static hostnet_frame_t *hostnet_queue_peek(hostnet_queue_t *q) {
+    return q->count > 0 ? q->frames[q->head] : NULL;
+}
+
+static hostnet_frame_t *hostnet_queue_pop(hostnet_queue_t *q) {
+    if (q->count == 0) {
+        return NULL;
+    }
+    hostnet_frame_t *f = q->frames[q->head];
+    q->frames[q->head] = NULL;
+    q->head = (q->head + 1) % HOSTNET_QUEUE_LEN;
+    q->count -= 1;
+    return f;
+}
+
+// Takes ownership of f: it is queued, or freed and counted if the queue is full.
+static void hostnet_queue_push(hostnet_queue_t *q, hostnet_frame_t *f) {
+    if (q->count == HOSTNET_QUEUE_LEN) {
+        hostnet.stats.dropped_queue_full += 1;
+        free(f);
+        return;
+    }
+    q->frames[(q->head + q->count) % HOSTNET_QUEUE_LEN] = f;
+    q->count += 1;
+}
+
+static size_t hostnet_queue_flush(hostnet_queue_t *q) {
+    size_t n = 0;
+    hostnet_frame_t *f;
+    while ((f = hostnet_queue_pop(q)) != NULL) {
+        free(f);
+        n += 1;
+    }
+    return n;
+}
+
+static hostnet_frame_t *hostnet_frame_new(size_t len) {
+    hostnet_frame_t *f = malloc(sizeof(hostnet_frame_t) + len);
+    if (f != NULL) {
+        f->len = len;
+        // Fixed delay per frame keeps each queue in FIFO order.
+        f->due_ms = hostnet_now_ms() + hostnet.delay_ms;
+    }
+    return f;
+}
+
+/******************************************************************************/
+// Safety filter (SPEC §7): decides whether a frame lwIP sent may reach slirp.
+//
+// - IPv4: only to 10.0.2.2 (slirp maps it to 127.0.0.1, and the tests' DNS server
+//   listens there). slirp would map any other address in 10.0.2.0/24 to loopback
+//   too, and forward anything outside it to the real network: all dropped.
+// - IPv6: only to fec0::2 (slirp maps it to ::1; it maps the rest of fec0::/64 to
+//   loopback and forwards other prefixes). The one exception is neighbour
+//   discovery (router/neighbour solicitations and neighbour adverts to link-local
+//   or multicast addresses), which slirp answers itself and never forwards.
+// - ARP: requests for 10.0.2.2 and announcements of our own address (slirp learns
+//   our MAC from them), and replies (to slirp's own requests for 10.0.2.15). ARP
+//   never leaves slirp, but dropping requests for other addresses makes a connect
+//   to, say, 10.0.2.99 show up in dropped_filter instead of stalling silently.
+// - Any other ethertype: dropped.
+
+static uint16_t hostnet_be16(const uint8_t *p) {
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static bool hostnet_arp_allowed(const uint8_t *arp, size_t len) {
+    // htype(2) ptype(2) hlen(1) plen(1) oper(2) sha(6) spa(4) tha(6) tpa(4)
+    if (len < 28 || hostnet_be16(arp) != 1 || hostnet_be16(arp + 2) != HOSTNET_ETHTYPE_IPV4
+        || arp[4] != 6 || arp[5] != 4) {
+        return false;
+    }
+    uint16_t oper = hostnet_be16(arp + 6);
+    const uint8_t *spa = arp + 14;
+    const uint8_t *tpa = arp + 24;
+    if (oper == 2) {
+        return true;
+    }
+    return oper == 1 && (memcmp(tpa, hostnet_ip4_host, 4) == 0 || memcmp(spa, tpa, 4) == 0);
+}
+
+static bool hostnet_ip4_allowed(const uint8_t *ip, size_t len) {
+    if (len < 20 || (ip[0] >> 4) != 4) {
+        return false;
+    }
+    return memcmp(ip + 16, hostnet_ip4_host, 4) == 0;
+}
+
+static bool hostnet_ip6_allowed(const uint8_t *ip, size_t len) {
+    if (len < 40 || (ip[0] >> 4) != 6) {
+        return false;
+    }
+    const uint8_t *dst = ip + 24;
+    if (memcmp(dst, hostnet_ip6_host, 16) == 0) {
+        return true;
+    }
+    // Neighbour discovery: the ICMPv6 header directly follows the fixed header.
+    bool dst_multicast = dst[0] == 0xff;
+    bool dst_link_local = dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
+    if (ip[6] == HOSTNET_IPPROTO_ICMP6 && len >= 41 && (dst_multicast || dst_link_local)) {
+        uint8_t type = ip[40];
+        return type == HOSTNET_ICMP6_ROUTER_SOLICIT || type == HOSTNET_ICMP6_NEIGHBOR_SOLICIT
+               || type == HOSTNET_ICMP6_NEIGHBOR_ADVERT;
+    }
+    return false;
+}
+
+static bool hostnet_frame_allowed(const uint8_t *frame, size_t len) {
+    if (len < HOSTNET_ETH_HLEN) {
+        return false;
+    }
+    const uint8_t *payload = frame + HOSTNET_ETH_HLEN;
+    size_t payload_len = len - HOSTNET_ETH_HLEN;
+    switch (hostnet_be16(frame + 12)) {
+        case HOSTNET_ETHTYPE_ARP:
+            return hostnet_arp_allowed(payload, payload_len);
+        case HOSTNET_ETHTYPE_IPV4:
+            return hostnet_ip4_allowed(payload, payload_len);
+        case HOSTNET_ETHTYPE_IPV6:
+            return hostnet_ip6_allowed(payload, payload_len);
+        default:
+            return false;
+    }
+}
+
+/******************************************************************************/
+// lwIP side.
+
+// netif->linkoutput: called by lwIP with a frame to send. Only filters and queues;
+// slirp sees the frame when usocket_hostnet_poll() drains the queue.
+static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
+    if (p->tot_len > HOSTNET_FRAME_MAX) {
+        // Cannot happen with a 1500-byte MTU; refuse rather than truncate.
+        hostnet.stats.dropped_filter += 1;
+        return ERR_OK;
+    }
+    hostnet_frame_t *f = hostnet_frame_new(p->tot_len);
+    if (f == NULL) {
+        LINK_STATS_INC(link.memerr);
+        return ERR_MEM;
+    }
+    pbuf_copy_partial(p, f->data, p->tot_len, 0);
+    if (!hostnet_frame_allowed(f->data, f->len)) {
+        hostnet.stats.dropped_filter += 1;
+        free(f);
+    } else if (!hostnet.link_up) {
+        hostnet.stats.dropped_link_down += 1;
+        free(f);
+    } else if (hostnet_lose_frame()) {
+        hostnet.stats.dropped_loss += 1;
+        free(f);
+    } else {
+        LINK_STATS_INC(link.xmit);
+        hostnet_queue_push(&hostnet.to_slirp, f);
+    }
+    // A wire does not report what happens after the frame leaves the NIC.
+    return ERR_OK;
+}
+
+static err_t hostnet_netif_init(struct netif *netif) {
+    netif->name[0] = 'e';
+    netif->name[1] = 'n';
+    netif->mtu = 1500;
+    netif->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(netif->hwaddr, hostnet_mac_addr, ETH_HWADDR_LEN);
+    // No MLD: slirp never forwards multicast, so there is no router to report to.
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    netif->output = etharp_output;
+    netif->output_ip6 = ethip6_output;
+    netif->linkoutput = hostnet_linkoutput;
+    return ERR_OK;
+}
+
+// Hands one frame from slirp to lwIP. A full pbuf pool (the application is not
+// reading) falls back to the heap, then drops the frame as a real NIC would.
+static void hostnet_deliver_to_lwip(hostnet_frame_t *f) {
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)f->len, PBUF_POOL);
+    if (p == NULL) {
+        p = pbuf_alloc(PBUF_RAW, (u16_t)f->len, PBUF_RAM);
+    }
+    if (p == NULL) {
+        LINK_STATS_INC(link.memerr);
+        LINK_STATS_INC(link.drop);
+        return;
+    }
+    pbuf_take(p, f->data, (u16_t)f->len);
+    hostnet.stats.frames_in += 1;
+    LINK_STATS_INC(link.recv);
+    if (hostnet.netif.input(p, &hostnet.netif) != ERR_OK) {
+        pbuf_free(p);
+    }
+}
+
+/******************************************************************************/
+// slirp side: callbacks.
+
+// slirp has a frame for the guest: queue a copy (slirp reuses its buffer).
+static ssize_t hostnet_slirp_send_packet(const void *buf, size_t len, void *opaque) {
+    if (!hostnet.link_up) {
+        hostnet.stats.dropped_link_down += 1;
+    } else if (len > HOSTNET_FRAME_MAX) {
+        LINK_STATS_INC(link.lenerr);
+    } else if (hostnet_lose_frame()) {
+        hostnet.stats.dropped_loss += 1;
+    } else {
+        hostnet_frame_t *f = hostnet_frame_new(len);
+        if (f == NULL) {
+            LINK_STATS_INC(link.memerr);
+        } else {
+            memcpy(f->data, buf, len);
+            hostnet_queue_push(&hostnet.to_lwip, f);
+        }
+    }
+    // Dropped frames are reported as sent: slirp's TCP recovers like on a wire.
+    return (ssize_t)len;
+}
+
+static void hostnet_slirp_guest_error(const char *msg, void *opaque) {
+    fprintf(stderr, "usocket hostnet: slirp: %s\n", msg);
+}
+
+static int64_t hostnet_slirp_clock_get_ns(void *opaque) {
+    return (int64_t)hostnet_now_ns();
+}
+
+static void *hostnet_slirp_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque) {
+    hostnet_timer_t *t = malloc(sizeof(hostnet_timer_t));
+    if (t == NULL) {
+        // slirp does not check; its only timer (IPv6 RAs) is then never armed.
+        fprintf(stderr, "usocket hostnet: out of memory for a slirp timer\n");
+        return NULL;
+    }
+    t->id = id;
+    t->cb_opaque = cb_opaque;
+    t->expire_ms = -1;
+    t->next = hostnet.timers;
+    hostnet.timers = t;
+    return t;
+}
+
+static void hostnet_slirp_timer_free(void *timer, void *opaque) {
+    for (hostnet_timer_t **t = &hostnet.timers; *t != NULL; t = &(*t)->next) {
+        if (*t == timer) {
+            *t = (*t)->next;
+            free(timer);
+            return;
+        }
+    }
+}
+
+// expire_time is in ms on the clock_get_ns clock (slirp adds its interval to
+// clock_get_ns() / 1000000).
+static void hostnet_slirp_timer_mod(void *timer, int64_t expire_time, void *opaque) {
+    if (timer != NULL) {
+        ((hostnet_timer_t *)timer)->expire_ms = expire_time < 0 ? 0 : expire_time;
+    }
+}
+
+// slirp's descriptors are collected afresh by slirp_pollfds_fill on every poll,
+// and nothing else waits on them, so there is nothing to register or wake.
+static void hostnet_slirp_register_poll_fd(int fd, void *opaque) {
+}
+
+static void hostnet_slirp_unregister_poll_fd(int fd, void *opaque) {
+}
+
+static void hostnet_slirp_notify(void *opaque) {
+}
+
+static const SlirpCb hostnet_slirp_callbacks = {
+    .send_packet = hostnet_slirp_send_packet,
+    .guest_error = hostnet_slirp_guest_error,
+    .clock_get_ns = hostnet_slirp_clock_get_ns,
+    .timer_new = NULL,  // superseded by timer_new_opaque (SlirpConfig version 4)
+    .timer_free = hostnet_slirp_timer_free,
+    .timer_mod = hostnet_slirp_timer_mod,
+    .register_poll_fd = hostnet_slirp_register_poll_fd,
+    .unregister_poll_fd = hostnet_slirp_unregister_poll_fd,
+    .notify = hostnet_slirp_notify,
+    .init_completed = NULL,
+    .timer_new_opaque = hostnet_slirp_timer_new_opaque,
+};
+
+static int hostnet_slirp_add_poll(int fd, int events, void *opaque) {
+    if (hostnet.pollfds_len == hostnet.pollfds_alloc) {
+        size_t n = hostnet.pollfds_alloc == 0 ? 16 : hostnet.pollfds_alloc * 2;
+        struct pollfd *p = realloc(hostnet.pollfds, n * sizeof(struct pollfd));
+        if (p == NULL) {
+            // slirp treats -1 as "not polled this round"; it retries next round.
+            return -1;
+        }
+        hostnet.pollfds = p;
+        hostnet.pollfds_alloc = n;
+    }
+    short pev = 0;
+    pev |= (events & SLIRP_POLL_IN) ? POLLIN : 0;
+    pev |= (events & SLIRP_POLL_OUT) ? POLLOUT : 0;
+    pev |= (events & SLIRP_POLL_PRI) ? POLLPRI : 0;
+    pev |= (events & SLIRP_POLL_ERR) ? POLLERR : 0;
+    pev |= (events & SLIRP_POLL_HUP) ? POLLHUP : 0;
+    hostnet.pollfds[hostnet.pollfds_len].fd = fd;
+    hostnet.pollfds[hostnet.pollfds_len].events = pev;
+    hostnet.pollfds[hostnet.pollfds_len].revents = 0;
+    return (int)hostnet.pollfds_len++;
+}
+
+static int hostnet_slirp_get_revents(int idx, void *opaque) {
+    if (idx < 0 || (size_t)idx >= hostnet.pollfds_len) {
+        return 0;
+    }
+    short rev = hostnet.pollfds[idx].revents;
+    int events = 0;
+    events |= (rev & POLLIN) ? SLIRP_POLL_IN : 0;
+    events |= (rev & POLLOUT) ? SLIRP_POLL_OUT : 0;
+    events |= (rev & POLLPRI) ? SLIRP_POLL_PRI : 0;
+    events |= (rev & (POLLERR | POLLNVAL)) ? SLIRP_POLL_ERR : 0;
+    events |= (rev & POLLHUP) ? SLIRP_POLL_HUP : 0;
+    return events;
+}
+
+/******************************************************************************/
+// The service loop.
+
+// One slirp round: collect its host sockets, wait up to timeout ms in poll(), let
+// it read/write what is ready (and run its TCP timers). Returns whether poll()
+// was interrupted by a signal.
+static bool hostnet_slirp_round(uint32_t timeout) {
+    hostnet.pollfds_len = 0;
+    // slirp shortens the timeout for its own TCP timers (down to 2 ms).
+    slirp_pollfds_fill(hostnet.slirp, &timeout, hostnet_slirp_add_poll, NULL);
+    int ret = poll(hostnet.pollfds, hostnet.pollfds_len, (int)timeout);
+    bool interrupted = ret < 0 && errno == EINTR;
+    slirp_pollfds_poll(hostnet.slirp, ret < 0, hostnet_slirp_get_revents, NULL);
+    hostnet.slirp_clock_ms = hostnet_now_ms();
+    return interrupted;
+}
+
+// Moves every frame that is due, both ways, alternating so neither side starves.
+// Frames the stacks emit while handling these are queued and, unless delayed,
+// moved in the same call. Returns whether any frame moved.
+static bool hostnet_drain(void) {
+    bool moved = false;
+    uint64_t now = hostnet_now_ms();
+    // slirp reads its clock only in slirp_pollfds_poll, and stamps each new UDP
+    // socket with an expiry relative to that reading. Input after a long time
+    // without a round (or before the first) would create a socket that has
+    // already expired, and the reply (a DNS answer, say) would be lost.
+    hostnet_frame_t *head = hostnet_queue_peek(&hostnet.to_slirp);
+    if (head != NULL && head->due_ms <= now && now - hostnet.slirp_clock_ms > 1000) {
+        hostnet_slirp_round(0);
+    }
+    for (;;) {
+        bool any = false;
+        hostnet_frame_t *f = hostnet_queue_peek(&hostnet.to_slirp);
+        if (f != NULL && f->due_ms <= now) {
+            hostnet_queue_pop(&hostnet.to_slirp);
+            hostnet.stats.frames_out += 1;
+            slirp_input(hostnet.slirp, f->data, (int)f->len);
+            free(f);
+            any = true;
+        }
+        f = hostnet_queue_peek(&hostnet.to_lwip);
+        if (f != NULL && f->due_ms <= now) {
+            hostnet_queue_pop(&hostnet.to_lwip);
+            hostnet_deliver_to_lwip(f);
+            free(f);
+            any = true;
+        }
+        if (!any) {
+            return moved;
+        }
+        moved = true;
+    }
+}
+
+// Fires every armed slirp timer that is due. A handler may re-arm its timer, so
+// disarm first; the cap guards against a handler re-arming in the past.
+static bool hostnet_run_slirp_timers(void) {
+    int64_t now = (int64_t)hostnet_now_ms();
+    bool ran = false;
+    for (int budget = 16; budget > 0; --budget) {
+        hostnet_timer_t *t = hostnet.timers;
+        while (t != NULL && !(t->expire_ms >= 0 && t->expire_ms <= now)) {
+            t = t->next;
+        }
+        if (t == NULL) {
+            break;
+        }
+        t->expire_ms = -1;
+        slirp_handle_timer(hostnet.slirp, t->id, t->cb_opaque);
+        ran = true;
+    }
+    return ran;
+}
+
+// How long poll() may sleep: up to wait_ms, but no later than the next lwIP
+// timeout, slirp timer or delayed frame.
+static uint32_t hostnet_sleep_ms(uint32_t wait_ms) {
+    uint64_t now = hostnet_now_ms();
+    uint32_t lwip_ms = sys_timeouts_sleeptime();
+    if (lwip_ms < wait_ms) {
+        wait_ms = lwip_ms;
+    }
+    for (hostnet_timer_t *t = hostnet.timers; t != NULL; t = t->next) {
+        if (t->expire_ms >= 0) {
+            int64_t left = t->expire_ms - (int64_t)now;
+            wait_ms = left <= 0 ? 0 : ((uint64_t)left < wait_ms ? (uint32_t)left : wait_ms);
+        }
+    }
+    hostnet_queue_t *queues[2] = { &hostnet.to_slirp, &hostnet.to_lwip };
+    for (size_t i = 0; i < 2; ++i) {
+        hostnet_frame_t *f = hostnet_queue_peek(queues[i]);
+        if (f != NULL) {
+            uint64_t left = f->due_ms > now ? f->due_ms - now : 0;
+            if (left < wait_ms) {
+                wait_ms = (uint32_t)left;
+            }
+        }
+    }
+    return wait_ms;
+}
+
+static bool hostnet_mp_pending(void);
+
+// One round: move frames, run timers, wait in poll() on slirp's host sockets
+// (not at all if something already happened), let slirp read/write them, move
+// the frames that produced. Returns whether anything happened.
+static bool hostnet_service_once(uint32_t wait_ms) {
+    bool progress = hostnet_drain();
+    if (sys_timeouts_sleeptime() == 0) {
+        progress = true;
+    }
+    sys_check_timeouts();
+    progress |= hostnet_run_slirp_timers();
+    progress |= hostnet_drain();
+
+    uint32_t timeout = progress ? 0 : hostnet_sleep_ms(wait_ms);
+    if (timeout > 0 && hostnet_mp_pending()) {
+        // A signal (Ctrl-C) arrived before we got to poll(): don't sleep through it.
+        timeout = 0;
+        progress = true;
+    }
+    if (hostnet_slirp_round(timeout)) {
+        // Let the caller see the signal (mp_handle_pending) promptly.
+        progress = true;
+    }
+    progress |= hostnet_drain();
+    return progress;
+}
+
+void usocket_hostnet_poll(int timeout_ms) {
+    if (hostnet.slirp == NULL || hostnet.in_poll) {
+        return;
+    }
+    hostnet.in_poll = true;
+    uint64_t deadline = hostnet_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+    for (;;) {
+        uint64_t now = hostnet_now_ms();
+        uint64_t left = deadline > now ? deadline - now : 0;
+        if (hostnet_service_once(left > INT32_MAX ? INT32_MAX : (uint32_t)left) || left == 0) {
+            break;
+        }
+    }
+    hostnet.in_poll = false;
+}
+
+/******************************************************************************/
+// Start-up configuration from the environment (SPEC §8).
+
+static void hostnet_parse_hostfwd(void) {
+    const char *env = getenv("USOCKET_HOSTFWD");
+    if (env == NULL || *env == '\0') {
+        return;
+    }
+    char *list = strdup(env);
+    if (list == NULL) {
+        fprintf(stderr, "usocket hostnet: out of memory reading USOCKET_HOSTFWD\n");
+        return;
+    }
+    struct in_addr host_addr = { .s_addr = htonl(INADDR_LOOPBACK) };
+    struct in_addr guest_addr;
+    inet_pton(AF_INET, HOSTNET_IP4_SELF, &guest_addr);
+    char *save = NULL;
+    for (char *entry = strtok_r(list, ",", &save); entry != NULL; entry = strtok_r(NULL, ",", &save)) {
+        char proto[4];
+        unsigned int host_port, guest_port;
+        int consumed = 0;
+        if (sscanf(entry, " %3[a-z]:%u:%u %n", proto, &host_port, &guest_port, &consumed) != 3
+            || entry[consumed] != '\0'
+            || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+            || host_port == 0 || host_port > 65535 || guest_port == 0 || guest_port > 65535) {
+            fprintf(stderr, "usocket hostnet: ignoring malformed USOCKET_HOSTFWD entry '%s'"
+                " (expected tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT)\n", entry);
+            continue;
+        }
+        int is_udp = strcmp(proto, "udp") == 0;
+        if (slirp_add_hostfwd(hostnet.slirp, is_udp, host_addr, (int)host_port, guest_addr, (int)guest_port) < 0) {
+            fprintf(stderr, "usocket hostnet: cannot forward %s 127.0.0.1:%u to port %u: %s\n",
+                proto, host_port, guest_port, strerror(errno));
+        }
+    }
+    free(list);
+}
+
+static void hostnet_parse_fault_injection(void) {
+    const char *env = getenv("USOCKET_NET_LOSS");
+    hostnet.loss = 0.0;
+    if (env != NULL && *env != '\0') {
+        char *end;
+        double loss = strtod(env, &end);
+        if (*end != '\0' || !(loss >= 0.0 && loss <= 1.0)) {
+            fprintf(stderr, "usocket hostnet: ignoring USOCKET_NET_LOSS '%s' (expected 0.0-1.0)\n", env);
+        } else {
+            hostnet.loss = loss;
+        }
+    }
+    env = getenv("USOCKET_NET_DELAY_MS");
+    hostnet.delay_ms = 0;
+    if (env != NULL && *env != '\0') {
+        char *end;
+        errno = 0;
+        unsigned long delay = strtoul(env, &end, 10);
+        // Longer than a minute would only make every test time out.
+        if (errno != 0 || *end != '\0' || *env == '-' || delay > 60000) {
+            fprintf(stderr, "usocket hostnet: ignoring USOCKET_NET_DELAY_MS '%s' (expected 0-60000)\n", env);
+        } else {
+            hostnet.delay_ms = (unsigned int)delay;
+        }
+    }
+}
+
+static void hostnet_parse_dns_port(void) {
+    const char *env = getenv("USOCKET_DNS_PORT");
+    usocket_hostnet_dns_port = 53;
+    if (env != NULL && *env != '\0') {
+        char *end;
+        errno = 0;
+        unsigned long port = strtoul(env, &end, 10);
+        if (errno != 0 || *end != '\0' || port == 0 || port > 65535) {
+            fprintf(stderr, "usocket hostnet: ignoring USOCKET_DNS_PORT '%s' (expected 1-65535)\n", env);
+        } else {
+            usocket_hostnet_dns_port = (unsigned short)port;
+        }
+    }
+}
+
+/******************************************************************************/
+// Public API.
+
+static bool hostnet_start_slirp(void) {
+    SlirpConfig cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.version = 4;  // the newest libslirp 4.7 knows: adds disable_dhcp
+    cfg.restricted = 0;  // the guest may reach the host; the filter decides where
+    cfg.in_enabled = true;
+    inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
+    inet_pton(AF_INET, HOSTNET_IP4_MASK, &cfg.vnetmask);
+    inet_pton(AF_INET, HOSTNET_IP4_HOST, &cfg.vhost);
+    inet_pton(AF_INET, HOSTNET_IP4_SELF, &cfg.vdhcp_start);
+    inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
+    // slirp_new has no IPv6 defaults of its own: these are QEMU's.
+    cfg.in6_enabled = true;
+    inet_pton(AF_INET6, "fec0::", &cfg.vprefix_addr6);
+    cfg.vprefix_len = 64;
+    inet_pton(AF_INET6, HOSTNET_IP6_HOST, &cfg.vhost6);
+    inet_pton(AF_INET6, "fec0::3", &cfg.vnameserver6);
+    // The tests run their own DNS server on loopback; slirp's forwarder would use
+    // the machine's resolver.
+    cfg.disable_dns = true;
+    cfg.disable_dhcp = true;
+    cfg.disable_host_loopback = false;
+    cfg.enable_emu = false;
+    hostnet.slirp = slirp_new(&cfg, &hostnet_slirp_callbacks, NULL);
+    if (hostnet.slirp == NULL) {
+        return false;
+    }
+    hostnet_slirp_round(0);
+    return true;
+}
+
+static void hostnet_start_netif(void) {
+    ip4_addr_t addr, mask, gw;
+    ip4addr_aton(HOSTNET_IP4_SELF, &addr);
+    ip4addr_aton(HOSTNET_IP4_MASK, &mask);
+    ip4addr_aton(HOSTNET_IP4_HOST, &gw);
+    netif_add(&hostnet.netif, &addr, &mask, &gw, NULL, hostnet_netif_init, ethernet_input);
+    hostnet.netif_added = true;
+
+    // Static addresses, marked preferred straight away: duplicate detection is
+    // pointless on a link whose only other node is slirp, and would hold back
+    // every IPv6 connection for a second.
+    netif_create_ip6_linklocal_address(&hostnet.netif, 1);
+    netif_ip6_addr_set_state(&hostnet.netif, 0, IP6_ADDR_PREFERRED);
+    ip6_addr_t addr6;
+    ip6addr_aton(HOSTNET_IP6_SELF, &addr6);
+    s8_t idx;
+    if (netif_add_ip6_address(&hostnet.netif, &addr6, &idx) == ERR_OK) {
+        netif_ip6_addr_set_state(&hostnet.netif, idx, IP6_ADDR_PREFERRED);
+    }
+
+    netif_set_default(&hostnet.netif);
+    hostnet.link_up = true;
+    netif_set_up(&hostnet.netif);
+    netif_set_link_up(&hostnet.netif);
+
+    ip_addr_t dns;
+    ipaddr_aton(HOSTNET_IP4_HOST, &dns);
+    dns_setserver(0, &dns);
+}
+
+void usocket_hostnet_init(void) {
+    static bool lwip_started = false;
+    if (hostnet.slirp != NULL) {
+        return;
+    }
+    hostnet_seed_once();
+    hostnet_parse_dns_port();
+    hostnet_parse_fault_injection();
+    if (!lwip_started) {
+        // lwIP has no deinit: its pools and timers live for the whole process.
+        lwip_init();
+        lwip_started = true;
+    }
+    if (!hostnet_start_slirp()) {
+        fprintf(stderr, "usocket hostnet: slirp_new failed; the network is unavailable\n");
+        return;
+    }
+    hostnet_parse_hostfwd();
+    hostnet_start_netif();
+}
+
+bool usocket_hostnet_initialised(void) {
+    return hostnet.slirp != NULL;
+}
+
+void usocket_hostnet_deinit(void) {
+    if (hostnet.slirp == NULL) {
+        return;
+    }
+    if (hostnet.netif_added) {
+        netif_remove(&hostnet.netif);
+        hostnet.netif_added = false;
+    }
+    // Frees slirp's timers through timer_free and closes its host sockets.
+    slirp_cleanup(hostnet.slirp);
+    hostnet.slirp = NULL;
+    hostnet_queue_flush(&hostnet.to_slirp);
+    hostnet_queue_flush(&hostnet.to_lwip);
+    while (hostnet.timers != NULL) {
+        hostnet_timer_t *t = hostnet.timers;
+        hostnet.timers = t->next;
+        free(t);
+    }
+    free(hostnet.pollfds);
+    hostnet.pollfds = NULL;
+    hostnet.pollfds_len = 0;
+    hostnet.pollfds_alloc = 0;
+    hostnet.link_up = false;
+}
+
+void usocket_hostnet_set_link(bool up) {
+    if (hostnet.slirp == NULL || up == hostnet.link_up) {
+        return;
+    }
+    hostnet.link_up = up;
+    if (up) {
+        netif_set_link_up(&hostnet.netif);
+    } else {
+        // Frames already on the wire are lost with the link.
+        size_t n = hostnet_queue_flush(&hostnet.to_slirp) + hostnet_queue_flush(&hostnet.to_lwip);
+        hostnet.stats.dropped_link_down += (uint32_t)n;
+        netif_set_link_down(&hostnet.netif);
+    }
+}
+
+bool usocket_hostnet_link_is_up(void) {
+    return hostnet.slirp != NULL && hostnet.link_up;
+}
+
+void usocket_hostnet_get_stats(usocket_hostnet_stats_t *stats) {
+    *stats = hostnet.stats;
+    stats->queued = (uint32_t)(hostnet.to_slirp.count + hostnet.to_lwip.count);
+}
+
+const uint8_t *usocket_hostnet_mac(void) {
+    return hostnet_mac_addr;
+}
+
+/******************************************************************************/
+// MicroPython-facing part.
+
+// Whether a signal handler or interrupt has scheduled something for the VM
+// (Ctrl-C sets mp_pending_exception), so a wait should end now.
+static bool hostnet_mp_pending(void) {
+    if (MP_STATE_MAIN_THREAD(mp_pending_exception) != MP_OBJ_NULL) {
+        return true;
+    }
+    #if MICROPY_ENABLE_SCHEDULER
+    if (MP_STATE_VM(sched_state) == MP_SCHED_PENDING) {
+        return true;
+    }
+    #endif
+    return false;
+}
+
+// mp_hal_delay_ms: sleeping services the stack, as lwIP's background task does on
+// a board, and Ctrl-C still interrupts it.
+void usocket_hostnet_delay_ms(unsigned int ms) {
+    uint64_t deadline = hostnet_now_ms() + ms;
+    for (;;) {
+        mp_handle_pending(true);
+        uint64_t now = hostnet_now_ms();
+        if (now >= deadline) {
+            break;
+        }
+        uint64_t left = deadline - now;
+        if (hostnet.slirp != NULL && !hostnet.in_poll) {
+            usocket_hostnet_poll(left > INT32_MAX ? INT32_MAX : (int)left);
+        } else {
+            // No network (or called from inside the poll loop): plain sleep in
+            // short steps so that a signal is noticed soon.
+            poll(NULL, 0, left > 10 ? 10 : (int)left);
+        }
+    }
+}

@@ -1,0 +1,449 @@
+// `network` for the host firmware: a LAN interface shaped like MicroPython's
+// network.LAN on Ethernet ports (stm32, mimxrt, esp32), backed by the libslirp
+// bridge in hostnet.c, plus a host-only diagnostics call, LAN().stats().
+//
+// Application code (checkNet, dataCall, user scripts) written for a board's
+// network.LAN or network.WLAN runs unchanged: active(), isconnected(), status(),
+// ifconfig(), ipconfig(), config('mac'). The differences, all because slirp is
+// the whole "LAN":
+// - The address is static (10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.2); there
+//   is no DHCP, so ifconfig('dhcp') and ipconfig(dhcp4=True) raise
+//   OSError(EOPNOTSUPP).
+// - Addresses may be changed as on a board, but frames to anything other than
+//   the host alias are still dropped by the bridge's safety filter (SPEC §7).
+// - active(False) takes the link down (frames both ways are dropped and
+//   counted); active(True) brings it back with the same addresses.
+// - status() returns the numbers stm32's network.LAN returns: 0 (STAT_IDLE) link
+//   down, 2 (STAT_NOIP) link up without an IPv4 address, 3 (STAT_GOT_IP) up with
+//   an address.
+
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "py/runtime.h"
+#include "py/mperrno.h"
+#include "py/mphal.h"
+
+#include "lwip/dns.h"
+#include "lwip/ip_addr.h"
+#include "lwip/memp.h"
+#include "lwip/netif.h"
+#include "lwip/stats.h"
+
+#include "hostnet.h"
+
+#define NETWORK_LAN_STAT_IDLE (0)
+#define NETWORK_LAN_STAT_NOIP (2)
+#define NETWORK_LAN_STAT_GOT_IP (3)
+
+typedef struct _network_lan_obj_t {
+    mp_obj_base_t base;
+} network_lan_obj_t;
+
+extern const mp_obj_type_t network_lan_type;
+
+// There is one netif, so LAN() always returns this object.
+static const network_lan_obj_t network_lan_obj = { { &network_lan_type } };
+
+// The bridge's netif is lwIP's default (and only) one. OSError(ENODEV) if the
+// bridge could not start (hostnet.c said why on stderr).
+static struct netif *network_lan_netif(void) {
+    if (!usocket_hostnet_initialised() || netif_default == NULL) {
+        mp_raise_OSError(MP_ENODEV);
+    }
+    return netif_default;
+}
+
+static mp_obj_t network_lan_format_ip(const ip_addr_t *addr) {
+    char str[IPADDR_STRLEN_MAX];
+    ipaddr_ntoa_r(addr, str, sizeof(str));
+    // lwIP writes IPv6 hex digits in upper case; Python (ipaddress, socket) and
+    // RFC 5952 use lower case, so addresses compare equal to what scripts write.
+    for (char *c = str; *c != '\0'; ++c) {
+        if (*c >= 'A' && *c <= 'F') {
+            *c += 'a' - 'A';
+        }
+    }
+    return mp_obj_new_str_from_cstr(str);
+}
+
+static mp_obj_t network_lan_format_ip4(const ip4_addr_t *addr) {
+    char str[IP4ADDR_STRLEN_MAX];
+    ip4addr_ntoa_r(addr, str, sizeof(str));
+    return mp_obj_new_str_from_cstr(str);
+}
+
+// Strict parsing with the C library: lwIP's ip4addr_aton follows inet_aton and
+// takes "1.2.3" as 1.2.0.3, and its ip6addr_aton stops at the first bad character
+// instead of failing, either of which would turn a typo into another address.
+static bool network_lan_aton4(const char *str, ip4_addr_t *addr) {
+    struct in_addr in;
+    if (inet_pton(AF_INET, str, &in) != 1) {
+        return false;
+    }
+    ip4_addr_set_u32(addr, in.s_addr);
+    return true;
+}
+
+static bool network_lan_aton6(const char *str, ip6_addr_t *addr) {
+    struct in6_addr in6;
+    if (inet_pton(AF_INET6, str, &in6) != 1) {
+        return false;
+    }
+    memset(addr, 0, sizeof(*addr));
+    memcpy(addr->addr, in6.s6_addr, sizeof(addr->addr));
+    return true;
+}
+
+static void network_lan_parse_ip4(mp_obj_t str_in, ip4_addr_t *addr) {
+    if (!network_lan_aton4(mp_obj_str_get_str(str_in), addr)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("invalid IPv4 address"));
+    }
+}
+
+static int network_lan_status_code(struct netif *netif) {
+    if (!netif_is_up(netif) || !netif_is_link_up(netif)) {
+        return NETWORK_LAN_STAT_IDLE;
+    }
+    if (ip4_addr_isany(netif_ip4_addr(netif))) {
+        return NETWORK_LAN_STAT_NOIP;
+    }
+    return NETWORK_LAN_STAT_GOT_IP;
+}
+
+static void network_lan_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    struct netif *netif = netif_default;
+    if (!usocket_hostnet_initialised() || netif == NULL) {
+        mp_print_str(print, "<LAN unavailable>");
+        return;
+    }
+    char str[IP4ADDR_STRLEN_MAX];
+    ip4addr_ntoa_r(netif_ip4_addr(netif), str, sizeof(str));
+    mp_printf(print, "<LAN %d %s>", network_lan_status_code(netif), str);
+}
+
+static mp_obj_t network_lan_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
+    mp_arg_check_num(n_args, n_kw, 0, 0, false);
+    // Starting the bridge here (as well as on the first socket) lets a script
+    // check the network before it opens anything, as it would on a board.
+    usocket_hostnet_init();
+    if (!usocket_hostnet_initialised()) {
+        mp_raise_OSError(MP_ENODEV);
+    }
+    return MP_OBJ_FROM_PTR(&network_lan_obj);
+}
+
+static mp_obj_t network_lan_active(size_t n_args, const mp_obj_t *args) {
+    network_lan_netif();
+    if (n_args == 1) {
+        return mp_obj_new_bool(usocket_hostnet_link_is_up());
+    }
+    usocket_hostnet_set_link(mp_obj_is_true(args[1]));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_active_obj, 1, 2, network_lan_active);
+
+static mp_obj_t network_lan_isconnected(mp_obj_t self_in) {
+    return mp_obj_new_bool(network_lan_status_code(network_lan_netif()) == NETWORK_LAN_STAT_GOT_IP);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(network_lan_isconnected_obj, network_lan_isconnected);
+
+static mp_obj_t network_lan_status(size_t n_args, const mp_obj_t *args) {
+    struct netif *netif = network_lan_netif();
+    if (n_args == 1) {
+        return MP_OBJ_NEW_SMALL_INT(network_lan_status_code(netif));
+    }
+    mp_raise_ValueError(MP_ERROR_TEXT("unknown status param"));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_status_obj, 1, 2, network_lan_status);
+
+// ifconfig() -> (ip, mask, gw, dns); ifconfig((ip, mask, gw, dns)) sets all four.
+// MicroPython calls this form deprecated in favour of ipconfig(), but application
+// code written for boards still uses it.
+static mp_obj_t network_lan_ifconfig(size_t n_args, const mp_obj_t *args) {
+    struct netif *netif = network_lan_netif();
+    if (n_args == 1) {
+        mp_obj_t tuple[4] = {
+            network_lan_format_ip4(netif_ip4_addr(netif)),
+            network_lan_format_ip4(netif_ip4_netmask(netif)),
+            network_lan_format_ip4(netif_ip4_gw(netif)),
+            network_lan_format_ip(dns_getserver(0)),
+        };
+        return mp_obj_new_tuple(4, tuple);
+    }
+    if (args[1] == MP_OBJ_NEW_QSTR(MP_QSTR_dhcp)) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+    mp_obj_t *items;
+    mp_obj_get_array_fixed_n(args[1], 4, &items);
+    // Parse everything before changing anything, so a bad entry changes nothing.
+    ip4_addr_t ip, mask, gw, dns4;
+    network_lan_parse_ip4(items[0], &ip);
+    network_lan_parse_ip4(items[1], &mask);
+    network_lan_parse_ip4(items[2], &gw);
+    network_lan_parse_ip4(items[3], &dns4);
+    // netif_set_addr (unlike writing the fields) also moves or aborts connections
+    // bound to the old address.
+    netif_set_addr(netif, &ip, &mask, &gw);
+    ip_addr_t dns;
+    ip_addr_copy_from_ip4(dns, dns4);
+    dns_setserver(0, &dns);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_ifconfig_obj, 1, 2, network_lan_ifconfig);
+
+// "a.b.c.d" (keeps the netmask), "a.b.c.d/prefix" or ("a.b.c.d", "mask").
+static void network_lan_set_addr4(struct netif *netif, mp_obj_t value) {
+    ip4_addr_t ip, mask;
+    ip4_addr_copy(mask, *netif_ip4_netmask(netif));
+    if (mp_obj_is_str(value)) {
+        size_t len;
+        const char *str = mp_obj_str_get_data(value, &len);
+        char buf[IP4ADDR_STRLEN_MAX + 3];
+        if (len >= sizeof(buf)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("invalid IPv4 address"));
+        }
+        memcpy(buf, str, len);
+        buf[len] = '\0';
+        char *slash = strchr(buf, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            char *end;
+            long prefix = strtol(slash + 1, &end, 10);
+            if (*end != '\0' || slash[1] == '\0' || prefix < 0 || prefix > 32) {
+                mp_raise_ValueError(MP_ERROR_TEXT("invalid prefix length"));
+            }
+            ip4_addr_set_u32(&mask, lwip_htonl(prefix == 0 ? 0 : 0xffffffffu << (32 - prefix)));
+        }
+        if (!network_lan_aton4(buf, &ip)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("invalid IPv4 address"));
+        }
+    } else {
+        mp_obj_t *items;
+        mp_obj_get_array_fixed_n(value, 2, &items);
+        network_lan_parse_ip4(items[0], &ip);
+        network_lan_parse_ip4(items[1], &mask);
+    }
+    netif_set_addr(netif, &ip, &mask, netif_ip4_gw(netif));
+}
+
+// ipconfig('key') reads one setting, ipconfig(key=value, ...) writes some, as in
+// MicroPython's extmod/network_lwip.c.
+static mp_obj_t network_lan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    struct netif *netif = network_lan_netif();
+    if (kwargs->used == 0) {
+        if (n_args != 2) {
+            mp_raise_TypeError(MP_ERROR_TEXT("must query one param"));
+        }
+        switch (mp_obj_str_get_qstr(args[1])) {
+            case MP_QSTR_addr4: {
+                mp_obj_t tuple[2] = {
+                    network_lan_format_ip4(netif_ip4_addr(netif)),
+                    network_lan_format_ip4(netif_ip4_netmask(netif)),
+                };
+                return mp_obj_new_tuple(2, tuple);
+            }
+            case MP_QSTR_gw4:
+                return network_lan_format_ip4(netif_ip4_gw(netif));
+            case MP_QSTR_addr6: {
+                // (address, state, preferred lifetime, valid lifetime) per address,
+                // the link-local one first; lifetimes are 0 (static).
+                mp_obj_t list = mp_obj_new_list(0, NULL);
+                for (s8_t i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+                    if (ip6_addr_isvalid(netif_ip6_addr_state(netif, i))) {
+                        mp_obj_t tuple[4] = {
+                            network_lan_format_ip(netif_ip_addr6(netif, i)),
+                            MP_OBJ_NEW_SMALL_INT(netif_ip6_addr_state(netif, i)),
+                            MP_OBJ_NEW_SMALL_INT(0),
+                            MP_OBJ_NEW_SMALL_INT(0),
+                        };
+                        mp_obj_list_append(list, mp_obj_new_tuple(4, tuple));
+                    }
+                }
+                return list;
+            }
+            case MP_QSTR_dhcp4:
+            case MP_QSTR_has_dhcp4:
+                return mp_const_false;
+            default:
+                mp_raise_ValueError(MP_ERROR_TEXT("unexpected key"));
+        }
+    }
+    if (n_args != 1) {
+        mp_raise_TypeError(MP_ERROR_TEXT("can't specify pos and kw args"));
+    }
+    for (size_t i = 0; i < kwargs->alloc; ++i) {
+        if (!mp_map_slot_is_filled(kwargs, i)) {
+            continue;
+        }
+        mp_map_elem_t *e = &kwargs->table[i];
+        switch (mp_obj_str_get_qstr(e->key)) {
+            case MP_QSTR_addr4:
+                network_lan_set_addr4(netif, e->value);
+                break;
+            case MP_QSTR_gw4: {
+                ip4_addr_t gw;
+                network_lan_parse_ip4(e->value, &gw);
+                netif_set_gw(netif, &gw);
+                break;
+            }
+            case MP_QSTR_dhcp4:
+                // slirp's DHCP server is disabled (the address is fixed).
+                if (mp_obj_is_true(e->value)) {
+                    mp_raise_OSError(MP_EOPNOTSUPP);
+                }
+                break;
+            default:
+                mp_raise_ValueError(MP_ERROR_TEXT("unexpected key"));
+        }
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_lan_ipconfig_obj, 1, network_lan_ipconfig);
+
+static mp_obj_t network_lan_config(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    network_lan_netif();
+    if (kwargs->used != 0) {
+        // Nothing is settable: the MAC is the one slirp has learned.
+        mp_raise_ValueError(MP_ERROR_TEXT("unknown config param"));
+    }
+    if (n_args != 2) {
+        mp_raise_TypeError(MP_ERROR_TEXT("must query one param"));
+    }
+    switch (mp_obj_str_get_qstr(args[1])) {
+        case MP_QSTR_mac:
+            return mp_obj_new_bytes(usocket_hostnet_mac(), 6);
+        default:
+            mp_raise_ValueError(MP_ERROR_TEXT("unknown config param"));
+    }
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_lan_config_obj, 1, network_lan_config);
+
+static void network_lan_stats_store(mp_obj_t dict, qstr key, uint32_t value) {
+    mp_obj_dict_store(dict, MP_OBJ_NEW_QSTR(key), mp_obj_new_int_from_uint(value));
+}
+
+// Host-only diagnostics: frame counters from the bridge and lwIP's pool usage, so
+// a test can prove that nothing left loopback and nothing leaked. Pool values are
+// the number of elements in use now; 'memp_err' counts failed pool allocations.
+static mp_obj_t network_lan_stats(mp_obj_t self_in) {
+    network_lan_netif();
+    usocket_hostnet_stats_t s;
+    usocket_hostnet_get_stats(&s);
+    mp_obj_t dict = mp_obj_new_dict(20);
+    network_lan_stats_store(dict, MP_QSTR_frames_in, s.frames_in);
+    network_lan_stats_store(dict, MP_QSTR_frames_out, s.frames_out);
+    network_lan_stats_store(dict, MP_QSTR_dropped_filter, s.dropped_filter);
+    network_lan_stats_store(dict, MP_QSTR_dropped_loss, s.dropped_loss);
+    network_lan_stats_store(dict, MP_QSTR_dropped_link_down, s.dropped_link_down);
+    network_lan_stats_store(dict, MP_QSTR_dropped_queue_full, s.dropped_queue_full);
+    network_lan_stats_store(dict, MP_QSTR_queued, s.queued);
+
+    network_lan_stats_store(dict, MP_QSTR_mem_used, lwip_stats.mem.used);
+    network_lan_stats_store(dict, MP_QSTR_mem_max, lwip_stats.mem.max);
+    network_lan_stats_store(dict, MP_QSTR_mem_err, lwip_stats.mem.err);
+    static const struct {
+        qstr_short_t key;
+        uint16_t pool;
+    } pools[] = {
+        { MP_QSTR_tcp_pcb, MEMP_TCP_PCB },
+        { MP_QSTR_tcp_pcb_listen, MEMP_TCP_PCB_LISTEN },
+        { MP_QSTR_udp_pcb, MEMP_UDP_PCB },
+        { MP_QSTR_raw_pcb, MEMP_RAW_PCB },
+        { MP_QSTR_tcp_seg, MEMP_TCP_SEG },
+        { MP_QSTR_pbuf, MEMP_PBUF },
+        { MP_QSTR_pbuf_pool, MEMP_PBUF_POOL },
+    };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(pools); ++i) {
+        network_lan_stats_store(dict, pools[i].key, lwip_stats.memp[pools[i].pool]->used);
+    }
+    uint32_t memp_err = 0;
+    for (size_t i = 0; i < MEMP_MAX; ++i) {
+        memp_err += lwip_stats.memp[i]->err;
+    }
+    network_lan_stats_store(dict, MP_QSTR_memp_err, memp_err);
+    // Frames from slirp that lwIP had no buffer for (an application not reading).
+    network_lan_stats_store(dict, MP_QSTR_link_memerr, lwip_stats.link.memerr);
+    return dict;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(network_lan_stats_obj, network_lan_stats);
+
+static const mp_rom_map_elem_t network_lan_locals_dict_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_active), MP_ROM_PTR(&network_lan_active_obj) },
+    { MP_ROM_QSTR(MP_QSTR_isconnected), MP_ROM_PTR(&network_lan_isconnected_obj) },
+    { MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&network_lan_status_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ifconfig), MP_ROM_PTR(&network_lan_ifconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ipconfig), MP_ROM_PTR(&network_lan_ipconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&network_lan_config_obj) },
+    { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&network_lan_stats_obj) },
+};
+static MP_DEFINE_CONST_DICT(network_lan_locals_dict, network_lan_locals_dict_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    network_lan_type,
+    MP_QSTR_LAN,
+    MP_TYPE_FLAG_NONE,
+    make_new, network_lan_make_new,
+    print, network_lan_print,
+    locals_dict, &network_lan_locals_dict
+    );
+
+// network.ipconfig('dns') / network.ipconfig(dns='a.b.c.d'): the resolver's
+// server, as in MicroPython's module-level ipconfig. Another server than 10.0.2.2
+// is accepted, but the bridge drops the queries.
+static mp_obj_t network_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    if (kwargs->used == 0) {
+        if (n_args != 1) {
+            mp_raise_TypeError(MP_ERROR_TEXT("must query one param"));
+        }
+        if (mp_obj_str_get_qstr(args[0]) != MP_QSTR_dns) {
+            mp_raise_ValueError(MP_ERROR_TEXT("unexpected key"));
+        }
+        return network_lan_format_ip(dns_getserver(0));
+    }
+    if (n_args != 0) {
+        mp_raise_TypeError(MP_ERROR_TEXT("can't specify pos and kw args"));
+    }
+    for (size_t i = 0; i < kwargs->alloc; ++i) {
+        if (!mp_map_slot_is_filled(kwargs, i)) {
+            continue;
+        }
+        mp_map_elem_t *e = &kwargs->table[i];
+        if (mp_obj_str_get_qstr(e->key) != MP_QSTR_dns) {
+            mp_raise_ValueError(MP_ERROR_TEXT("unexpected key"));
+        }
+        const char *str = mp_obj_str_get_str(e->value);
+        ip_addr_t dns;
+        bool ok;
+        if (strchr(str, ':') != NULL) {
+            ok = network_lan_aton6(str, ip_2_ip6(&dns));
+            IP_SET_TYPE_VAL(dns, IPADDR_TYPE_V6);
+        } else {
+            ok = network_lan_aton4(str, ip_2_ip4(&dns));
+            IP_SET_TYPE_VAL(dns, IPADDR_TYPE_V4);
+        }
+        if (!ok) {
+            mp_raise_ValueError(MP_ERROR_TEXT("invalid DNS server address"));
+        }
+        dns_setserver(0, &dns);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_ipconfig_obj, 0, network_ipconfig);
+
+static const mp_rom_map_elem_t network_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_network) },
+    { MP_ROM_QSTR(MP_QSTR_LAN), MP_ROM_PTR(&network_lan_type) },
+    { MP_ROM_QSTR(MP_QSTR_ipconfig), MP_ROM_PTR(&network_ipconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_IDLE), MP_ROM_INT(NETWORK_LAN_STAT_IDLE) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_NOIP), MP_ROM_INT(NETWORK_LAN_STAT_NOIP) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_GOT_IP), MP_ROM_INT(NETWORK_LAN_STAT_GOT_IP) },
+};
+static MP_DEFINE_CONST_DICT(network_module_globals, network_module_globals_table);
+
+const mp_obj_module_t network_module = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&network_module_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR_network, network_module);
