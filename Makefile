@@ -29,7 +29,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 export MICROPY_DEB_VERSION LWIP_DEB_VERSION MBEDTLS_DEB_VERSION APT_PACKAGES PIP_PACKAGES DEPS_DIR
 
-.PHONY: all demo deps unix mpy-cross test pytest lint format clean distclean
+.PHONY: all demo deps unix mpy-cross mpy test pytest lint format clean distclean
 
 all: unix demo
 
@@ -53,6 +53,16 @@ unix: deps mpy-cross
 		MPY_LIB_DIR=$(MPY_LIB_DIR) USOCKET_TOP=$(TOP) LWIP_DIR=$(LWIP_DIR) \
 		PROG=micropython $(if $(V),,-s)
 
+# The frozen Python as .mpy files (for deploying to a board's /lib without a
+# firmware rebuild), compiled by the mpy-cross that matches the firmware.
+FROZEN_PY := $(filter-out $(TOP)/frozen/manifest.py,$(wildcard $(TOP)/frozen/*.py))
+mpy: mpy-cross
+	@mkdir -p $(TOP)/build/mpy
+	@for f in $(FROZEN_PY); do \
+		$(MPY_CROSS) -o $(TOP)/build/mpy/$$(basename $$f .py).mpy -s $$(basename $$f) $$f || exit 1; \
+	done
+	@ls -l $(TOP)/build/mpy
+
 # A short demo: the firmware fetches a page from a local HTTP server through lwIP.
 demo: unix
 	@$(PYTHON) $(TOP)/tools/demo.py --firmware $(FIRMWARE)
@@ -72,3 +82,36 @@ clean:
 
 distclean: clean
 	rm -rf $(DEPS_DIR)
+
+# --- RP2 and ESP32 firmware -------------------------------------------------------
+# `make rp2` builds build/rp2/firmware.uf2 for boards/RPI_PICO from registry sources
+# (tools/deps_rp2.sh fetches them). RP2_BOARD=RPI_PICO_W builds the Pico W board
+# dir; that one needs MICROPY_DIR= set to a full MicroPython checkout (cyw43-driver
+# is in no registry). `make size` prints the module's code size from that build.
+RP2_BOARD ?= RPI_PICO
+RP2_BOARD_DIR ?= $(TOP)/boards/$(RP2_BOARD)
+RP2_BUILD ?= $(TOP)/build/$(if $(filter RPI_PICO,$(RP2_BOARD)),rp2,rp2-$(RP2_BOARD))
+PICOTOOL_DIR ?= $(DEPS_DIR)/picotool
+ESP32_BOARD ?= ESP32_GENERIC
+ESP32_BUILD ?= $(TOP)/build/esp32
+
+export PICO_SDK_DEB_VERSION TINYUSB_DEB_VERSION PICOTOOL_DEB_VERSION RP2_APT_PACKAGES MICROPY_DIR JOBS
+
+.PHONY: deps-rp2 rp2 size esp32
+
+deps-rp2: deps
+	@$(TOP)/tools/deps_rp2.sh
+
+rp2: deps-rp2 mpy-cross
+	@echo "building $(RP2_BUILD)/firmware.uf2 ($(RP2_BOARD))"
+	@cmake -S $(MICROPY_DIR)/ports/rp2 -B $(RP2_BUILD) $(if $(V),,--log-level=WARNING) \
+		-DMICROPY_BOARD=$(RP2_BOARD) -DMICROPY_BOARD_DIR=$(RP2_BOARD_DIR) \
+		-DUSER_C_MODULES=$(TOP)/micropython.cmake -DMICROPY_LIB_DIR=$(MPY_LIB_DIR) \
+		-Dpicotool_DIR=$(PICOTOOL_DIR)/lib/cmake/picotool \
+		-DFETCHCONTENT_FULLY_DISCONNECTED=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	@$(MAKE) -C $(RP2_BUILD) -j$(JOBS) $(if $(V),,-s) >$(RP2_BUILD)/build.log 2>&1 \
+		|| { tail -40 $(RP2_BUILD)/build.log; echo "rp2: build failed, log: $(RP2_BUILD)/build.log"; exit 1; }
+	@ls -l $(RP2_BUILD)/firmware.uf2
+
+size: rp2
+	@$(TOP)/tools/size.sh $(RP2_BUILD) $(TOP)/modusocket $(MICROPY_DIR)/extmod/modlwip.c

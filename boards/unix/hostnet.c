@@ -35,6 +35,8 @@
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
+#include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
 
 #include "py/runtime.h"
@@ -806,6 +808,34 @@ static void hostnet_start_netif(void) {
     dns_setserver(0, &dns);
 }
 
+// At exit the stack dies with the interpreter, where a board's would go on sending
+// what close() queued. Give the host's the same chance, within a bound, so a script
+// that writes, closes and exits still delivers its data and FIN. The interpreter
+// has closed every socket (gc_sweep_all) before atexit handlers run.
+#define HOSTNET_EXIT_LINGER_MS (2000)
+
+static bool hostnet_tcp_busy(void) {
+    for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb->unsent != NULL || pcb->unacked != NULL) {
+            return true;
+        }
+    }
+    return hostnet_queue_peek(&hostnet.to_slirp) != NULL || hostnet_queue_peek(&hostnet.to_lwip) != NULL;
+}
+
+static void hostnet_atexit(void) {
+    if (hostnet.slirp == NULL || hostnet.in_poll) {
+        return;
+    }
+    uint64_t deadline = hostnet_now_ms() + HOSTNET_EXIT_LINGER_MS;
+    // A few quiet rounds after the last ACK let slirp write to the host sockets.
+    for (int quiet = 0; quiet < 3 && hostnet_now_ms() < deadline;) {
+        quiet = hostnet_tcp_busy() ? 0 : quiet + 1;
+        usocket_hostnet_poll(5);
+    }
+    usocket_hostnet_deinit();
+}
+
 void usocket_hostnet_init(void) {
     static bool lwip_started = false;
     if (hostnet.slirp != NULL) {
@@ -818,6 +848,7 @@ void usocket_hostnet_init(void) {
         // lwIP has no deinit: its pools and timers live for the whole process.
         lwip_init();
         lwip_started = true;
+        atexit(hostnet_atexit);
     }
     if (!hostnet_start_slirp()) {
         fprintf(stderr, "usocket hostnet: slirp_new failed; the network is unavailable\n");

@@ -6,6 +6,11 @@
 // The port's common options are defined unconditionally: change them after this.
 #include "variants/mpconfigvariant_common.h"
 
+// Ctrl-C is raised from the event hooks, never by a jump out of the signal handler:
+// that could leave lwIP or the slirp bridge half-way through an update.
+#undef MICROPY_ASYNC_KBD_INTR
+#define MICROPY_ASYNC_KBD_INTR (0)
+
 // time.sleep() goes through mp_hal_delay_ms (below) so sleeping keeps the network
 // stack serviced, as the background lwIP task does on a board.
 #undef MICROPY_PY_TIME_CUSTOM_SLEEP

@@ -1,0 +1,35 @@
+"""`make mpy`: the frozen Python compiled to .mpy files a board can load from /lib,
+by the mpy-cross that matches the firmware."""
+
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_make_mpy_builds_loadable_modules(mp):
+    subprocess.run(
+        ["make", "-s", "-C", str(REPO), "mpy"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    mpy_dir = REPO / "build" / "mpy"
+    names = sorted(p.stem for p in mpy_dir.glob("*.mpy"))
+    assert {"urequests", "checkNet", "log", "dataCall", "request", "ssl"} <= set(names)
+    out = (
+        mp(
+            f"""
+        import sys
+        # Import from the .mpy files, not from the frozen copies.
+        sys.path[:] = ["{mpy_dir}"]
+        for name in {names!r}:
+            m = __import__(name)
+            print(name, m.__file__)
+        """
+        )
+        .check()
+        .out
+    )
+    for name in names:
+        assert f"{name} {mpy_dir}/{name}.mpy" in out
