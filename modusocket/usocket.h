@@ -29,6 +29,9 @@
 #define USOCKET_TCP_KEEPIDLE (0x03)
 #define USOCKET_TCP_KEEPINTVL (0x04)
 #define USOCKET_TCP_KEEPCNT (0x05)
+#define USOCKET_SHUT_RD (0)
+#define USOCKET_SHUT_WR (1)
+#define USOCKET_SHUT_RDWR (2)
 
 // errno values MicroPython's mperrno.h does not name.
 #define USOCKET_EPROTONOSUPPORT (93)

@@ -73,8 +73,11 @@ typedef struct _usocket_obj_t {
     uint8_t q_head;
     uint8_t q_len;
     uint8_t q_size;
-    bool peer_fin;              // the peer sent FIN: reads return b'' once rx is empty
-    bool quec_server;           // created with IPPROTO_TCP_SER: accept() returns 3 items
+    bool peer_fin : 1;          // the peer sent FIN: reads return b'' once rx is empty
+    bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
+    bool shut_rd : 1;           // shutdown(SHUT_RD): reads return b'', arrivals dropped
+    bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
+    bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
 } usocket_obj_t;
 
 static u8_t usocket_ip_type(const usocket_obj_t *s) {
@@ -88,10 +91,24 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
 
 // --- lwIP callbacks (record state only) ------------------------------------------
 
+static bool usocket_tcp_handover(usocket_obj_t *s);
+
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
     usocket_obj_t *s = arg;
     if (p == NULL) {
         s->peer_fin = true;
+        // Our FIN went out earlier (shutdown(SHUT_WR)): nothing more can pass either
+        // way, and lwIP finishes the connection by itself from here.
+        if (s->shut_wr && usocket_tcp_handover(s)) {
+            USOCKET_EVENT_SIGNAL();
+            return ERR_ABRT;
+        }
+    } else if (s->shut_rd) {
+        // After shutdown(SHUT_RD) arrivals are dropped, but acknowledged and the
+        // window kept open, as Linux does: the peer is not stalled.
+        tcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+        return ERR_OK;
     } else if (s->rx == NULL) {
         s->rx = p;
     } else {
@@ -211,6 +228,62 @@ static void usocket_tcp_detach(struct tcp_pcb *pcb) {
     }
 }
 
+// Polled on a pcb the socket has let go of, once USOCKET_CLOSE_LINGER_MS have passed
+// (the poll interval was set to it and the poll timer restarted): the close did
+// not complete in time, so the pcb is aborted rather than left to lwIP's much
+// longer retransmission limits.
+static err_t usocket_tcp_linger_poll_cb(void *arg, struct tcp_pcb *pcb) {
+    tcp_abort(pcb);
+    return ERR_ABRT;
+}
+
+// Gives a (non-listening) pcb to lwIP to close gracefully: queued data and FIN are
+// sent, and lwIP frees the pcb when the close completes. The socket's callbacks
+// are cleared first; arg stays as given and is only ever compared, never
+// dereferenced (lwIP has no callback left to pass it to). Returns true if lwIP
+// could not close it and it had to be aborted instead: a pcb never outlives its
+// socket unowned.
+static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
+    usocket_tcp_detach(pcb);
+    tcp_arg(pcb, arg);
+    // tcp_poll counts in TCP_SLOW_INTERVAL ticks, at most 255 of them.
+    u32_t ticks = USOCKET_CLOSE_LINGER_MS / TCP_SLOW_INTERVAL;
+    tcp_poll(pcb, usocket_tcp_linger_poll_cb, (u8_t)(ticks < 1 ? 1 : ticks > 255 ? 255 : ticks));
+    pcb->polltmr = 0;
+    if (tcp_close(pcb) != ERR_OK) {
+        tcp_abort(pcb);
+        return true;
+    }
+    return false;
+}
+
+// Both directions are finished: our FIN was sent (shutdown(SHUT_WR)) and the peer's
+// arrived. lwIP completes the close on its own (CLOSING, LAST_ACK, TIME_WAIT) and
+// frees a TIME_WAIT pcb without calling back, so the socket must let go of the pcb
+// now. The pcb keeps the socket's address as its arg so getsocketsta() can still
+// report its state. Received data stays readable. Returns true if the pcb was
+// aborted (a callback must then return ERR_ABRT).
+static bool usocket_tcp_handover(usocket_obj_t *s) {
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    s->pcb.tcp = NULL;
+    s->state = USOCKET_STATE_DEAD;
+    s->handed_over = true;
+    return usocket_tcp_let_go(pcb, s);
+}
+
+// The pcb a socket handed over, while lwIP still has it; NULL once it is freed.
+static struct tcp_pcb *usocket_tcp_handed_over_pcb(usocket_obj_t *s) {
+    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
+        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
+            if (pcb->callback_arg == s) {
+                return pcb;
+            }
+        }
+    }
+    return NULL;
+}
+
 static void usocket_free_queue(usocket_obj_t *s) {
     for (; s->q_len > 0; s->q_len -= 1, s->q_head = (s->q_head + 1) % s->q_size) {
         if (s->type == USOCKET_SOCK_STREAM) {
@@ -233,12 +306,17 @@ static void usocket_release(usocket_obj_t *s) {
         }
         if (s->pcb.tcp != NULL) {
             struct tcp_pcb *pcb = s->pcb.tcp;
-            usocket_tcp_detach(pcb);
-            // A graceful close sends what is queued, then FIN; lwIP owns the pcb from
-            // here and frees it when the close completes or times out. If lwIP can't
-            // queue the FIN now, abort: a pcb must never outlive its socket unowned.
-            if (tcp_close(pcb) != ERR_OK) {
-                tcp_abort(pcb);
+            if (pcb->state == LISTEN) {
+                usocket_tcp_detach(pcb);
+                tcp_close(pcb);
+            } else {
+                usocket_tcp_let_go(pcb, NULL);
+            }
+        } else if (s->handed_over) {
+            // The socket's address is about to become meaningless.
+            struct tcp_pcb *pcb = usocket_tcp_handed_over_pcb(s);
+            if (pcb != NULL) {
+                tcp_arg(pcb, NULL);
             }
         }
     } else {
@@ -309,9 +387,10 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // --- Data transfer (shared by methods and the stream protocol) ------------------------
 
-// Copies up to len bytes of received TCP data and hands the window back to the peer.
-// Returns the count, 0 at EOF; MP_STREAM_ERROR with *errcode otherwise.
-static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, int *errcode) {
+// Copies up to len bytes of received TCP data (with line: up to and including the
+// first newline) and hands the window back to the peer. Returns the count, 0 at
+// EOF; MP_STREAM_ERROR with *errcode otherwise.
+static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, bool line, int *errcode) {
     if (s->type != USOCKET_SOCK_STREAM) {
         *errcode = MP_EOPNOTSUPP;
         return MP_STREAM_ERROR;
@@ -323,6 +402,9 @@ static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, in
     if (s->state == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) {
         *errcode = MP_EAGAIN;
         return MP_STREAM_ERROR;
+    }
+    if (s->shut_rd) {
+        return 0;
     }
     if (!usocket_wait(usocket_tcp_readable, s, s->timeout_ms)) {
         *errcode = usocket_wait_errno(s);
@@ -341,6 +423,12 @@ static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, in
     if (len > s->rx->tot_len) {
         len = s->rx->tot_len;
     }
+    if (line) {
+        u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
+        if (newline != 0xffff && newline < len) {
+            len = newline + 1;
+        }
+    }
     pbuf_copy_partial(s->rx, buf, len, 0);
     s->rx = pbuf_free_header(s->rx, len);
     if (s->pcb.tcp != NULL) {
@@ -352,9 +440,16 @@ static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, in
 
 // Queues up to len bytes once there is room. Returns the count queued.
 static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
+    if (s->shut_wr) {
+        *errcode = MP_EPIPE;
+        return MP_STREAM_ERROR;
+    }
     if (s->state != USOCKET_STATE_CONNECTED && s->state != USOCKET_STATE_DEAD) {
         *errcode = (s->state == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) ? MP_EAGAIN : MP_ENOTCONN;
         return MP_STREAM_ERROR;
+    }
+    if (len == 0) {
+        return 0;
     }
     if (!usocket_wait(usocket_tcp_writable, s, s->timeout_ms)) {
         *errcode = usocket_wait_errno(s);
@@ -497,6 +592,9 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->q_size = 0;
     s->peer_fin = false;
     s->quec_server = quec_server;
+    s->shut_rd = false;
+    s->shut_wr = false;
+    s->handed_over = false;
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
@@ -813,6 +911,43 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
 
+// write(buf[, off[, max]]), as py/stream.c's: no short writes on a blocking socket.
+// When a timeout or a would-block ends it part-way it returns the count queued so
+// far instead of raising (py/stream.c's raises and the count is lost); None if a
+// non-blocking socket could queue nothing.
+static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    mp_buffer_info_t bufinfo;
+    mp_get_buffer_raise(args[1], &bufinfo, MP_BUFFER_READ);
+    const byte *p = bufinfo.buf;
+    mp_uint_t len = bufinfo.len;
+    if (n_args > 2) {
+        mp_uint_t off = mp_get_index(mp_obj_get_type(args[1]), len, args[2], true);
+        p += off;
+        len -= off;
+        if (n_args > 3 && (mp_uint_t)mp_obj_get_int_truncated(args[3]) < len) {
+            len = mp_obj_get_int_truncated(args[3]);
+        }
+    }
+    mp_uint_t done = 0;
+    int errcode = 0;
+    do {
+        mp_uint_t n = usocket_send_common(s, p + done, len - done, &errcode);
+        if (n == MP_STREAM_ERROR) {
+            if (done > 0) {
+                break;
+            }
+            if (mp_is_nonblocking_error(errcode)) {
+                return mp_const_none;
+            }
+            mp_raise_OSError(errcode);
+        }
+        done += n;
+    } while (done < len && s->type == USOCKET_SOCK_STREAM);
+    return mp_obj_new_int_from_uint(done);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
+
 // recv and recvfrom: waits first, then allocates only what will be returned, so
 // recv(65536) on a small message doesn't take 64 KiB of heap.
 static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_addr) {
@@ -828,7 +963,7 @@ static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_ad
     if (s->type == USOCKET_SOCK_STREAM) {
         // Wait with a zero-length read, then size the buffer to the data at hand.
         byte dummy;
-        n = len == 0 ? 0 : usocket_tcp_read(s, &dummy, 0, &errcode);
+        n = len == 0 ? 0 : usocket_tcp_read(s, &dummy, 0, false, &errcode);
         if (n == MP_STREAM_ERROR) {
             mp_raise_OSError(errcode);
         }
@@ -840,7 +975,7 @@ static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_ad
         }
         USOCKET_LWIP_UNLOCK();
         vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        n = avail == 0 ? 0 : usocket_tcp_read(s, vstr.buf, vstr.len, &errcode);
+        n = avail == 0 ? 0 : usocket_tcp_read(s, vstr.buf, vstr.len, false, &errcode);
     } else {
         if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
             mp_raise_OSError(usocket_wait_errno(s));
@@ -873,6 +1008,145 @@ static mp_obj_t usocket_socket_recvfrom(mp_obj_t self_in, mp_obj_t len_in) {
     return usocket_recv_common(usocket_get(self_in), mp_obj_get_int(len_in), true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_recvfrom_obj, usocket_socket_recvfrom);
+
+// --- read, readinto, readline, readall --------------------------------------------
+//
+// py/stream.c's methods would do but for two things: when a timeout ends a read
+// part-way they raise and the bytes already read are lost, and on a datagram socket
+// read(n) waits for more datagrams to fill n. These keep the "no short reads" rule
+// of the documents on blocking sockets; when a timeout or a would-block ends the
+// wait after some data, they return that data (the next call raises); and they read
+// one datagram per call on UDP and raw sockets. Nothing to read on a non-blocking
+// socket returns None, as the stream methods do.
+
+// Reads into buf until len bytes (with line: a newline) or EOF. Returns the count;
+// MP_STREAM_ERROR with *errcode only if the wait ended before anything was read.
+static mp_uint_t usocket_read_full(usocket_obj_t *s, byte *buf, mp_uint_t len, bool line, int *errcode) {
+    if (s->type != USOCKET_SOCK_STREAM) {
+        return usocket_dgram_read(s, buf, len, NULL, NULL, errcode);
+    }
+    mp_uint_t got = 0;
+    while (got < len) {
+        mp_uint_t n = usocket_tcp_read(s, buf + got, MIN(len - got, 0xffff), line, errcode);
+        if (n == MP_STREAM_ERROR) {
+            return got > 0 ? got : MP_STREAM_ERROR;
+        }
+        if (n == 0) {
+            break;
+        }
+        got += n;
+        if (line && buf[got - 1] == '\n') {
+            break;
+        }
+    }
+    return got;
+}
+
+// Reads up to size bytes (size < 0: up to EOF on TCP, one whole datagram otherwise)
+// into a new bytes object, or None if a non-blocking socket has nothing.
+static mp_obj_t usocket_read_bytes(usocket_obj_t *s, mp_int_t size, bool line) {
+    int errcode = 0;
+    vstr_t vstr;
+    if (s->type != USOCKET_SOCK_STREAM) {
+        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
+            errcode = usocket_wait_errno(s);
+        } else {
+            USOCKET_LWIP_LOCK();
+            mp_uint_t avail = s->q.dgram[s->q_head].p->tot_len;
+            USOCKET_LWIP_UNLOCK();
+            vstr_init_len(&vstr, size < 0 ? avail : MIN((mp_uint_t)size, avail));
+            mp_uint_t n = usocket_dgram_read(s, vstr.buf, vstr.len, NULL, NULL, &errcode);
+            if (n != MP_STREAM_ERROR) {
+                vstr.len = n;
+                return mp_obj_new_bytes_from_vstr(&vstr);
+            }
+            vstr_clear(&vstr);
+        }
+    } else if (size >= 0) {
+        vstr_init_len(&vstr, size);
+        mp_uint_t n = usocket_read_full(s, (byte *)vstr.buf, size, line, &errcode);
+        if (n != MP_STREAM_ERROR) {
+            vstr.len = n;
+            return mp_obj_new_bytes_from_vstr(&vstr);
+        }
+        vstr_clear(&vstr);
+    } else {
+        // Until EOF (or a newline): each round waits, then takes what has arrived,
+        // growing the buffer at least geometrically.
+        vstr_init(&vstr, line ? 64 : 256);
+        for (;;) {
+            byte dummy;
+            if (usocket_tcp_read(s, &dummy, 0, false, &errcode) == MP_STREAM_ERROR) {
+                break;
+            }
+            USOCKET_LWIP_LOCK();
+            mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
+            USOCKET_LWIP_UNLOCK();
+            if (avail == 0) {
+                // EOF.
+                break;
+            }
+            vstr_hint_size(&vstr, MAX(avail, vstr.len));
+            mp_uint_t n = usocket_tcp_read(s, vstr_add_len(&vstr, avail), avail, line, &errcode);
+            vstr.len -= avail - (n == MP_STREAM_ERROR ? 0 : n);
+            if (n == MP_STREAM_ERROR || (line && vstr.buf[vstr.len - 1] == '\n')) {
+                break;
+            }
+        }
+        if (vstr.len > 0 || errcode == 0) {
+            return mp_obj_new_bytes_from_vstr(&vstr);
+        }
+        vstr_clear(&vstr);
+    }
+    if (mp_is_nonblocking_error(errcode)) {
+        return mp_const_none;
+    }
+    mp_raise_OSError(errcode);
+}
+
+static mp_int_t usocket_size_arg(size_t n_args, const mp_obj_t *args) {
+    return n_args > 1 && args[1] != mp_const_none ? mp_obj_get_int(args[1]) : -1;
+}
+
+static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
+    return usocket_read_bytes(usocket_get(args[0]), usocket_size_arg(n_args, args), false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
+
+// QuecPython's documents call read() without a size readall().
+static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
+    return usocket_read_bytes(usocket_get(self_in), -1, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
+
+static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
+    return usocket_read_bytes(usocket_get(args[0]), usocket_size_arg(n_args, args), true);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readline_obj, 1, 2, usocket_socket_readline);
+
+// readinto(buf[, nbytes])
+static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    mp_buffer_info_t bufinfo;
+    mp_get_buffer_raise(args[1], &bufinfo, MP_BUFFER_WRITE);
+    mp_uint_t len = bufinfo.len;
+    if (n_args > 2) {
+        mp_int_t n = mp_obj_get_int(args[2]);
+        if (n >= 0 && (mp_uint_t)n < len) {
+            len = n;
+        }
+    }
+    int errcode;
+    mp_uint_t n = usocket_read_full(s, bufinfo.buf, len, false, &errcode);
+    if (n == MP_STREAM_ERROR) {
+        if (mp_is_nonblocking_error(errcode)) {
+            return mp_const_none;
+        }
+        mp_raise_OSError(errcode);
+    }
+    return MP_OBJ_NEW_SMALL_INT(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
 
 static mp_obj_t usocket_socket_sendto(mp_obj_t self_in, mp_obj_t buf_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
@@ -932,9 +1206,21 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t level = mp_obj_get_int(args[1]);
     mp_int_t opt = mp_obj_get_int(args[2]);
-    mp_int_t val = mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3]) ? mp_obj_get_int(args[3]) : 0;
-    if (!mp_obj_is_int(args[3]) && !mp_obj_is_bool(args[3])) {
-        mp_raise_ValueError(MP_ERROR_TEXT("option value must be an int"));
+    mp_int_t val;
+    mp_buffer_info_t bufinfo;
+    if (mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3])) {
+        val = mp_obj_get_int(args[3]);
+    } else if (mp_get_buffer(args[3], &bufinfo, MP_BUFFER_READ)) {
+        // The documents allow a bytes-like value: for these int options, a C int
+        // in native byte order, as CPython passes it to setsockopt(2).
+        int32_t v;
+        if (bufinfo.len != sizeof(v)) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+        memcpy(&v, bufinfo.buf, sizeof(v));
+        val = v;
+    } else {
+        mp_raise_TypeError(MP_ERROR_TEXT("option value must be an int or bytes-like"));
     }
     bool is_tcp = s->type == USOCKET_SOCK_STREAM;
     int errcode = 0;
@@ -992,6 +1278,51 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
 
+// shutdown(how): SHUT_WR sends FIN after the queued data (the peer reads EOF) while
+// this side can still receive; SHUT_RD makes reads return b''. CPython's API, and
+// the only way to see FIN_WAIT_1/FIN_WAIT_2/TIME_WAIT from getsocketsta().
+static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    mp_int_t how = mp_obj_get_int(how_in);
+    if (how < USOCKET_SHUT_RD || how > USOCKET_SHUT_RDWR) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    if (s->type != USOCKET_SOCK_STREAM) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+    if (s->state != USOCKET_STATE_CONNECTED && s->state != USOCKET_STATE_DEAD) {
+        mp_raise_OSError(MP_ENOTCONN);
+    }
+    err_t err = ERR_OK;
+    USOCKET_LWIP_LOCK();
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if (how != USOCKET_SHUT_WR && !s->shut_rd) {
+        s->shut_rd = true;
+        if (s->rx != NULL) {
+            if (pcb != NULL) {
+                tcp_recved(pcb, s->rx->tot_len);
+            }
+            pbuf_free(s->rx);
+            s->rx = NULL;
+        }
+    }
+    if (how != USOCKET_SHUT_RD && !s->shut_wr && pcb != NULL) {
+        err = tcp_shutdown(pcb, 0, 1);
+        if (err == ERR_OK) {
+            s->shut_wr = true;
+            if (s->peer_fin) {
+                usocket_tcp_handover(s);
+            }
+        }
+    }
+    USOCKET_LWIP_UNLOCK();
+    if (err != ERR_OK) {
+        usocket_raise_lwip(err);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_shutdown_obj, usocket_socket_shutdown);
+
 static mp_obj_t usocket_socket_makefile(size_t n_args, const mp_obj_t *args) {
     // The socket is its own unbuffered binary stream.
     return args[0];
@@ -1008,7 +1339,13 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
         return MP_OBJ_NEW_SMALL_INT(0);
     }
     USOCKET_LWIP_LOCK();
-    mp_int_t state = s->pcb.tcp != NULL ? (mp_int_t)s->pcb.tcp->state : CLOSED;
+    struct tcp_pcb *pcb = s->pcb.tcp;
+    if (pcb == NULL && s->handed_over) {
+        // Closed both ways after shutdown(): lwIP is finishing the connection
+        // (TIME_WAIT usually) and the state is still worth reporting.
+        pcb = usocket_tcp_handed_over_pcb(s);
+    }
+    mp_int_t state = pcb != NULL ? (mp_int_t)pcb->state : CLOSED;
     USOCKET_LWIP_UNLOCK();
     return MP_OBJ_NEW_SMALL_INT(state);
 }
@@ -1069,7 +1406,7 @@ static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size
     }
     if (s->type == USOCKET_SOCK_STREAM) {
         // One chunk at a time: py/stream.c loops for the no-short-reads rule.
-        return usocket_tcp_read(s, buf, MIN(size, 0xffff), errcode);
+        return usocket_tcp_read(s, buf, MIN(size, 0xffff), false, errcode);
     }
     return usocket_dgram_read(s, buf, size, NULL, NULL, errcode);
 }
@@ -1170,10 +1507,12 @@ static const mp_rom_map_elem_t usocket_socket_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_getsocketsta), MP_ROM_PTR(&usocket_socket_getsocketsta_obj) },
     { MP_ROM_QSTR(MP_QSTR_getsockname), MP_ROM_PTR(&usocket_socket_getsockname_obj) },
     { MP_ROM_QSTR(MP_QSTR_getpeername), MP_ROM_PTR(&usocket_socket_getpeername_obj) },
-    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
-    { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
-    { MP_ROM_QSTR(MP_QSTR_readline), MP_ROM_PTR(&mp_stream_unbuffered_readline_obj) },
-    { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&usocket_socket_shutdown_obj) },
+    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&usocket_socket_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readall), MP_ROM_PTR(&usocket_socket_readall_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&usocket_socket_readinto_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readline), MP_ROM_PTR(&usocket_socket_readline_obj) },
+    { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&usocket_socket_write_obj) },
 };
 static MP_DEFINE_CONST_DICT(usocket_socket_locals_dict, usocket_socket_locals_dict_table);
 
