@@ -109,6 +109,10 @@ rp2: deps-rp2 mpy-cross
 		-DUSER_C_MODULES=$(TOP)/micropython.cmake -DMICROPY_LIB_DIR=$(MPY_LIB_DIR) \
 		-Dpicotool_DIR=$(PICOTOOL_DIR)/lib/cmake/picotool \
 		-DFETCHCONTENT_FULLY_DISCONNECTED=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	@# The port regenerates frozen_content.c only when a frozen .py changes, not when
+	@# the firmware's qstr set does (a config change then fails with "redeclaration of
+	@# enumerator MP_QSTR_..."): always regenerate it (a few seconds).
+	@rm -f $(RP2_BUILD)/frozen_content.c
 	@$(MAKE) -C $(RP2_BUILD) -j$(JOBS) $(if $(V),,-s) >$(RP2_BUILD)/build.log 2>&1 \
 		|| { tail -40 $(RP2_BUILD)/build.log; echo "rp2: build failed, log: $(RP2_BUILD)/build.log"; exit 1; }
 	@ls -l $(RP2_BUILD)/firmware.uf2

@@ -11,3 +11,11 @@ APT_PACKAGES := build-essential pkg-config libffi-dev libslirp-dev libglib2.0-de
 
 # PyPI packages for the tests and tools.
 PIP_PACKAGES := pytest==9.0.3 pytest-timeout==2.4.0 ruff==0.17.5
+
+# RP2 firmware (`make rp2`, fetched by tools/deps_rp2.sh): pico-sdk and tinyusb from
+# Debian trixie's arch-all binary packages, picotool from its Debian source package
+# (orig tarball, built without libusb), the cross toolchain (GCC 12.2) through apt.
+PICO_SDK_DEB_VERSION := 2.1.1-1
+TINYUSB_DEB_VERSION := 0.18.0+dfsg-1
+PICOTOOL_DEB_VERSION := 2.1.1+dfsg-1
+RP2_APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake
