@@ -118,4 +118,5 @@ rp2: deps-rp2 mpy-cross
 	@ls -l $(RP2_BUILD)/firmware.uf2
 
 size: rp2
-	@$(TOP)/tools/size.sh $(RP2_BUILD) $(TOP)/modusocket $(MICROPY_DIR)/extmod/modlwip.c
+	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --module-dir $(TOP)/modusocket \
+		--compare $(MICROPY_DIR)/extmod/modlwip.c
