@@ -120,3 +120,66 @@ rp2: deps-rp2 mpy-cross
 size: rp2
 	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --module-dir $(TOP)/modusocket \
 		--compare $(MICROPY_DIR)/extmod/modlwip.c
+
+# --- Deploying and flashing ---------------------------------------------------------
+# `make deploy PORT=/dev/ttyACM0` copies the frozen Python, compiled by `make mpy`, to
+# the board's /lib; `make run PORT=… SCRIPT=app.py` runs an app there (mpremote).
+# `make flash-esp32 PORT=…` writes build/esp32/firmware.bin (esptool) and `make
+# flash-rp2` loads build/rp2/firmware.uf2 (UF2 copy to the RPI-RP2 drive, or picotool).
+# Every failure is one line on stderr: no PORT, no image, no board.
+MPREMOTE ?= $(VENV)/bin/mpremote
+ESPTOOL ?= $(VENV)/bin/esptool
+# The merged image MicroPython's esp32 port builds goes at 0x1000 on the ESP32 (its
+# second-stage bootloader's place); ESP32-S3/C3/C6 images go at 0x0.
+ESP32_CHIP ?= esp32
+ESP32_IMAGE ?= $(ESP32_BUILD)/firmware.bin
+ESP32_FLASH_OFFSET ?= 0x1000
+ESP32_BAUD ?= 460800
+RP2_UF2 ?= $(RP2_BUILD)/firmware.uf2
+# Where the Pico's BOOTSEL drive is mounted; found in the usual places when unset.
+RP2_MOUNT ?= $(firstword $(wildcard /media/$(USER)/RPI-RP2 /run/media/$(USER)/RPI-RP2 /media/RPI-RP2 /mnt/RPI-RP2 /Volumes/RPI-RP2))
+# picotool with USB support (deps/picotool is built without libusb, so not that one).
+PICOTOOL ?= $(shell command -v picotool 2>/dev/null)
+
+# Shell snippets: print one line to stderr and fail.
+usocket_fail = { echo "$(1)" >&2; exit 1; }
+# PORT must be given; a device path must exist (mpremote/esptool also take
+# non-path ports such as rfc2217:// or auto, which are passed on unchecked).
+usocket_check_port = \
+	if [ -z "$(PORT)" ]; then $(call usocket_fail,$(1): PORT is not set (e.g. make $(1) PORT=/dev/ttyUSB0)); fi; \
+	case "$(PORT)" in /*) [ -e "$(PORT)" ] || $(call usocket_fail,$(1): no board at $(PORT) (is it plugged in? ls /dev/ttyUSB* /dev/ttyACM*));; esac
+
+.PHONY: deploy run flash-esp32 flash-rp2 deploy-check-port
+
+# Checked before `mpy` builds anything (prerequisites run in order).
+deploy-check-port:
+	@$(call usocket_check_port,deploy)
+
+deploy: deploy-check-port mpy
+	@$(MPREMOTE) connect $(PORT) fs mkdir :/lib >/dev/null 2>&1 || true
+	@$(MPREMOTE) connect $(PORT) fs cp $(wildcard $(TOP)/build/mpy/*.mpy) :/lib/ \
+		|| $(call usocket_fail,deploy: mpremote could not copy to $(PORT))
+
+run: deps
+	@$(call usocket_check_port,run)
+	@[ -n "$(SCRIPT)" ] || $(call usocket_fail,run: SCRIPT is not set (e.g. make run PORT=$(PORT) SCRIPT=app.py))
+	@[ -f "$(SCRIPT)" ] || $(call usocket_fail,run: no such script: $(SCRIPT))
+	@$(MPREMOTE) connect $(PORT) run $(SCRIPT)
+
+flash-esp32: deps
+	@$(call usocket_check_port,flash-esp32)
+	@[ -f "$(ESP32_IMAGE)" ] || $(call usocket_fail,flash-esp32: no ESP32 image at $(ESP32_IMAGE) (build it with make esp32 where ESP-IDF is installed))
+	@$(ESPTOOL) --chip $(ESP32_CHIP) --port $(PORT) --baud $(ESP32_BAUD) \
+		write-flash -z $(ESP32_FLASH_OFFSET) $(ESP32_IMAGE) \
+		|| $(call usocket_fail,flash-esp32: esptool could not flash the board at $(PORT))
+
+flash-rp2:
+	@[ -f "$(RP2_UF2)" ] || $(call usocket_fail,flash-rp2: no RP2 image at $(RP2_UF2) (build it with make rp2))
+	@if [ -n "$(RP2_MOUNT)" ]; then \
+		[ -d "$(RP2_MOUNT)" ] || $(call usocket_fail,flash-rp2: $(RP2_MOUNT) is not a mounted RPI-RP2 drive); \
+		cp $(RP2_UF2) $(RP2_MOUNT)/ && sync && echo "flash-rp2: copied $(RP2_UF2) to $(RP2_MOUNT)"; \
+	elif [ -n "$(PICOTOOL)" ]; then \
+		$(PICOTOOL) load -x $(RP2_UF2) || $(call usocket_fail,flash-rp2: picotool found no RP2 board in BOOTSEL mode); \
+	else \
+		$(call usocket_fail,flash-rp2: no board: hold BOOTSEL while plugging the Pico in so RPI-RP2 mounts (or set RP2_MOUNT=dir)); \
+	fi
