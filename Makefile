@@ -103,6 +103,12 @@ deps-rp2: deps
 	@$(TOP)/tools/deps_rp2.sh
 
 rp2: deps-rp2 mpy-cross
+	@if grep -qs NETWORK_CYW43 $(RP2_BOARD_DIR)/mpconfigboard.cmake \
+		&& [ ! -f $(MICROPY_DIR)/lib/cyw43-driver/src/cyw43.h ]; then \
+		echo "rp2: $(RP2_BOARD) needs the cyw43-driver, which is in no package registry:" >&2; \
+		echo "rp2: build it with a full MicroPython checkout: make rp2 RP2_BOARD=$(RP2_BOARD) MICROPY_DIR=<checkout>" >&2; \
+		echo "rp2: (git clone -b v1.26.1 <MicroPython repo> && make -C <checkout>/ports/rp2 BOARD=RPI_PICO_W submodules)" >&2; \
+		exit 1; fi
 	@echo "building $(RP2_BUILD)/firmware.uf2 ($(RP2_BOARD))"
 	@cmake -S $(MICROPY_DIR)/ports/rp2 -B $(RP2_BUILD) $(if $(V),,--log-level=WARNING) \
 		-DMICROPY_BOARD=$(RP2_BOARD) -DMICROPY_BOARD_DIR=$(RP2_BOARD_DIR) \

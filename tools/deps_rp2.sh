@@ -103,7 +103,7 @@ if ! stamp_ok "$picotool/.usocket-stamp" "$PICOTOOL_DEB_VERSION"; then
     hash=$(echo "$line" | awk '{print $4}')
     if [ ! -f "$deps/dl/$file" ]; then
         log "downloading $file"
-        /usr/lib/apt/apt-helper download-file "$url" "$deps/dl/$file.part" "$hash" >/dev/null
+        APT_CONFIG=$deps/apt/apt.conf /usr/lib/apt/apt-helper download-file "$url" "$deps/dl/$file.part" "$hash" >/dev/null
         mv "$deps/dl/$file.part" "$deps/dl/$file"
     fi
     log "building picotool $PICOTOOL_DEB_VERSION (no libusb)"
@@ -121,8 +121,9 @@ fi
 
 # --- 4. MicroPython's lib/ submodules ----------------------------------------------------
 # Only our own deps/ copy is touched; a user's checkout (MICROPY_DIR=) has real submodules.
-# lib/mbedtls is linked by `make deps`. The rp2 port's make wrapper checks for
-# lib/pico-sdk/README.md, which the package has.
+# lib/mbedtls is linked by `make deps`. The rp2 port's make wrapper (not used by
+# `make rp2`, which runs cmake itself) checks for lib/pico-sdk/README.md, which the
+# package lacks: a placeholder keeps the wrapper usable too.
 link_lib() {
     local name=$1 target=$2
     if [ "$(readlink "$mp/lib/$name" 2>/dev/null)" != "$target" ]; then
