@@ -127,6 +127,13 @@ size: rp2
 	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --module-dir $(TOP)/modusocket \
 		--compare $(MICROPY_DIR)/extmod/modlwip.c
 
+# `make esp32` needs ESP-IDF 5.2-5.4 installed and exported ($$IDF_PATH, idf.py);
+# it says what is missing (and fetches nothing) where it is not.
+esp32:
+	@$(TOP)/tools/build_esp32.sh --check
+	@$(MAKE) -s deps mpy-cross
+	@$(TOP)/tools/build_esp32.sh $(MICROPY_DIR) $(TOP)/boards/$(ESP32_BOARD) $(ESP32_BUILD) $(MPY_LIB_DIR)
+
 # --- Deploying and flashing ---------------------------------------------------------
 # `make deploy PORT=/dev/ttyACM0` copies the frozen Python, compiled by `make mpy`, to
 # the board's /lib; `make run PORT=… SCRIPT=app.py` runs an app there (mpremote).

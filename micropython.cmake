@@ -58,7 +58,7 @@ target_link_libraries(usermod INTERFACE usermod_usocket)
 # read after user modules are included, for both compiling and the module scan.
 # ESP32 compiles its own socket module (ports/esp32/modsocket.c) unconditionally;
 # there usocket's plain builtin registration takes precedence over that port's
-# extensible one (see boards/ESP32_GENERIC/README.md).
+# extensible one (see boards/ESP32_GENERIC/mpconfigboard.cmake).
 if(MICROPY_PY_LWIP)
     list(REMOVE_ITEM MICROPY_SOURCE_EXTMOD ${MICROPY_EXTMOD_DIR}/modlwip.c)
 endif()
