@@ -127,7 +127,7 @@ size: rp2
 	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --module-dir $(TOP)/modusocket \
 		--compare $(MICROPY_DIR)/extmod/modlwip.c
 
-# `make esp32` needs ESP-IDF 5.2-5.4 installed and exported ($$IDF_PATH, idf.py);
+# `make esp32` needs ESP-IDF 5.2-5.4 installed and exported (IDF_PATH, idf.py);
 # it says what is missing (and fetches nothing) where it is not.
 esp32:
 	@$(TOP)/tools/build_esp32.sh --check
