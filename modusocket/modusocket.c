@@ -211,10 +211,21 @@ void usocket_parse_address(mp_obj_t addr_in, int family, int32_t timeout_ms, ip_
     *port = port_in;
 }
 
+// lwIP writes IPv6 hex digits in upper case; CPython and RFC 5952 use lower case,
+// so addresses compare equal to what scripts write and to what CPython returns.
+static mp_obj_t usocket_new_address_str(char *buf) {
+    for (char *c = buf; *c != '\0'; ++c) {
+        if (*c >= 'A' && *c <= 'F') {
+            *c += 'a' - 'A';
+        }
+    }
+    return mp_obj_new_str(buf, strlen(buf));
+}
+
 mp_obj_t usocket_format_address(const ip_addr_t *ip, uint16_t port) {
     char buf[IPADDR_STRLEN_MAX];
     ipaddr_ntoa_r(ip, buf, sizeof(buf));
-    mp_obj_t host = mp_obj_new_str(buf, strlen(buf));
+    mp_obj_t host = usocket_new_address_str(buf);
     #if USOCKET_IPV6
     if (IP_IS_V6(ip)) {
         mp_obj_t t[4] = { host, MP_OBJ_NEW_SMALL_INT(port), MP_OBJ_NEW_SMALL_INT(0), MP_OBJ_NEW_SMALL_INT(0) };
@@ -340,7 +351,7 @@ static mp_obj_t usocket_inet_ntop(mp_obj_t af_in, mp_obj_t bin_in) {
     } else {
         mp_raise_ValueError(MP_ERROR_TEXT("packed address has the wrong length"));
     }
-    return mp_obj_new_str(buf, strlen(buf));
+    return usocket_new_address_str(buf);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_inet_ntop_obj, usocket_inet_ntop);
 

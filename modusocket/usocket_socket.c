@@ -166,7 +166,8 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
         return ERR_VAL;
     }
     if (s->q_len >= s->q_size) {
-        // Beyond the backlog: refuse with a RST.
+        // Beyond the backlog. Only reached without TCP_LISTEN_BACKLOG: refuse with
+        // a RST.
         tcp_abort(newpcb);
         return ERR_ABRT;
     }
@@ -174,6 +175,11 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
     slot->pcb = newpcb;
     slot->fin = false;
     s->q_len += 1;
+    // The connection counts against the listener's backlog until accept() takes
+    // it, so once backlog connections wait, lwIP ignores new SYNs (the clients
+    // retry, as with a full queue on Linux) instead of this callback resetting
+    // them: a burst of clients is delayed, not refused.
+    tcp_backlog_delayed(newpcb);
     tcp_arg(newpcb, slot);
     tcp_recv(newpcb, usocket_pending_recv_cb);
     tcp_err(newpcb, usocket_pending_err_cb);
@@ -757,6 +763,7 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
         s->q_head = (s->q_head + 1) % s->q_size;
         s->q_len -= 1;
         if (pcb != NULL) {
+            tcp_backlog_accepted(pcb);
             tcp_arg(pcb, c);
             tcp_recv(pcb, usocket_tcp_recv_cb);
             tcp_sent(pcb, usocket_tcp_sent_cb);
