@@ -533,6 +533,31 @@ for name in ("read", "readall"):
     assert r == {"read": (76800, True), "readall": (76800, True)}
 
 
+def test_connect_and_sendto_accept_a_host_name(
+    mp, dns_server, echo_server, udp_echo_server
+):
+    r = run(
+        mp,
+        f"""
+s = socket.socket()
+s.settimeout(5)
+s.connect(("echo.test", {echo_server.port}))
+res("peer", s.getpeername())
+s.sendall(b"by name")
+res("echo", s.recv(10))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.sendto(b"udp by name", ("echo.test", {udp_echo_server.port}))
+res("udp", u.recv(20))
+res("unknown", err(socket.socket().connect, ("nowhere.invalid", 80)))
+""",
+    )
+    assert r["peer"] == ("10.0.2.2", echo_server.port)
+    assert (r["echo"], r["udp"]) == (b"by name", b"udp by name")
+    assert r["unknown"] < 0
+    assert ("echo.test", "A") in dns_server.queries
+
+
 def test_server_bind_listen_accept_returns_conn_and_address(mp):
     host_port = free_port()
     fw = mp.spawn(

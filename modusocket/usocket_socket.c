@@ -386,6 +386,21 @@ static bool usocket_has_queued(void *arg) {
     return r;
 }
 
+// For a write that lwIP had no memory for: has the socket's send queue shrunk
+// (the peer ACKed data), or the connection ended?
+typedef struct _usocket_queue_wait_t {
+    usocket_obj_t *s;
+    u16_t queued;
+} usocket_queue_wait_t;
+
+static bool usocket_tcp_queue_shrunk(void *arg) {
+    usocket_queue_wait_t *w = arg;
+    USOCKET_LWIP_LOCK();
+    bool r = w->s->pcb.tcp == NULL || tcp_sndqueuelen(w->s->pcb.tcp) < w->queued;
+    USOCKET_LWIP_UNLOCK();
+    return r;
+}
+
 // The errno for a wait that ran out: ETIMEDOUT with a timeout, EAGAIN without one.
 static int usocket_wait_errno(const usocket_obj_t *s) {
     return s->timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
@@ -457,33 +472,47 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
     if (len == 0) {
         return 0;
     }
-    if (!usocket_wait(usocket_tcp_writable, s, s->timeout_ms)) {
-        *errcode = usocket_wait_errno(s);
-        return MP_STREAM_ERROR;
-    }
-    USOCKET_LWIP_LOCK();
-    struct tcp_pcb *pcb = s->pcb.tcp;
-    if (pcb == NULL) {
+    for (;;) {
+        if (!usocket_wait(usocket_tcp_writable, s, s->timeout_ms)) {
+            *errcode = usocket_wait_errno(s);
+            return MP_STREAM_ERROR;
+        }
+        USOCKET_LWIP_LOCK();
+        struct tcp_pcb *pcb = s->pcb.tcp;
+        if (pcb == NULL) {
+            USOCKET_LWIP_UNLOCK();
+            *errcode = s->error != 0 ? s->error : MP_ENOTCONN;
+            return MP_STREAM_ERROR;
+        }
+        // At most what the send buffer and the segment queue have room for (a
+        // copied segment is one pbuf of the queue), so lwIP takes all of it.
+        mp_uint_t n = MIN(len, tcp_sndbuf(pcb));
+        n = MIN(n, (mp_uint_t)(TCP_SND_QUEUELEN - tcp_sndqueuelen(pcb)) * tcp_mss(pcb));
+        u16_t queued = tcp_sndqueuelen(pcb);
+        err_t err = tcp_write(pcb, buf, n, TCP_WRITE_FLAG_COPY);
+        if (err == ERR_OK) {
+            tcp_output(pcb);
+        }
         USOCKET_LWIP_UNLOCK();
-        *errcode = s->error != 0 ? s->error : MP_ENOTCONN;
-        return MP_STREAM_ERROR;
+        if (err == ERR_OK) {
+            return n;
+        }
+        if (err != ERR_MEM) {
+            *errcode = usocket_errno_from_lwip(err);
+            return MP_STREAM_ERROR;
+        }
+        // lwIP is out of segments or buffers. Our own unacknowledged data frees
+        // some when the peer ACKs it: wait for that unless we may not wait.
+        usocket_queue_wait_t w = { s, queued };
+        if (queued == 0 || s->timeout_ms == 0) {
+            *errcode = s->timeout_ms == 0 ? MP_EAGAIN : MP_ENOMEM;
+            return MP_STREAM_ERROR;
+        }
+        if (!usocket_wait(usocket_tcp_queue_shrunk, &w, s->timeout_ms)) {
+            *errcode = usocket_wait_errno(s);
+            return MP_STREAM_ERROR;
+        }
     }
-    mp_uint_t n = MIN(len, tcp_sndbuf(pcb));
-    err_t err = tcp_write(pcb, buf, n, TCP_WRITE_FLAG_COPY);
-    if (err == ERR_OK) {
-        tcp_output(pcb);
-    }
-    USOCKET_LWIP_UNLOCK();
-    if (err == ERR_MEM) {
-        // The segment queue is full although there is window: nothing was queued.
-        *errcode = MP_EAGAIN;
-        return MP_STREAM_ERROR;
-    }
-    if (err != ERR_OK) {
-        *errcode = usocket_errno_from_lwip(err);
-        return MP_STREAM_ERROR;
-    }
-    return n;
 }
 
 // Takes the oldest datagram; copies up to len bytes (the rest is discarded, as
