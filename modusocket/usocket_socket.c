@@ -3,8 +3,15 @@
 //
 // lwIP callbacks only record state: they queue pbufs, store an errno, set flags and
 // signal the port's event hook. They never allocate on the GC heap and never run
-// Python code. Everything else happens in the methods, on the MicroPython thread,
-// with the port's lwIP lock held around raw-API calls.
+// Python code. The only raw-API calls they make are on their own pcb, where lwIP
+// allows it: acknowledging data dropped after shutdown(SHUT_RD), and giving a
+// connection closed both ways back to lwIP. Everything else happens in the
+// methods, on the MicroPython thread, with the port's lwIP lock held around
+// raw-API calls.
+//
+// Lifetime: a pcb belongs to exactly one socket until usocket_tcp_let_go() clears
+// its callbacks and hands it to lwIP to finish the close, with a bound
+// (USOCKET_CLOSE_LINGER_MS) after which it is aborted.
 #include <string.h>
 
 #include "py/runtime.h"
@@ -356,7 +363,7 @@ MP_NORETURN static void usocket_raise_state(usocket_obj_t *s, int fallback) {
 static bool usocket_tcp_readable(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->rx != NULL || s->peer_fin || s->pcb.tcp == NULL;
+    bool r = s->rx != NULL || s->peer_fin || s->shut_rd || s->pcb.tcp == NULL;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -1483,7 +1490,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
             case USOCKET_STATE_CONNECTING:
                 break;
             case USOCKET_STATE_CONNECTED:
-                if (s->rx != NULL || s->peer_fin) {
+                if (s->rx != NULL || s->peer_fin || s->shut_rd) {
                     ret |= MP_STREAM_POLL_RD;
                 }
                 if (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN) {
