@@ -406,4 +406,6 @@ const mp_obj_module_t usocket_module = {
 // One module, two names: apps written for QuecPython import usocket, MicroPython's
 // asyncio, ssl and third-party libraries import socket.
 MP_REGISTER_MODULE(MP_QSTR_usocket, usocket_module);
+#if USOCKET_REGISTER_AS_SOCKET
 MP_REGISTER_MODULE(MP_QSTR_socket, usocket_module);
+#endif

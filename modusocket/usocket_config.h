@@ -93,6 +93,13 @@
 #define USOCKET_RAW (LWIP_RAW)
 #endif
 
+// Also registers the module as `socket`, so asyncio, ssl and third-party libraries
+// use it. 0 where another socket module must keep that name (the benchmark firmware,
+// where MicroPython's modlwip is `socket`). No flash or RAM cost either way.
+#ifndef USOCKET_REGISTER_AS_SOCKET
+#define USOCKET_REGISTER_AS_SOCKET (1)
+#endif
+
 // The package version reported by usocket.__version__.
 #define USOCKET_VERSION "0.1.0"
 
