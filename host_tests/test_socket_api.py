@@ -800,7 +800,6 @@ print("listening")
 data, addr = u.recvfrom(100)
 res("got", (data, addr[0]))
 u.sendto(data.upper(), addr)
-time.sleep(0.2)
 """,
         hostfwd=[f"udp:{host_port}:9000"],
     )

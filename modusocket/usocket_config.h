@@ -64,8 +64,12 @@
 #define USOCKET_UDP_QUEUE_LEN (8)
 #endif
 
-// Connections accepted by lwIP but not yet by Python, per listening socket, on top of
-// lwIP's own backlog check. Each slot is one pointer of RAM.
+// Most connections accepted by lwIP but not yet by Python, per listening socket
+// (listen(backlog) asks for up to this many). With lwIP's TCP_LISTEN_BACKLOG, the
+// waiting connections count against lwIP's backlog, so further SYNs are ignored
+// and the clients retry until accept() makes room, as on Linux; without it, a
+// connection beyond the queue is refused with a RST. Each slot is one pointer and
+// a flag of RAM.
 #ifndef USOCKET_ACCEPT_QUEUE_MAX
 #define USOCKET_ACCEPT_QUEUE_MAX (8)
 #endif
