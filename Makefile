@@ -196,3 +196,14 @@ flash-rp2:
 	else \
 		$(call usocket_fail,flash-rp2: no board: hold BOOTSEL while plugging the Pico in so RPI-RP2 mounts (or set RP2_MOUNT=dir)); \
 	fi
+
+# --- Benchmarks ---------------------------------------------------------------------
+# `make bench` builds the benchmark firmware (boards/unix-bench: usocket beside
+# MicroPython's own extmod/modlwip.c, on one lwIP and one slirp bridge) and runs
+# bench/run.py: each workload for both modules, alternately, over several rounds.
+# Prints the medians and ratios; everything goes to build/bench.json.
+# BENCH_ARGS passes options to bench/run.py (e.g. --rounds 3, --quick).
+.PHONY: bench
+bench: deps mpy-cross
+	@$(MAKE) -s unix VARIANT=bench
+	@$(PYTHON) $(TOP)/bench/run.py --firmware $(TOP)/build/unix-bench/micropython $(BENCH_ARGS)

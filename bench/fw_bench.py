@@ -1,0 +1,292 @@
+"""One benchmark workload, run by the benchmark firmware (boards/unix-bench).
+
+    micropython fw_bench.py MODULE WORKLOAD PORT [N [SIZE]]
+
+MODULE is ``usocket`` (ours) or ``lwip`` (MicroPython's extmod/modlwip.c, which is
+also ``socket`` in that firmware). The peer runs on the PC, reached as 10.0.2.2.
+The script prints one line, ``RESULT {json}``; bench/run.py starts it once per
+module and round and keeps the figures. The same code runs against both modules:
+only the module object differs, and urequests is pointed at it through
+sys.modules before its first import.
+"""
+
+import gc
+import json
+import sys
+import time
+
+import network
+
+HOST = "10.0.2.2"
+MODULE = sys.argv[1]
+WORKLOAD = sys.argv[2]
+PORT = int(sys.argv[3])
+N = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+SIZE = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+
+mod = __import__(MODULE)
+ADDR = (HOST, PORT)
+LAN = network.LAN()
+
+
+def elapsed_s(t0):
+    return time.ticks_diff(time.ticks_us(), t0) / 1e6
+
+
+def connect():
+    s = mod.socket(mod.AF_INET, mod.SOCK_STREAM)
+    s.connect(ADDR)
+    return s
+
+
+def read_exact(s, buf):
+    # readinto on a blocking socket fills the buffer (no short reads) or hits EOF.
+    n = s.readinto(buf)
+    if n != len(buf):
+        raise OSError(f"short read: {n or 0} of {len(buf)}")
+
+
+def tcp_rx():
+    # The peer sends SIZE bytes and closes; read them into one buffer until EOF.
+    # N transfers (at least one), each a sample: one takes only tens of ms here.
+    buf = bytearray(16384)
+    rates = []
+    for _ in range(max(N, 1)):
+        t0 = time.ticks_us()
+        s = connect()
+        total = 0
+        while True:
+            n = s.readinto(buf)
+            if not n:
+                break
+            total += n
+        s.close()
+        dt = elapsed_s(t0)
+        if total != SIZE:
+            raise OSError(f"received {total} of {SIZE} bytes")
+        rates.append(total / dt / 1e6)
+    return {"MBps": rates}
+
+
+def tcp_tx():
+    # Send an 8-byte length, then SIZE bytes; the peer answers one byte when it has
+    # them all, so the time covers delivery, not just queueing in lwIP. N transfers.
+    buf = bytearray(16384)
+    for i in range(len(buf)):
+        buf[i] = (i * 7 + 3) & 255
+    mv = memoryview(buf)
+    ack = bytearray(1)
+    rates = []
+    for _ in range(max(N, 1)):
+        t0 = time.ticks_us()
+        s = connect()
+        s.write(SIZE.to_bytes(8, "big"))
+        left = SIZE
+        while left:
+            k = min(left, len(buf))
+            s.write(mv[:k] if k < len(buf) else buf)
+            left -= k
+        read_exact(s, ack)
+        s.close()
+        rates.append(SIZE / elapsed_s(t0) / 1e6)
+    return {"MBps": rates}
+
+
+def tcp_cps():
+    # N times: connect, send 100 bytes, read the 100-byte echo, close.
+    msg = bytes(range(100))
+    buf = bytearray(100)
+    t0 = time.ticks_us()
+    for _ in range(N):
+        s = connect()
+        s.write(msg)
+        read_exact(s, buf)
+        s.close()
+    dt = elapsed_s(t0)
+    return {"n": N, "s": dt, "per_s": N / dt}
+
+
+def tcp_rtt():
+    # N request/response round trips of SIZE bytes over one connection.
+    msg = bytes(SIZE)
+    buf = bytearray(SIZE)
+    s = connect()
+    s.write(msg)
+    read_exact(s, buf)  # warm-up: ARP, windows
+    t0 = time.ticks_us()
+    for _ in range(N):
+        s.write(msg)
+        read_exact(s, buf)
+    dt = elapsed_s(t0)
+    s.close()
+    return {"n": N, "s": dt, "per_s": N / dt}
+
+
+def udp_pps():
+    # N datagrams of SIZE bytes to a UDP echo peer, one in flight: each round trip is
+    # one sendto and one recv. A lost datagram (none expected on loopback) times out
+    # after 1 s and is counted, not retried.
+    msg = bytes(SIZE)
+    s = mod.socket(mod.AF_INET, mod.SOCK_DGRAM)
+    s.settimeout(1)
+    s.sendto(msg, ADDR)
+    s.recv(SIZE + 16)  # warm-up: ARP
+    lost = 0
+    t0 = time.ticks_us()
+    for _ in range(N):
+        s.sendto(msg, ADDR)
+        try:
+            s.recv(SIZE + 16)
+        except OSError:
+            lost += 1
+    dt = elapsed_s(t0)
+    s.close()
+    return {"n": N, "s": dt, "per_s": N / dt, "lost": lost}
+
+
+def heap_delta(make, n):
+    # GC-heap bytes per object: the list is allocated before the baseline, so the
+    # delta is the objects alone (and what they keep alive).
+    objs = [None] * n
+    gc.collect()
+    base = gc.mem_alloc()
+    for i in range(n):
+        objs[i] = make()
+    gc.collect()
+    delta = gc.mem_alloc() - base
+    return objs, delta / n
+
+
+LWIP_KEYS = ("mem_used", "tcp_pcb", "tcp_seg", "pbuf", "pbuf_pool", "udp_pcb")
+
+
+def lwip_usage():
+    st = LAN.stats()
+    return {k: st[k] for k in LWIP_KEYS}
+
+
+def memory():
+    # Heap per socket (unconnected TCP, UDP, connected TCP after a 100-byte echo) and
+    # lwIP memory per such connection (MEM_SIZE heap bytes and pool elements).
+    out = {}
+    socks, out["heap_tcp_new"] = heap_delta(
+        lambda: mod.socket(mod.AF_INET, mod.SOCK_STREAM), N
+    )
+    for s in socks:
+        s.close()
+    socks, out["heap_udp"] = heap_delta(
+        lambda: mod.socket(mod.AF_INET, mod.SOCK_DGRAM), N
+    )
+    for s in socks:
+        s.close()
+    socks = None
+    msg = bytes(100)
+    buf = bytearray(100)
+
+    def echoed():
+        s = connect()
+        s.write(msg)
+        read_exact(s, buf)
+        return s
+
+    gc.collect()
+    before = lwip_usage()
+    socks, out["heap_tcp_connected"] = heap_delta(echoed, N)
+    # Let the stack settle (delayed ACKs, the peer's window updates).
+    time.sleep_ms(300)
+    after = lwip_usage()
+    for k in LWIP_KEYS:
+        out["lwip_" + k] = (after[k] - before[k]) / N
+    for s in socks:
+        s.close()
+    return out
+
+
+def http_url(path):
+    return f"http://{HOST}:{PORT}{path}"
+
+
+def urequests_module():
+    # urequests does `import socket`: a module already in sys.modules wins over the
+    # built-in one (modlwip in this firmware).
+    if MODULE != "lwip":
+        sys.modules["socket"] = mod
+    import urequests
+
+    return urequests
+
+
+def http_stream():
+    # GET a SIZE-byte body with stream=True, read through Response.raw.readinto into
+    # one 4 KiB buffer. Two passes: timed (GC on), then with the GC off, sampling
+    # gc.mem_alloc() after every read, so the peak is every byte allocated from the
+    # request to the last read: an upper bound of the peak heap growth.
+    urequests = urequests_module()
+    buf = bytearray(4096)
+    url = http_url(f"/bytes/{SIZE}")
+
+    def get(sample):
+        peak = 0
+        r = urequests.get(url, stream=True)
+        total = 0
+        while True:
+            if sample:
+                peak = max(peak, gc.mem_alloc() - base)
+            n = r.raw.readinto(buf)
+            if not n:
+                break
+            total += n
+        r.close()
+        if total != SIZE:
+            raise OSError(f"body: {total} of {SIZE} bytes")
+        return peak
+
+    urequests.get(http_url("/")).close()  # warm-up: ARP, imports
+    gc.collect()
+    base = 0
+    t0 = time.ticks_us()
+    get(False)
+    dt = elapsed_s(t0)
+    gc.collect()
+    gc.disable()
+    base = gc.mem_alloc()
+    peak = get(True)
+    peak = max(peak, gc.mem_alloc() - base)
+    gc.enable()
+    return {"s": dt, "MBps": SIZE / dt / 1e6, "peak_heap": peak}
+
+
+def http_session():
+    # N small GETs over one keep-alive Session, then N with one connection each.
+    urequests = urequests_module()
+    url = http_url("/")
+    urequests.get(url).close()  # warm-up
+    out = {}
+    with urequests.Session() as sess:
+        t0 = time.ticks_us()
+        for _ in range(N):
+            r = sess.get(url)
+            _ = r.content
+            r.close()
+        out["session_per_s"] = N / elapsed_s(t0)
+    t0 = time.ticks_us()
+    for _ in range(N):
+        r = urequests.get(url)
+        _ = r.content
+        r.close()
+    out["close_per_s"] = N / elapsed_s(t0)
+    return out
+
+
+WORKLOADS = {
+    "tcp_rx": tcp_rx,
+    "tcp_tx": tcp_tx,
+    "tcp_cps": tcp_cps,
+    "tcp_rtt": tcp_rtt,
+    "udp_pps": udp_pps,
+    "memory": memory,
+    "http_stream": http_stream,
+    "http_session": http_session,
+}
+
+print("RESULT " + json.dumps(WORKLOADS[WORKLOAD]()))

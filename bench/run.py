@@ -1,0 +1,441 @@
+"""usocket against MicroPython's modlwip, in one firmware (`make bench`).
+
+Runs each workload of bench/fw_bench.py on the benchmark firmware (boards/unix-bench:
+both modules on the same lwIP, lwIP options and libslirp bridge) against CPython
+peers on 127.0.0.1, once per module per round, the modules' order alternating
+between rounds. Prints the medians and the ratio ours/modlwip as a table and writes
+everything, every sample included, to build/bench.json. Code size comes from the
+RP2 build (tools/size.py's way of compiling), when there is one.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "host_tests"))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+
+import peers  # host_tests/peers.py: the loopback servers
+
+MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
+MIB = 1024 * 1024
+
+# Workload sizes. The defaults keep a full run (5 rounds) around a minute on two
+# cores; --quick shrinks them for a smoke test.
+SIZES = {
+    "bulk": 16 * MIB,
+    "bulk_n": 3,
+    "cps": 300,
+    "rtt": 3000,
+    "rtt_size": 64,
+    "udp": 3000,
+    "udp_size": 64,
+    "mem_n": 16,
+    "http_body": MIB,
+    "http_n": 50,
+}
+QUICK = {"bulk": 2 * MIB, "bulk_n": 1, "cps": 50, "rtt": 300, "udp": 300, "http_n": 10}
+
+# One row of the table: (key, label, unit, higher is better, goal).
+# The goal is what the issue asks of ours: a ratio bound, or an absolute bound.
+ROWS = (
+    ("tcp_rx", "TCP bulk receive, {bulk_mib} MiB", "MB/s", True, ">= 1.0x"),
+    ("tcp_tx", "TCP bulk send, {bulk_mib} MiB", "MB/s", True, ">= 1.0x"),
+    ("tcp_cps", "TCP connect, 100 B echo, close", "conn/s", True, ">= 1.0x"),
+    ("tcp_rtt", "TCP round trips ({rtt_size} B)", "rt/s", True, ""),
+    ("udp_pps", "UDP round trips ({udp_size} B)", "pkt/s", True, ""),
+    ("heap_tcp_new", "heap per TCP socket (new)", "B", False, "<= 1.0x"),
+    ("heap_tcp_connected", "heap per TCP socket (connected)", "B", False, "<= 1.0x"),
+    ("heap_udp", "heap per UDP socket", "B", False, "<= 1.0x"),
+    ("lwip_mem_used", "lwIP MEM heap per connection", "B", False, ""),
+    ("lwip_tcp_pcb", "lwIP tcp_pcb per connection", "pcb", False, ""),
+    ("lwip_pbuf_all", "lwIP pbufs held per connection", "pbuf", False, ""),
+    ("http_stream_MBps", "urequests {http_mib} MiB GET, streamed", "MB/s", True, ""),
+    (
+        "http_stream_peak",
+        "urequests {http_mib} MiB GET, heap growth",
+        "B",
+        False,
+        "<= 8192 B",
+    ),
+    ("http_session", "urequests GET, keep-alive Session", "req/s", True, ""),
+    ("http_close", "urequests GET, connection per request", "req/s", True, ""),
+    ("code_text", "code size, Cortex-M0+ (text)", "B", False, "<= 1.0x"),
+    ("code_data_bss", "static RAM, Cortex-M0+ (data+bss)", "B", False, ""),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Peers
+
+
+def tx_sink_handler(conn, addr):
+    """Reads an 8-byte length and that many bytes, answers one byte, waits for EOF."""
+    head = b""
+    while len(head) < 8:
+        chunk = conn.recv(8 - len(head))
+        if not chunk:
+            return
+        head += chunk
+    left = int.from_bytes(head, "big")
+    buf = bytearray(1 << 20)
+    while left:
+        n = conn.recv_into(buf, min(left, len(buf)))
+        if not n:
+            raise OSError(f"EOF with {left} bytes to go")
+        left -= n
+    conn.sendall(b"k")
+    peers.recv_all(conn)
+
+
+class HttpServer(peers.HttpServer):
+    """The tests' HTTP server with Nagle off. It writes a response's head and body
+    with two send calls; with Nagle on, the body waits for the ACK of the head,
+    which lwIP delays (up to its 250 ms fast timer), and a keep-alive request
+    would measure that timer instead of the socket module."""
+
+    def handle(self, sock, addr, index):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle(sock, addr, index)
+
+
+class Peers:
+    """Every server the workloads talk to, for the whole run."""
+
+    def __init__(self, sizes):
+        self.source = peers.TcpServer(peers.source(sizes["bulk"]), name="source")
+        self.sink = peers.TcpServer(tx_sink_handler, name="sink")
+        self.echo = peers.EchoServer()
+        self.udp = peers.UdpEchoServer()
+        self.http = HttpServer()
+
+    def close(self):
+        for p in (self.source, self.sink, self.echo, self.udp, self.http):
+            p.close()
+
+
+# --------------------------------------------------------------------------------------
+# Running the firmware
+
+
+def firmware_env():
+    # Nothing from the caller's environment may slow one module down: no injected
+    # loss or delay, no forwards.
+    return {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
+
+
+def run_workload(firmware, module, workload, port, *args, timeout=120):
+    cmd = [firmware, os.path.join(HERE, "fw_bench.py"), module, workload, str(port)]
+    cmd += [str(a) for a in args]
+    r = subprocess.run(
+        cmd,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=firmware_env(),
+    )
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(
+        f"{module} {workload} failed (exit {r.returncode}):\n{r.stdout}{r.stderr}"
+    )
+
+
+def workloads(p, s):
+    """(name, port, args, {result key: metric}) for every firmware workload."""
+    return (
+        ("tcp_rx", p.source.port, (s["bulk_n"], s["bulk"]), {"MBps": "tcp_rx"}),
+        ("tcp_tx", p.sink.port, (s["bulk_n"], s["bulk"]), {"MBps": "tcp_tx"}),
+        ("tcp_cps", p.echo.port, (s["cps"],), {"per_s": "tcp_cps"}),
+        ("tcp_rtt", p.echo.port, (s["rtt"], s["rtt_size"]), {"per_s": "tcp_rtt"}),
+        ("udp_pps", p.udp.port, (s["udp"], s["udp_size"]), {"per_s": "udp_pps"}),
+        (
+            "memory",
+            p.echo.port,
+            (s["mem_n"],),
+            {
+                "heap_tcp_new": "heap_tcp_new",
+                "heap_tcp_connected": "heap_tcp_connected",
+                "heap_udp": "heap_udp",
+                "lwip_mem_used": "lwip_mem_used",
+                "lwip_tcp_pcb": "lwip_tcp_pcb",
+                "lwip_pbuf_all": "lwip_pbuf_all",
+            },
+        ),
+        (
+            "http_stream",
+            p.http.port,
+            (0, s["http_body"]),
+            {"MBps": "http_stream_MBps", "peak_heap": "http_stream_peak"},
+        ),
+        (
+            "http_session",
+            p.http.port,
+            (s["http_n"],),
+            {"session_per_s": "http_session", "close_per_s": "http_close"},
+        ),
+    )
+
+
+def run_rounds(firmware, rounds, sizes, log):
+    samples = {key: {label: [] for label, _ in MODULES} for key, *_ in ROWS}
+    p = Peers(sizes)
+    try:
+        for rnd in range(rounds):
+            # Alternate which module goes first, so a drift in machine load over
+            # the run does not favour either.
+            order = MODULES if rnd % 2 == 0 else MODULES[::-1]
+            log(f"round {rnd + 1}/{rounds}")
+            for name, port, args, keys in workloads(p, sizes):
+                for label, module in order:
+                    res = run_workload(firmware, module, name, port, *args)
+                    if name == "memory":
+                        res["lwip_pbuf_all"] = res["lwip_pbuf"] + res["lwip_pbuf_pool"]
+                    for rkey, metric in keys.items():
+                        v = res[rkey]
+                        samples[metric][label].extend(v if isinstance(v, list) else [v])
+                    if name == "udp_pps" and res.get("lost"):
+                        log(f"  {label} udp: {res['lost']} datagrams lost")
+    finally:
+        p.close()
+    return samples
+
+
+# --------------------------------------------------------------------------------------
+# Code size
+
+
+def code_size(rp2_build, module_dir, modlwip_c, out_dir):
+    """({'usocket': (text, data+bss), 'modlwip': ...}, how) or (None, reason).
+
+    Both are compiled from the current sources with the RP2 build's own command
+    line for our module (tools/size.py's method), so the comparison is like for like
+    and never stale.
+    """
+    cc_file = os.path.join(rp2_build, "compile_commands.json")
+    if not os.path.exists(cc_file):
+        why = "no RP2 build (build/rp2: `make rp2` builds it, then `make bench` reports code size)"
+        if shutil.which("arm-none-eabi-gcc") is None:
+            why += "; arm-none-eabi-gcc is not installed either (`make deps-rp2`)"
+        return None, why
+    import size  # tools/size.py
+
+    cc = size.compile_commands(rp2_build)
+    mod_dir = os.path.realpath(module_dir) + os.sep
+    ours = sorted(
+        (e for e in cc if os.path.realpath(e["file"]).startswith(mod_dir)),
+        key=lambda e: e["file"],
+    )
+    if not ours:
+        return None, f"no {module_dir} sources in {cc_file}"
+    objs = []
+    for e in ours:
+        obj = os.path.join(out_dir, os.path.basename(e["file"]) + ".o")
+        ok, err = size.compile_like(e, e["file"], obj)
+        if not ok:
+            return None, f"compiling {e['file']} for Cortex-M0+ failed: {err[:500]}"
+        objs.append(obj)
+    lwip_obj = os.path.join(out_dir, "modlwip.c.o")
+    ok, err = size.compile_like(ours[0], modlwip_c, lwip_obj)
+    if not ok:
+        return None, f"compiling {modlwip_c} for Cortex-M0+ failed: {err[:500]}"
+    sizes = size.object_sizes(objs + [lwip_obj])
+    t = sum(sizes[o][0] for o in objs)
+    db = sum(sizes[o][1] + sizes[o][2] for o in objs)
+    lt, ld, lb = sizes[lwip_obj]
+    args = ours[0]["command"].split()
+    flags = " ".join(a for a in args if a.startswith(("-O", "-mcpu", "-mthumb")))
+    how = f"{os.path.basename(args[0])} {flags}, the RP2 build's command line"
+    return {"usocket": (t, db), "modlwip": (lt, ld + lb)}, how
+
+
+# --------------------------------------------------------------------------------------
+# Report
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100 or v == int(v):
+        return f"{v:,.0f}"
+    return f"{v:.2f}"
+
+
+def goal_met(goal, ours, theirs, ratio):
+    if not goal or ours is None:
+        return ""
+    if goal.endswith("x"):
+        bound = float(goal.split()[1][:-1])
+        if ratio is None:
+            return "?"
+        ok = ratio >= bound if goal.startswith(">=") else ratio <= bound
+    else:
+        ok = ours <= float(goal.split()[1])
+    return "yes" if ok else "NO"
+
+
+def summarise(samples, sizes_result, sizes):
+    names = dict(sizes)
+    names["bulk_mib"] = f"{sizes['bulk'] / MIB:g}"
+    names["http_mib"] = f"{sizes['http_body'] / MIB:g}"
+    results = {}
+    for key, label, unit, higher, goal in ROWS:
+        row = {
+            "label": label.format(**names),
+            "unit": unit,
+            "higher_is_better": higher,
+            "goal": goal,
+        }
+        meds = {}
+        for mlabel, _ in MODULES:
+            vals = samples.get(key, {}).get(mlabel, [])
+            row[mlabel] = {"median": statistics.median(vals) if vals else None}
+            row[mlabel]["samples"] = vals
+            meds[mlabel] = row[mlabel]["median"]
+        if key.startswith("code_"):
+            for mlabel, _ in MODULES:
+                v = None
+                if sizes_result:
+                    v = sizes_result[mlabel][0 if key == "code_text" else 1]
+                row[mlabel] = {"median": v, "samples": [v] if v is not None else []}
+                meds[mlabel] = v
+        ours, theirs = meds["usocket"], meds["modlwip"]
+        row["ratio"] = ours / theirs if ours is not None and theirs else None
+        row["goal_met"] = goal_met(goal, ours, theirs, row["ratio"])
+        results[key] = row
+    return results
+
+
+def table(results):
+    head = ("workload", "unit", "usocket", "modlwip", "ours/modlwip", "goal", "met")
+    rows = [head]
+    for r in results.values():
+        ratio = r["ratio"]
+        rows.append(
+            (
+                r["label"],
+                r["unit"],
+                fmt(r["usocket"]["median"]),
+                fmt(r["modlwip"]["median"]),
+                "n/a" if ratio is None else f"{ratio:.2f}x",
+                r["goal"],
+                r["goal_met"],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = []
+    for i, row in enumerate(rows):
+        cells = [
+            c.ljust(w) if j < 2 or j >= 5 else c.rjust(w)
+            for j, (c, w) in enumerate(zip(row, widths))
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+        if i == 0:
+            lines.append(
+                "|"
+                + "|".join(
+                    "-" * (w + 1) + (":" if 2 <= j < 5 else "-")
+                    for j, w in enumerate(widths)
+                )
+                + "|"
+            )
+    return "\n".join(lines)
+
+
+def git_commit():
+    try:
+        return subprocess.run(
+            ["git", "-C", TOP, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--firmware", default=os.path.join(TOP, "build/unix-bench/micropython")
+    )
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="small sizes, smoke test")
+    ap.add_argument("--rp2-build", default=os.path.join(TOP, "build/rp2"))
+    ap.add_argument(
+        "--modlwip",
+        default=os.path.join(TOP, "deps/micropython/extmod/modlwip.c"),
+        help="the modlwip.c to compile for the code-size comparison",
+    )
+    ap.add_argument("--json", default=os.path.join(TOP, "build/bench.json"))
+    args = ap.parse_args()
+
+    sizes = dict(SIZES)
+    if args.quick:
+        sizes.update(QUICK)
+    started = time.monotonic()
+    load_start = os.getloadavg()
+
+    def log(msg):
+        print(
+            f"[{time.monotonic() - started:6.1f}s] {msg}", file=sys.stderr, flush=True
+        )
+
+    log(f"{args.firmware}: {args.rounds} rounds, load average {load_start[0]:.2f}")
+    samples = run_rounds(args.firmware, args.rounds, sizes, log)
+
+    log("code size: compiling both modules for Cortex-M0+")
+    out_dir = os.path.join(os.path.dirname(args.json), "bench-size")
+    os.makedirs(out_dir, exist_ok=True)
+    sizes_result, size_how = code_size(
+        args.rp2_build, os.path.join(TOP, "modusocket"), args.modlwip, out_dir
+    )
+    results = summarise(samples, sizes_result, sizes)
+    load_end = os.getloadavg()
+    elapsed = time.monotonic() - started
+
+    print(table(results))
+    print()
+    print(
+        f"medians of {args.rounds} rounds; ratio = usocket / modlwip (higher is better "
+        "for rates, lower for bytes); both modules in one firmware "
+        "(boards/unix-bench), same lwIP and slirp bridge; peers: CPython on 127.0.0.1"
+    )
+    print(f"code size: {size_how if sizes_result else 'n/a: ' + size_how}")
+    print(
+        f"load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end "
+        f"({os.cpu_count()} CPUs); {elapsed:.0f} s"
+    )
+
+    doc = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "host": {"machine": platform.machine(), "cpus": os.cpu_count()},
+        "load_average": {"start": load_start, "end": load_end},
+        "rounds": args.rounds,
+        "sizes": sizes,
+        "code_size_method": size_how,
+        "seconds": round(elapsed, 1),
+        "results": results,
+    }
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    log(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
