@@ -30,21 +30,30 @@ import peers  # host_tests/peers.py: the loopback servers
 MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
 MIB = 1024 * 1024
 
-# Workload sizes. The defaults keep a full run (5 rounds) around a minute on two
+# Workload sizes. The defaults keep a full run (7 rounds) under a minute on two
 # cores; --quick shrinks them for a smoke test.
 SIZES = {
     "bulk": 16 * MIB,
-    "bulk_n": 3,
-    "cps": 300,
-    "rtt": 3000,
+    "bulk_n": 5,
+    "cps": 500,
+    "rtt": 5000,
     "rtt_size": 64,
-    "udp": 3000,
+    "udp": 5000,
     "udp_size": 64,
     "mem_n": 16,
     "http_body": MIB,
-    "http_n": 50,
+    "http_body_n": 5,
+    "http_n": 200,
 }
-QUICK = {"bulk": 2 * MIB, "bulk_n": 1, "cps": 50, "rtt": 300, "udp": 300, "http_n": 10}
+QUICK = {
+    "bulk": 2 * MIB,
+    "bulk_n": 1,
+    "http_body_n": 1,
+    "cps": 50,
+    "rtt": 300,
+    "udp": 300,
+    "http_n": 10,
+}
 
 # One row of the table: (key, label, unit, higher is better, goal).
 # The goal is what the issue asks of ours: a ratio bound, or an absolute bound.
@@ -177,7 +186,7 @@ def workloads(p, s):
         (
             "http_stream",
             p.http.port,
-            (0, s["http_body"]),
+            (s["http_body_n"], s["http_body"]),
             {"MBps": "http_stream_MBps", "peak_heap": "http_stream_peak"},
         ),
         (
@@ -217,19 +226,20 @@ def run_rounds(firmware, rounds, sizes, log):
 # Code size
 
 
-def code_size(rp2_build, module_dir, modlwip_c, out_dir):
-    """({'usocket': (text, data+bss), 'modlwip': ...}, how) or (None, reason).
+def _sizes(objs, lwip_obj):
+    import size  # tools/size.py
 
-    Both are compiled from the current sources with the RP2 build's own command
-    line for our module (tools/size.py's method), so the comparison is like for like
-    and never stale.
-    """
-    cc_file = os.path.join(rp2_build, "compile_commands.json")
-    if not os.path.exists(cc_file):
-        why = "no RP2 build (build/rp2: `make rp2` builds it, then `make bench` reports code size)"
-        if shutil.which("arm-none-eabi-gcc") is None:
-            why += "; arm-none-eabi-gcc is not installed either (`make deps-rp2`)"
-        return None, why
+    sizes = size.object_sizes(objs + [lwip_obj])
+    t = sum(sizes[o][0] for o in objs)
+    db = sum(sizes[o][1] + sizes[o][2] for o in objs)
+    lt, ld, lb = sizes[lwip_obj]
+    return {"usocket": (t, db), "modlwip": (lt, ld + lb)}
+
+
+def code_size_rp2(rp2_build, module_dir, modlwip_c, out_dir):
+    """Both modules compiled from the current sources with the RP2 build's own
+    command line for our module (tools/size.py's method): like for like, and never
+    stale even when build/rp2 is."""
     import size  # tools/size.py
 
     cc = size.compile_commands(rp2_build)
@@ -239,7 +249,7 @@ def code_size(rp2_build, module_dir, modlwip_c, out_dir):
         key=lambda e: e["file"],
     )
     if not ours:
-        return None, f"no {module_dir} sources in {cc_file}"
+        return None, f"no {module_dir} sources in {rp2_build}/compile_commands.json"
     objs = []
     for e in ours:
         obj = os.path.join(out_dir, os.path.basename(e["file"]) + ".o")
@@ -251,14 +261,74 @@ def code_size(rp2_build, module_dir, modlwip_c, out_dir):
     ok, err = size.compile_like(ours[0], modlwip_c, lwip_obj)
     if not ok:
         return None, f"compiling {modlwip_c} for Cortex-M0+ failed: {err[:500]}"
-    sizes = size.object_sizes(objs + [lwip_obj])
-    t = sum(sizes[o][0] for o in objs)
-    db = sum(sizes[o][1] + sizes[o][2] for o in objs)
-    lt, ld, lb = sizes[lwip_obj]
     args = ours[0]["command"].split()
     flags = " ".join(a for a in args if a.startswith(("-O", "-mcpu", "-mthumb")))
     how = f"{os.path.basename(args[0])} {flags}, the RP2 build's command line"
-    return {"usocket": (t, db), "modlwip": (lt, ld + lb)}, how
+    return _sizes(objs, lwip_obj), how
+
+
+# What the RP2 build passes for the CPU and for code size.
+M0PLUS_FLAGS = [
+    "-mcpu=cortex-m0plus",
+    "-mthumb",
+    "-Os",
+    "-ffunction-sections",
+    "-fdata-sections",
+]
+
+
+def code_size_headers(bench_build, module_dir, modlwip_c, out_dir):
+    """Without an RP2 build: both compiled by arm-none-eabi-gcc for Cortex-M0+
+    against the benchmark firmware's headers (the unix port's configuration, its
+    generated qstrs, boards/unix's lwIP options), modlwip with the same extra
+    header the benchmark firmware gives it."""
+    micropy = os.path.join(TOP, "deps/micropython")
+    common = ["arm-none-eabi-gcc", *M0PLUS_FLAGS, "-std=gnu99", "-DNDEBUG", "-DUNIX"]
+    common += [f"-I{d}" for d in (micropy, os.path.join(micropy, "ports/unix"))]
+    common += [
+        f"-I{bench_build}",
+        f"-I{os.path.join(TOP, 'boards/unix-bench')}",
+        f"-I{os.path.join(TOP, 'boards/unix')}",
+        f"-I{os.path.join(TOP, 'deps/lwip/src/include')}",
+        f"-I{module_dir}",
+        '-DUSOCKET_PORT_HEADER="usocket_port.h"',
+        "-DUSOCKET_REGISTER_AS_SOCKET=0",
+    ]
+    sources = sorted(
+        os.path.join(module_dir, f) for f in os.listdir(module_dir) if f.endswith(".c")
+    )
+    compat = os.path.join(TOP, "boards/unix-bench/modlwip_compat.h")
+    jobs = [(src, []) for src in sources]
+    jobs.append((modlwip_c, ["-include", compat, "-Wno-sign-compare"]))
+    objs = []
+    for src, extra in jobs:
+        obj = os.path.join(out_dir, os.path.basename(src) + ".hdr.o")
+        r = subprocess.run(
+            [*common, *extra, "-c", src, "-o", obj],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode != 0:
+            return None, f"compiling {src} for Cortex-M0+ failed: {r.stderr[:500]}"
+        objs.append(obj)
+    how = (
+        f"arm-none-eabi-gcc {' '.join(M0PLUS_FLAGS[:3])} against the benchmark "
+        "firmware's headers (no RP2 build)"
+    )
+    return _sizes(objs[:-1], objs[-1]), how
+
+
+def code_size(rp2_build, bench_build, module_dir, modlwip_c, out_dir):
+    """({'usocket': (text, data+bss), 'modlwip': ...}, how) or (None, reason)."""
+    if os.path.exists(os.path.join(rp2_build, "compile_commands.json")):
+        return code_size_rp2(rp2_build, module_dir, modlwip_c, out_dir)
+    if shutil.which("arm-none-eabi-gcc") and shutil.which("arm-none-eabi-size"):
+        return code_size_headers(bench_build, module_dir, modlwip_c, out_dir)
+    return None, (
+        "no RP2 build (`make rp2`) and no arm-none-eabi-gcc (`make deps-rp2`) "
+        "to compile both for Cortex-M0+"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -313,16 +383,30 @@ def summarise(samples, sizes_result, sizes):
                 meds[mlabel] = v
         ours, theirs = meds["usocket"], meds["modlwip"]
         row["ratio"] = ours / theirs if ours is not None and theirs else None
+        # The same run's samples of the two modules, paired: the spread of their
+        # ratios says how much of a small difference is noise.
+        pairs = zip(row["usocket"]["samples"], row["modlwip"]["samples"])
+        row["sample_ratios"] = [a / b for a, b in pairs if b]
         row["goal_met"] = goal_met(goal, ours, theirs, row["ratio"])
         results[key] = row
     return results
 
 
 def table(results):
-    head = ("workload", "unit", "usocket", "modlwip", "ours/modlwip", "goal", "met")
+    head = (
+        "workload",
+        "unit",
+        "usocket",
+        "modlwip",
+        "ours/modlwip",
+        "per-round range",
+        "goal",
+        "met",
+    )
     rows = [head]
     for r in results.values():
         ratio = r["ratio"]
+        spread = r["sample_ratios"]
         rows.append(
             (
                 r["label"],
@@ -330,6 +414,7 @@ def table(results):
                 fmt(r["usocket"]["median"]),
                 fmt(r["modlwip"]["median"]),
                 "n/a" if ratio is None else f"{ratio:.2f}x",
+                f"{min(spread):.2f}-{max(spread):.2f}" if len(spread) > 1 else "",
                 r["goal"],
                 r["goal_met"],
             )
@@ -338,7 +423,7 @@ def table(results):
     lines = []
     for i, row in enumerate(rows):
         cells = [
-            c.ljust(w) if j < 2 or j >= 5 else c.rjust(w)
+            c.ljust(w) if j < 2 or j >= 6 else c.rjust(w)
             for j, (c, w) in enumerate(zip(row, widths))
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -346,7 +431,7 @@ def table(results):
             lines.append(
                 "|"
                 + "|".join(
-                    "-" * (w + 1) + (":" if 2 <= j < 5 else "-")
+                    "-" * (w + 1) + (":" if 2 <= j < 6 else "-")
                     for j, w in enumerate(widths)
                 )
                 + "|"
@@ -371,7 +456,7 @@ def main():
     ap.add_argument(
         "--firmware", default=os.path.join(TOP, "build/unix-bench/micropython")
     )
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="small sizes, smoke test")
     ap.add_argument("--rp2-build", default=os.path.join(TOP, "build/rp2"))
     ap.add_argument(
@@ -400,7 +485,11 @@ def main():
     out_dir = os.path.join(os.path.dirname(args.json), "bench-size")
     os.makedirs(out_dir, exist_ok=True)
     sizes_result, size_how = code_size(
-        args.rp2_build, os.path.join(TOP, "modusocket"), args.modlwip, out_dir
+        args.rp2_build,
+        os.path.dirname(os.path.abspath(args.firmware)),
+        os.path.join(TOP, "modusocket"),
+        args.modlwip,
+        out_dir,
     )
     results = summarise(samples, sizes_result, sizes)
     load_end = os.getloadavg()
