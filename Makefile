@@ -205,5 +205,8 @@ flash-rp2:
 # BENCH_ARGS passes options to bench/run.py (e.g. --rounds 3, --quick).
 .PHONY: bench
 bench: deps mpy-cross
-	@$(MAKE) -s unix VARIANT=bench
+	@mkdir -p $(TOP)/build
+	@echo "building $(TOP)/build/unix-bench/micropython (log: build/unix-bench.log)"
+	@$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
+		|| { tail -40 $(TOP)/build/unix-bench.log; echo "bench: build failed, log: build/unix-bench.log"; exit 1; }
 	@$(PYTHON) $(TOP)/bench/run.py --firmware $(TOP)/build/unix-bench/micropython $(BENCH_ARGS)
