@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,8 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "host_tests"))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 
-import peers  # host_tests/peers.py: the loopback servers
+import loop_peers  # bench/loop_peers.py: one-thread echo and HTTP peers
+import peers  # host_tests/peers.py: the tests' loopback servers
 
 MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
 MIB = 1024 * 1024
@@ -107,26 +107,17 @@ def tx_sink_handler(conn, addr):
     peers.recv_all(conn)
 
 
-class HttpServer(peers.HttpServer):
-    """The tests' HTTP server with Nagle off. It writes a response's head and body
-    with two send calls; with Nagle on, the body waits for the ACK of the head,
-    which lwIP delays (up to its 250 ms fast timer), and a keep-alive request
-    would measure that timer instead of the socket module."""
-
-    def handle(self, sock, addr, index):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().handle(sock, addr, index)
-
-
 class Peers:
-    """Every server the workloads talk to, for the whole run."""
+    """Every server the workloads talk to, for the whole run: the tests' peers
+    for the bulk transfers and UDP, event-loop ones where a connection's set-up
+    would otherwise include a thread start on the peer's side."""
 
     def __init__(self, sizes):
         self.source = peers.TcpServer(peers.source(sizes["bulk"]), name="source")
         self.sink = peers.TcpServer(tx_sink_handler, name="sink")
-        self.echo = peers.EchoServer()
+        self.echo = loop_peers.EchoServer()
         self.udp = peers.UdpEchoServer()
-        self.http = HttpServer()
+        self.http = loop_peers.HttpServer()
 
     def close(self):
         for p in (self.source, self.sink, self.echo, self.udp, self.http):
