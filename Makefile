@@ -197,6 +197,12 @@ flash-rp2:
 		$(call usocket_fail,flash-rp2: no board: hold BOOTSEL while plugging the Pico in so RPI-RP2 mounts (or set RP2_MOUNT=dir)); \
 	fi
 
+# MicroPython's own network test suites (tests/multi_net, tests/net_hosted), run
+# unmodified against the host firmware; summary in build/peer-tests.txt.
+.PHONY: peer-tests
+peer-tests: unix
+	@$(PYTHON) $(TOP)/tools/peer_tests.py --firmware $(FIRMWARE) --tests-dir $(MICROPY_DIR)/tests $(PEER_TESTS_ARGS)
+
 # --- Benchmarks ---------------------------------------------------------------------
 # `make bench` builds the benchmark firmware (boards/unix-bench: usocket beside
 # MicroPython's own extmod/modlwip.c, on one lwIP and one slirp bridge) and runs
