@@ -264,7 +264,9 @@ while True:
         break
     got += d
 res("got", (len(got), got == bytes(range(256)) * 160))
-res("again", err(s.recv, 1))
+# Reported once, as POSIX sockets do: then reads see EOF and writes EPIPE.
+res("poll_after", p.poll(0)[0][1])
+res("again", s.recv(1))
 res("send", err(s.send, b"x"))
 res("pbufs", LAN.stats()["pbuf_pool"] + LAN.stats()["pbuf"])
 s.close()
@@ -276,8 +278,9 @@ s.close()
         "sta": CLOSED,
         "got": (40960, True),
         "error": ECONNRESET,
-        "again": ECONNRESET,
-        "send": ECONNRESET,
+        "poll_after": POLLIN | POLLHUP,
+        "again": b"",
+        "send": EPIPE,
         "pbufs": 0,
     }
 
@@ -298,10 +301,11 @@ time.sleep(0.8)
 res("readline", s.readline())
 buf = bytearray(4)
 res("readinto", (s.readinto(buf), bytes(buf)))
-# No short reads, but the connection is gone: what is left, then the error.
+# No short reads, but the connection is gone: what is left, then the error
+# (once), then EOF.
 res("read", s.read(100))
 res("read_again", err(s.read, 100))
-res("readline_again", err(s.readline))
+res("readline_then", s.readline())
 """,
     )
     assert r == {
@@ -309,8 +313,32 @@ res("readline_again", err(s.readline))
         "readinto": (4, b"line"),
         "read": b" two\npartial",
         "read_again": ECONNRESET,
-        "readline_again": ECONNRESET,
+        "readline_then": b"",
     }
+
+
+def test_rst_error_is_reported_once_to_whichever_call_comes_first(mp, tcp_server):
+    """As on Linux/CPython: a write after the RST reports ECONNRESET; from then on
+    writes raise EPIPE and reads return b''."""
+
+    def handler(conn, addr):
+        time.sleep(0.2)
+        rst_close(conn)
+
+    server = tcp_server(handler)
+    r = run(
+        mp,
+        f"""
+s = socket.socket()
+s.connect(("10.0.2.2", {server.port}))
+time.sleep(0.6)
+res("send", err(s.send, b"x"))
+res("send_again", err(s.write, b"x"))
+res("recv", s.recv(10))
+res("read", s.read())
+""",
+    )
+    assert r == {"send": ECONNRESET, "send_again": EPIPE, "recv": b"", "read": b""}
 
 
 def test_rst_wakes_a_blocked_recv_and_a_blocked_send(mp, tcp_server):

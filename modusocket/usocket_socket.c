@@ -358,6 +358,18 @@ MP_NORETURN static void usocket_raise_state(usocket_obj_t *s, int fallback) {
     mp_raise_OSError(s->error != 0 ? s->error : fallback);
 }
 
+// The error that ended a connection is reported once, as POSIX sockets do: the
+// call that reports it to the application clears it, and from then on reads see
+// EOF and writes EPIPE. Calls that merely stop early (a read that returns the data
+// it has) leave it for the next call. Returns errcode.
+static int usocket_reported(usocket_obj_t *s, int errcode) {
+    if (errcode != 0 && errcode == s->error && s->state == USOCKET_STATE_DEAD) {
+        s->error = 0;
+        s->peer_fin = true;
+    }
+    return errcode;
+}
+
 // --- Readiness predicates for usocket_wait --------------------------------------------
 
 static bool usocket_tcp_readable(void *arg) {
@@ -488,7 +500,8 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         struct tcp_pcb *pcb = s->pcb.tcp;
         if (pcb == NULL) {
             USOCKET_LWIP_UNLOCK();
-            *errcode = s->error != 0 ? s->error : MP_ENOTCONN;
+            // The connection ended: with its error, or EPIPE once that was reported.
+            *errcode = s->error != 0 ? s->error : MP_EPIPE;
             return MP_STREAM_ERROR;
         }
         // At most what the send buffer and the segment queue have room for (a
@@ -926,7 +939,7 @@ static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
     int errcode;
     mp_uint_t n = usocket_send_common(s, bufinfo.buf, bufinfo.len, &errcode);
     if (n == MP_STREAM_ERROR) {
-        mp_raise_OSError(errcode);
+        mp_raise_OSError(usocket_reported(s, errcode));
     }
     return mp_obj_new_int_from_uint(n);
 }
@@ -945,7 +958,7 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
         int errcode;
         mp_uint_t n = usocket_tcp_write(s, p, left, &errcode);
         if (n == MP_STREAM_ERROR) {
-            mp_raise_OSError(errcode);
+            mp_raise_OSError(usocket_reported(s, errcode));
         }
         p += n;
         left -= n;
@@ -983,7 +996,7 @@ static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
             if (mp_is_nonblocking_error(errcode)) {
                 return mp_const_none;
             }
-            mp_raise_OSError(errcode);
+            mp_raise_OSError(usocket_reported(s, errcode));
         }
         done += n;
     } while (done < len && s->type == USOCKET_SOCK_STREAM);
@@ -1008,7 +1021,7 @@ static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_ad
         byte dummy;
         n = len == 0 ? 0 : usocket_tcp_read(s, &dummy, 0, false, &errcode);
         if (n == MP_STREAM_ERROR) {
-            mp_raise_OSError(errcode);
+            mp_raise_OSError(usocket_reported(s, errcode));
         }
         USOCKET_LWIP_LOCK();
         mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
@@ -1031,7 +1044,7 @@ static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_ad
     }
     if (n == MP_STREAM_ERROR) {
         vstr_clear(&vstr);
-        mp_raise_OSError(errcode);
+        mp_raise_OSError(usocket_reported(s, errcode));
     }
     vstr.len = n;
     mp_obj_t data = mp_obj_new_bytes_from_vstr(&vstr);
@@ -1144,7 +1157,7 @@ static mp_obj_t usocket_read_bytes(usocket_obj_t *s, mp_int_t size, bool line) {
     if (mp_is_nonblocking_error(errcode)) {
         return mp_const_none;
     }
-    mp_raise_OSError(errcode);
+    mp_raise_OSError(usocket_reported(s, errcode));
 }
 
 static mp_int_t usocket_size_arg(size_t n_args, const mp_obj_t *args) {
@@ -1185,7 +1198,7 @@ static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
         if (mp_is_nonblocking_error(errcode)) {
             return mp_const_none;
         }
-        mp_raise_OSError(errcode);
+        mp_raise_OSError(usocket_reported(s, errcode));
     }
     return MP_OBJ_NEW_SMALL_INT(n);
 }
@@ -1449,7 +1462,11 @@ static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size
     }
     if (s->type == USOCKET_SOCK_STREAM) {
         // One chunk at a time: py/stream.c loops for the no-short-reads rule.
-        return usocket_tcp_read(s, buf, MIN(size, 0xffff), false, errcode);
+        mp_uint_t n = usocket_tcp_read(s, buf, MIN(size, 0xffff), false, errcode);
+        if (n == MP_STREAM_ERROR) {
+            usocket_reported(s, *errcode);
+        }
+        return n;
     }
     return usocket_dgram_read(s, buf, size, NULL, NULL, errcode);
 }
@@ -1460,7 +1477,11 @@ static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
-    return usocket_send_common(s, buf, size, errcode);
+    mp_uint_t n = usocket_send_common(s, buf, size, errcode);
+    if (n == MP_STREAM_ERROR) {
+        usocket_reported(s, *errcode);
+    }
+    return n;
 }
 
 static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
