@@ -625,8 +625,23 @@ static bool hostnet_mp_pending(void);
 // One round: move frames, run timers, wait in poll() on slirp's host sockets
 // (not at all if something already happened), let slirp read/write them, move
 // the frames that produced. Returns whether anything happened.
+// Delivers frames lwIP looped back to itself (127.0.0.1, its own address): with
+// NO_SYS=1 nothing else does. Returns whether there were any.
+static bool hostnet_poll_loopback(void) {
+    bool any = false;
+    struct netif *netif;
+    NETIF_FOREACH(netif) {
+        any |= netif->loop_first != NULL;
+    }
+    if (any) {
+        netif_poll_all();
+    }
+    return any;
+}
+
 static bool hostnet_service_once(uint32_t wait_ms) {
     bool progress = hostnet_drain();
+    progress |= hostnet_poll_loopback();
     if (sys_timeouts_sleeptime() == 0) {
         progress = true;
     }

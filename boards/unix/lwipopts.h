@@ -77,7 +77,11 @@ extern unsigned short usocket_hostnet_dns_port;
 #define LWIP_NETIF_STATUS_CALLBACK  1
 #define LWIP_NETIF_LINK_CALLBACK    1
 #define LWIP_NETIF_HOSTNAME         0
-#define LWIP_SINGLE_NETIF           1
+// 127.0.0.1 and the firmware's own address stay inside lwIP (a loopback netif and
+// looped frames), as on a board: such traffic never reaches the bridge.
+#define LWIP_SINGLE_NETIF           0
+#define LWIP_HAVE_LOOPIF            1
+#define LWIP_NETIF_LOOPBACK         1
 
 #define LWIP_CHECKSUM_ON_COPY       1
 #define CHECKSUM_CHECK_IP           1
