@@ -20,6 +20,11 @@
 bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
     mp_uint_t start = mp_hal_ticks_ms();
     for (;;) {
+        // Ready already: no need to service the stack (on the host that is a
+        // full round of the slirp bridge, a syscall).
+        if (ready(arg)) {
+            return true;
+        }
         USOCKET_EVENT_POLL();
         if (ready(arg)) {
             return true;
@@ -388,6 +393,8 @@ static const mp_rom_map_elem_t usocket_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_SO_KEEPALIVE), MP_ROM_INT(USOCKET_SO_KEEPALIVE) },
     { MP_ROM_QSTR(MP_QSTR_SO_BROADCAST), MP_ROM_INT(USOCKET_SO_BROADCAST) },
     { MP_ROM_QSTR(MP_QSTR_TCP_NODELAY), MP_ROM_INT(USOCKET_TCP_NODELAY) },
+    { MP_ROM_QSTR(MP_QSTR_MSG_PEEK), MP_ROM_INT(USOCKET_MSG_PEEK) },
+    { MP_ROM_QSTR(MP_QSTR_MSG_DONTWAIT), MP_ROM_INT(USOCKET_MSG_DONTWAIT) },
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPALIVE), MP_ROM_INT(USOCKET_TCP_KEEPALIVE) },
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPIDLE), MP_ROM_INT(USOCKET_TCP_KEEPIDLE) },
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPINTVL), MP_ROM_INT(USOCKET_TCP_KEEPINTVL) },

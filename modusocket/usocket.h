@@ -33,6 +33,10 @@
 #define USOCKET_SHUT_WR (1)
 #define USOCKET_SHUT_RDWR (2)
 
+// recv()/recvfrom() flags, as lwIP and modlwip number them.
+#define USOCKET_MSG_PEEK (0x01)
+#define USOCKET_MSG_DONTWAIT (0x02)
+
 // errno values MicroPython's mperrno.h does not name.
 #define USOCKET_EPROTONOSUPPORT (93)
 

@@ -515,6 +515,9 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         }
         USOCKET_LWIP_UNLOCK();
         if (err == ERR_OK) {
+            // Let the segments leave now: the script may next block somewhere the
+            // stack isn't serviced (reading stdin, say), as it never is on a board.
+            USOCKET_EVENT_POLL();
             return n;
         }
         if (err != ERR_MEM) {
@@ -593,6 +596,7 @@ static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_
         *errcode = usocket_errno_from_lwip(err);
         return MP_STREAM_ERROR;
     }
+    USOCKET_EVENT_POLL();
     return len;
 }
 
@@ -696,6 +700,8 @@ static void usocket_close(usocket_obj_t *s) {
     usocket_release(s);
     s->state = USOCKET_STATE_CLOSED;
     USOCKET_LWIP_UNLOCK();
+    // The FIN (or RST) leaves now rather than at the next wait.
+    USOCKET_EVENT_POLL();
 }
 
 static mp_obj_t usocket_socket_close(mp_obj_t self_in) {
@@ -1005,8 +1011,9 @@ static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
 
 // recv and recvfrom: waits first, then allocates only what will be returned, so
-// recv(65536) on a small message doesn't take 64 KiB of heap.
-static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_addr) {
+// recv(65536) on a small message doesn't take 64 KiB of heap. With MSG_PEEK the
+// data stays queued.
+static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool with_addr) {
     if (len < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("negative buffer size"));
     }
@@ -1031,16 +1038,33 @@ static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_ad
         }
         USOCKET_LWIP_UNLOCK();
         vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        n = avail == 0 ? 0 : usocket_tcp_read(s, vstr.buf, vstr.len, false, &errcode);
+        if (avail == 0) {
+            n = 0;
+        } else if (peek) {
+            USOCKET_LWIP_LOCK();
+            n = pbuf_copy_partial(s->rx, vstr.buf, vstr.len, 0);
+            USOCKET_LWIP_UNLOCK();
+        } else {
+            n = usocket_tcp_read(s, vstr.buf, vstr.len, false, &errcode);
+        }
     } else {
         if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
             mp_raise_OSError(usocket_wait_errno(s));
         }
         USOCKET_LWIP_LOCK();
-        mp_uint_t avail = s->q.dgram[s->q_head].p->tot_len;
+        usocket_dgram_t *slot = &s->q.dgram[s->q_head];
+        mp_uint_t avail = slot->p->tot_len;
         USOCKET_LWIP_UNLOCK();
         vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        n = usocket_dgram_read(s, vstr.buf, vstr.len, &ip, &port, &errcode);
+        if (peek) {
+            USOCKET_LWIP_LOCK();
+            n = pbuf_copy_partial(slot->p, vstr.buf, vstr.len, 0);
+            ip_addr_copy(ip, slot->addr);
+            port = slot->port;
+            USOCKET_LWIP_UNLOCK();
+        } else {
+            n = usocket_dgram_read(s, vstr.buf, vstr.len, &ip, &port, &errcode);
+        }
     }
     if (n == MP_STREAM_ERROR) {
         vstr_clear(&vstr);
@@ -1055,15 +1079,41 @@ static mp_obj_t usocket_recv_common(usocket_obj_t *s, mp_int_t len, bool with_ad
     return mp_obj_new_tuple(2, t);
 }
 
-static mp_obj_t usocket_socket_recv(mp_obj_t self_in, mp_obj_t len_in) {
-    return usocket_recv_common(usocket_get(self_in), mp_obj_get_int(len_in), false);
+// recv(bufsize[, flags]) / recvfrom(bufsize[, flags]): flags MSG_PEEK, MSG_DONTWAIT.
+static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool with_addr) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    mp_int_t len = mp_obj_get_int(args[1]);
+    mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
+    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    bool peek = (flags & USOCKET_MSG_PEEK) != 0;
+    if (!(flags & USOCKET_MSG_DONTWAIT)) {
+        return usocket_recv_do(s, len, peek, with_addr);
+    }
+    // MSG_DONTWAIT: this one call is non-blocking, whatever the socket's mode.
+    int32_t timeout_ms = s->timeout_ms;
+    s->timeout_ms = 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t ret = usocket_recv_do(s, len, peek, with_addr);
+        nlr_pop();
+        s->timeout_ms = timeout_ms;
+        return ret;
+    }
+    s->timeout_ms = timeout_ms;
+    nlr_jump(nlr.ret_val);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_recv_obj, usocket_socket_recv);
 
-static mp_obj_t usocket_socket_recvfrom(mp_obj_t self_in, mp_obj_t len_in) {
-    return usocket_recv_common(usocket_get(self_in), mp_obj_get_int(len_in), true);
+static mp_obj_t usocket_socket_recv(size_t n_args, const mp_obj_t *args) {
+    return usocket_recv_common(n_args, args, false);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_recvfrom_obj, usocket_socket_recvfrom);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_recv_obj, 2, 3, usocket_socket_recv);
+
+static mp_obj_t usocket_socket_recvfrom(size_t n_args, const mp_obj_t *args) {
+    return usocket_recv_common(n_args, args, true);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_recvfrom_obj, 2, 3, usocket_socket_recvfrom);
 
 // --- read, readinto, readline, readall --------------------------------------------
 //
