@@ -31,6 +31,9 @@
 // Without ARP queueing the first packet to a new neighbour is dropped while ARP
 // resolves (a 1 s retransmit on the first DNS query or SYN).
 #define ARP_QUEUEING                1
+// Packets held per neighbour while ARP resolves: a burst of UDP datagrams sent
+// before the first answer would otherwise lose all but the last 3.
+#define ARP_QUEUE_LEN               16
 #define LWIP_IPV4                   1
 #define LWIP_IPV6                   1
 #define LWIP_IPV6_AUTOCONFIG        0
