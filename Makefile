@@ -2,7 +2,8 @@
 # `make test` fetches everything, builds and runs the host test suite.
 #
 # Overridable: MICROPY_DIR / LWIP_DIR / MBEDTLS_DIR (use your own checkouts),
-# VARIANT (unix variant: standard or threaded), PYTEST_ARGS.
+# VARIANT (unix variant: standard or threaded), SANITIZE (address or undefined),
+# PYTEST_ARGS.
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 include $(TOP)/versions.mk
@@ -22,6 +23,23 @@ UNIX_VARIANT_DIR := $(TOP)/boards/unix
 else
 UNIX_BUILD := $(TOP)/build/unix-$(VARIANT)
 UNIX_VARIANT_DIR := $(TOP)/boards/unix-$(VARIANT)
+endif
+# SANITIZE=address|undefined: the unix firmware (MicroPython, lwIP, the bridge) built
+# with ASan or UBSan in build/unix[-VARIANT]-asan|-ubsan, flags as MicroPython's own
+# CI (tools/ci.sh); UBSan errors abort the run, ASan checks for leaks at exit.
+# `make test SANITIZE=...` runs the suite on that firmware.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+SANITIZE_address := asan
+SANITIZE_undefined := ubsan
+SANITIZE_FLAGS_address := -fsanitize=address --param asan-use-after-return=0
+SANITIZE_FLAGS_undefined := -fsanitize=undefined -fno-sanitize=nonnull-attribute -fno-sanitize-recover=undefined
+ifeq ($(SANITIZE_$(SANITIZE)),)
+$(error SANITIZE must be address or undefined, not '$(SANITIZE)')
+endif
+UNIX_BUILD := $(UNIX_BUILD)-$(SANITIZE_$(SANITIZE))
+UNIX_SANITIZE_ARGS := CFLAGS_EXTRA="$(SANITIZE_FLAGS_$(SANITIZE))" LDFLAGS_EXTRA="$(SANITIZE_FLAGS_$(SANITIZE))"
+TEST_ENV := USOCKET_FIRMWARE=$(UNIX_BUILD)/micropython ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 endif
 FIRMWARE := $(UNIX_BUILD)/micropython
 MPY_CROSS := $(MICROPY_DIR)/mpy-cross/build/mpy-cross
@@ -51,7 +69,7 @@ unix: deps mpy-cross
 		VARIANT_DIR=$(UNIX_VARIANT_DIR) BUILD=$(UNIX_BUILD) \
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/frozen/manifest.py \
 		MPY_LIB_DIR=$(MPY_LIB_DIR) USOCKET_TOP=$(TOP) LWIP_DIR=$(LWIP_DIR) \
-		PROG=micropython $(if $(V),,-s)
+		PROG=micropython $(UNIX_SANITIZE_ARGS) $(if $(V),,-s)
 
 # The frozen Python as .mpy files (for deploying to a board's /lib without a
 # firmware rebuild), compiled by the mpy-cross that matches the firmware.
@@ -68,7 +86,7 @@ demo: unix
 	@$(PYTHON) $(TOP)/tools/demo.py --firmware $(FIRMWARE)
 
 test: unix
-	@$(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TOP)/host_tests $(PYTEST_ARGS)
+	@$(TEST_ENV) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TOP)/host_tests $(PYTEST_ARGS)
 
 lint: deps
 	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools

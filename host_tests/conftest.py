@@ -47,6 +47,10 @@ REPO = Path(__file__).resolve().parent.parent
 _MAKE_TIMEOUT = 3600
 # How much of a long stdout/stderr a failure message shows (the tail).
 _SHOW_CHARS = 20000
+# What ASan, LeakSanitizer and UBSan print on stderr when they find something (a
+# firmware built with `make unix SANITIZE=...`); any of them fails the test that ran
+# the firmware, even one that only looks at stdout.
+_SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 # --------------------------------------------------------------------------------------
@@ -203,6 +207,10 @@ class MpResult:
             f"--- stdout ---\n{_tail(self.out)}\n--- stderr ---\n{_tail(self.err)}"
         )
 
+    def sanitizer_report(self):
+        """The first sanitizer mark found on stderr, or None."""
+        return next((m for m in _SANITIZER_MARKS if m in self.err), None)
+
     def check(self):
         """Raise AssertionError with the whole run shown unless rc == 0; return self
         so ``mp(...).check().out`` reads naturally."""
@@ -285,6 +293,13 @@ class MpProcess:
                 time.monotonic() - self._started,
                 timed_out,
             )
+            mark = self._result.sanitizer_report()
+            if mark:
+                pytest.fail(
+                    f"sanitizer report ({mark!r}) on the firmware's stderr\n"
+                    f"{self._result.describe()}",
+                    pytrace=False,
+                )
         return self._result
 
     def wait(self, timeout=30):
@@ -455,9 +470,14 @@ class MpRunner:
         return proc
 
     def cleanup(self):
-        """Kill every firmware this test started that is still running."""
+        """Kill every firmware this test started that is still running; one that
+        exited by itself and was never waited for still has its stderr checked for
+        sanitizer reports."""
+        exited = [p for p in self._spawned if p.poll() is not None]
         for proc in self._spawned:
             _kill_group(proc.proc)
+        for proc in exited:
+            proc._finish(False)
 
 
 @pytest.fixture

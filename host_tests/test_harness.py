@@ -621,6 +621,28 @@ def test_runner_check_shows_output(fake_mp):
         res.check()
 
 
+@pytest.mark.parametrize(
+    "report",
+    [
+        "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1",
+        "==1==ERROR: LeakSanitizer: detected memory leaks",
+        "hostnet.c:1:2: runtime error: signed integer overflow",
+    ],
+)
+def test_runner_fails_on_a_sanitizer_report_even_with_exit_code_0(fake_mp, report):
+    with pytest.raises(pytest.fail.Exception, match="(?s)sanitizer report.*stderr"):
+        fake_mp(f"import sys; print('ok'); sys.stderr.write({report!r})")
+
+
+def test_runner_checks_an_exited_spawn_for_sanitizer_reports_at_cleanup(fake_mp):
+    proc = fake_mp.spawn("import sys; sys.stderr.write('x.c:1:2: runtime error: y')")
+    deadline = time.monotonic() + 10
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with pytest.raises(pytest.fail.Exception, match="sanitizer report"):
+        fake_mp.cleanup()
+
+
 def test_runner_timeout_kills_and_fails_with_partial_output(fake_mp, tmp_path):
     pidfile = tmp_path / "child.pid"
     start = time.monotonic()
