@@ -942,6 +942,9 @@ def test_keepalive_options_make_lwip_send_probes(mp, tcp_server):
 time.sleep(1)
 s = socket.socket()
 s.connect(("10.0.2.2", {server.port}))
+# connect() returns on the SYN-ACK; the handshake's last ACK may still be on its
+# way to slirp where lwIP has its own thread (threaded firmware, ESP32).
+time.sleep_ms(100)
 s.settimeout(1.5)
 before = LAN.stats()["frames_out"]
 res("idle_without", err(s.recv, 10))

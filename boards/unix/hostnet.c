@@ -14,6 +14,14 @@
 //
 // The only MicroPython dependencies are in usocket_hostnet_delay_ms() and
 // hostnet_mp_pending() at the end; the rest is plain C on lwIP and libslirp.
+//
+// Threaded mode (lwIP built with NO_SYS=0, boards/unix-threaded): lwIP runs in its
+// own tcpip thread (which also runs its timers and loopback), and a bridge thread
+// runs the same service loop for slirp, which only that thread ever touches. The
+// bridge enters lwIP with the core lock held; lwIP's linkoutput (on whichever
+// thread holds the core lock) queues under hostnet_mutex and wakes the bridge
+// through an eventfd in its poll set. Lock order: core lock, then hostnet_mutex,
+// which is a leaf lock (nothing is called while holding it).
 
 #include <errno.h>
 #include <poll.h>
@@ -38,6 +46,14 @@
 #include "lwip/tcp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "netif/ethernet.h"
+
+#define HOSTNET_THREADED (!NO_SYS)
+
+#if HOSTNET_THREADED
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include "lwip/tcpip.h"
+#endif
 
 #include "py/runtime.h"
 #include "py/mphal.h"
@@ -118,6 +134,42 @@ typedef struct _hostnet_t {
 
 static hostnet_t hostnet;
 
+#if HOSTNET_THREADED
+// Guards the queues, the counters, link_up and the loss RNG: everything both the
+// bridge thread and the threads that hold the lwIP core lock touch.
+static pthread_mutex_t hostnet_mutex = PTHREAD_MUTEX_INITIALIZER;
+// Serialises init/deinit: several Python threads may create their first socket at once.
+static pthread_mutex_t hostnet_init_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t hostnet_bridge;
+static int hostnet_wake_fd = -1;
+static bool hostnet_bridge_stop;  // accessed with __atomic builtins
+#define HOSTNET_ENTER() pthread_mutex_lock(&hostnet_mutex)
+#define HOSTNET_EXIT() pthread_mutex_unlock(&hostnet_mutex)
+#define HOSTNET_LWIP_ENTER() LOCK_TCPIP_CORE()
+#define HOSTNET_LWIP_EXIT() UNLOCK_TCPIP_CORE()
+#else
+// lwIP and slirp share the MicroPython thread: nothing to lock.
+#define HOSTNET_ENTER() ((void)0)
+#define HOSTNET_EXIT() ((void)0)
+#define HOSTNET_LWIP_ENTER() ((void)0)
+#define HOSTNET_LWIP_EXIT() ((void)0)
+#endif
+
+// Increments one of hostnet.stats' counters.
+static void hostnet_count(uint32_t *counter) {
+    HOSTNET_ENTER();
+    *counter += 1;
+    HOSTNET_EXIT();
+}
+
+void usocket_hostnet_lwip_lock(void) {
+    HOSTNET_LWIP_ENTER();
+}
+
+void usocket_hostnet_lwip_unlock(void) {
+    HOSTNET_LWIP_EXIT();
+}
+
 // Used by lwipopts.h as DNS_SERVER_PORT: lwIP reads it for every query.
 unsigned short usocket_hostnet_dns_port = 53;
 
@@ -134,10 +186,13 @@ static uint64_t hostnet_now_ms(void) {
     return hostnet_now_ns() / 1000000u;
 }
 
+#if !HOSTNET_THREADED
 // lwIP's clock for NO_SYS=1 timeouts. It wraps after 49 days, which lwIP handles.
+// (With NO_SYS=0 the contrib sys_arch provides it.)
 u32_t sys_now(void) {
     return (u32_t)hostnet_now_ms();
 }
+#endif
 
 // Two independent splitmix64 streams: one for lwIP (ports, ISNs, DNS ids) and one
 // for loss decisions, so that with a fixed seed the loss pattern does not depend
@@ -198,11 +253,13 @@ static bool hostnet_lose_frame(void) {
 /******************************************************************************/
 // Frame queues.
 
+// The queue helpers below take hostnet_mutex themselves; callers never hold it.
+
 static hostnet_frame_t *hostnet_queue_peek(hostnet_queue_t *q) {
     return q->count > 0 ? q->frames[q->head] : NULL;
 }
 
-static hostnet_frame_t *hostnet_queue_pop(hostnet_queue_t *q) {
+static hostnet_frame_t *hostnet_queue_pop_locked(hostnet_queue_t *q) {
     if (q->count == 0) {
         return NULL;
     }
@@ -213,8 +270,28 @@ static hostnet_frame_t *hostnet_queue_pop(hostnet_queue_t *q) {
     return f;
 }
 
+// Removes and returns the head frame if it is due at `now`. Peek and pop are one
+// step so that a concurrent flush (link down) cannot free a frame being moved.
+static hostnet_frame_t *hostnet_queue_pop_due(hostnet_queue_t *q, uint64_t now) {
+    HOSTNET_ENTER();
+    hostnet_frame_t *f = hostnet_queue_peek(q);
+    f = (f != NULL && f->due_ms <= now) ? hostnet_queue_pop_locked(q) : NULL;
+    HOSTNET_EXIT();
+    return f;
+}
+
+// Milliseconds until the head frame is due (0 if due now), or UINT64_MAX if empty.
+static uint64_t hostnet_queue_head_left(hostnet_queue_t *q, uint64_t now) {
+    HOSTNET_ENTER();
+    hostnet_frame_t *f = hostnet_queue_peek(q);
+    uint64_t left = f == NULL ? UINT64_MAX : (f->due_ms > now ? f->due_ms - now : 0);
+    HOSTNET_EXIT();
+    return left;
+}
+
 // Takes ownership of f: it is queued, or freed and counted if the queue is full.
-static void hostnet_queue_push(hostnet_queue_t *q, hostnet_frame_t *f) {
+// Called with hostnet_mutex held.
+static void hostnet_queue_push_locked(hostnet_queue_t *q, hostnet_frame_t *f) {
     if (q->count == HOSTNET_QUEUE_LEN) {
         hostnet.stats.dropped_queue_full += 1;
         free(f);
@@ -224,10 +301,11 @@ static void hostnet_queue_push(hostnet_queue_t *q, hostnet_frame_t *f) {
     q->count += 1;
 }
 
-static size_t hostnet_queue_flush(hostnet_queue_t *q) {
+// Called with hostnet_mutex held.
+static size_t hostnet_queue_flush_locked(hostnet_queue_t *q) {
     size_t n = 0;
     hostnet_frame_t *f;
-    while ((f = hostnet_queue_pop(q)) != NULL) {
+    while ((f = hostnet_queue_pop_locked(q)) != NULL) {
         free(f);
         n += 1;
     }
@@ -331,7 +409,7 @@ static bool hostnet_frame_allowed(const uint8_t *frame, size_t len) {
 static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
     if (p->tot_len > HOSTNET_FRAME_MAX) {
         // Cannot happen with a 1500-byte MTU; refuse rather than truncate.
-        hostnet.stats.dropped_filter += 1;
+        hostnet_count(&hostnet.stats.dropped_filter);
         return ERR_OK;
     }
     hostnet_frame_t *f = hostnet_frame_new(p->tot_len);
@@ -340,6 +418,8 @@ static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
         return ERR_MEM;
     }
     pbuf_copy_partial(p, f->data, p->tot_len, 0);
+    bool queued = false;
+    HOSTNET_ENTER();
     if (!hostnet_frame_allowed(f->data, f->len)) {
         hostnet.stats.dropped_filter += 1;
         free(f);
@@ -351,8 +431,21 @@ static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
         free(f);
     } else {
         LINK_STATS_INC(link.xmit);
-        hostnet_queue_push(&hostnet.to_slirp, f);
+        hostnet_queue_push_locked(&hostnet.to_slirp, f);
+        queued = true;
     }
+    HOSTNET_EXIT();
+    #if HOSTNET_THREADED
+    if (queued) {
+        // The bridge thread may be asleep in poll(): wake it to pass the frame on.
+        uint64_t one = 1;
+        if (write(hostnet_wake_fd, &one, sizeof(one)) < 0) {
+            // EAGAIN: the counter is already non-zero, so the bridge wakes anyway.
+        }
+    }
+    #else
+    (void)queued;
+    #endif
     // A wire does not report what happens after the frame leaves the NIC.
     return ERR_OK;
 }
@@ -374,6 +467,7 @@ static err_t hostnet_netif_init(struct netif *netif) {
 // Hands one frame from slirp to lwIP. A full pbuf pool (the application is not
 // reading) falls back to the heap, then drops the frame as a real NIC would.
 static void hostnet_deliver_to_lwip(hostnet_frame_t *f) {
+    HOSTNET_LWIP_ENTER();
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)f->len, PBUF_POOL);
     if (p == NULL) {
         p = pbuf_alloc(PBUF_RAW, (u16_t)f->len, PBUF_RAM);
@@ -381,14 +475,16 @@ static void hostnet_deliver_to_lwip(hostnet_frame_t *f) {
     if (p == NULL) {
         LINK_STATS_INC(link.memerr);
         LINK_STATS_INC(link.drop);
+        HOSTNET_LWIP_EXIT();
         return;
     }
     pbuf_take(p, f->data, (u16_t)f->len);
-    hostnet.stats.frames_in += 1;
+    hostnet_count(&hostnet.stats.frames_in);
     LINK_STATS_INC(link.recv);
     if (hostnet.netif.input(p, &hostnet.netif) != ERR_OK) {
         pbuf_free(p);
     }
+    HOSTNET_LWIP_EXIT();
 }
 
 /******************************************************************************/
@@ -396,6 +492,7 @@ static void hostnet_deliver_to_lwip(hostnet_frame_t *f) {
 
 // slirp has a frame for the guest: queue a copy (slirp reuses its buffer).
 static ssize_t hostnet_slirp_send_packet(const void *buf, size_t len, void *opaque) {
+    HOSTNET_ENTER();
     if (!hostnet.link_up) {
         hostnet.stats.dropped_link_down += 1;
     } else if (len > HOSTNET_FRAME_MAX) {
@@ -408,9 +505,10 @@ static ssize_t hostnet_slirp_send_packet(const void *buf, size_t len, void *opaq
             LINK_STATS_INC(link.memerr);
         } else {
             memcpy(f->data, buf, len);
-            hostnet_queue_push(&hostnet.to_lwip, f);
+            hostnet_queue_push_locked(&hostnet.to_lwip, f);
         }
     }
+    HOSTNET_EXIT();
     // Dropped frames are reported as sent: slirp's TCP recovers like on a wire.
     return (ssize_t)len;
 }
@@ -528,8 +626,20 @@ static bool hostnet_slirp_round(uint32_t timeout) {
     hostnet.pollfds_len = 0;
     // slirp shortens the timeout for its own TCP timers (down to 2 ms).
     slirp_pollfds_fill(hostnet.slirp, &timeout, hostnet_slirp_add_poll, NULL);
+    #if HOSTNET_THREADED
+    // lwIP queues frames from other threads: its wake-up ends the sleep.
+    int wake_idx = hostnet_slirp_add_poll(hostnet_wake_fd, SLIRP_POLL_IN, NULL);
+    #endif
     int ret = poll(hostnet.pollfds, hostnet.pollfds_len, (int)timeout);
     bool interrupted = ret < 0 && errno == EINTR;
+    #if HOSTNET_THREADED
+    if (ret > 0 && wake_idx >= 0 && (hostnet.pollfds[wake_idx].revents & POLLIN)) {
+        uint64_t count;
+        if (read(hostnet_wake_fd, &count, sizeof(count)) < 0) {
+            // EAGAIN: already consumed; nothing to do.
+        }
+    }
+    #endif
     slirp_pollfds_poll(hostnet.slirp, ret < 0, hostnet_slirp_get_revents, NULL);
     hostnet.slirp_clock_ms = hostnet_now_ms();
     return interrupted;
@@ -545,23 +655,20 @@ static bool hostnet_drain(void) {
     // socket with an expiry relative to that reading. Input after a long time
     // without a round (or before the first) would create a socket that has
     // already expired, and the reply (a DNS answer, say) would be lost.
-    hostnet_frame_t *head = hostnet_queue_peek(&hostnet.to_slirp);
-    if (head != NULL && head->due_ms <= now && now - hostnet.slirp_clock_ms > 1000) {
+    if (hostnet_queue_head_left(&hostnet.to_slirp, now) == 0 && now - hostnet.slirp_clock_ms > 1000) {
         hostnet_slirp_round(0);
     }
     for (;;) {
         bool any = false;
-        hostnet_frame_t *f = hostnet_queue_peek(&hostnet.to_slirp);
-        if (f != NULL && f->due_ms <= now) {
-            hostnet_queue_pop(&hostnet.to_slirp);
-            hostnet.stats.frames_out += 1;
+        hostnet_frame_t *f = hostnet_queue_pop_due(&hostnet.to_slirp, now);
+        if (f != NULL) {
+            hostnet_count(&hostnet.stats.frames_out);
             slirp_input(hostnet.slirp, f->data, (int)f->len);
             free(f);
             any = true;
         }
-        f = hostnet_queue_peek(&hostnet.to_lwip);
-        if (f != NULL && f->due_ms <= now) {
-            hostnet_queue_pop(&hostnet.to_lwip);
+        f = hostnet_queue_pop_due(&hostnet.to_lwip, now);
+        if (f != NULL) {
             hostnet_deliver_to_lwip(f);
             free(f);
             any = true;
@@ -597,10 +704,13 @@ static bool hostnet_run_slirp_timers(void) {
 // timeout, slirp timer or delayed frame.
 static uint32_t hostnet_sleep_ms(uint32_t wait_ms) {
     uint64_t now = hostnet_now_ms();
+    #if !HOSTNET_THREADED
+    // (In threaded mode lwIP's timers are the tcpip thread's business.)
     uint32_t lwip_ms = sys_timeouts_sleeptime();
     if (lwip_ms < wait_ms) {
         wait_ms = lwip_ms;
     }
+    #endif
     for (hostnet_timer_t *t = hostnet.timers; t != NULL; t = t->next) {
         if (t->expire_ms >= 0) {
             int64_t left = t->expire_ms - (int64_t)now;
@@ -609,24 +719,24 @@ static uint32_t hostnet_sleep_ms(uint32_t wait_ms) {
     }
     hostnet_queue_t *queues[2] = { &hostnet.to_slirp, &hostnet.to_lwip };
     for (size_t i = 0; i < 2; ++i) {
-        hostnet_frame_t *f = hostnet_queue_peek(queues[i]);
-        if (f != NULL) {
-            uint64_t left = f->due_ms > now ? f->due_ms - now : 0;
-            if (left < wait_ms) {
-                wait_ms = (uint32_t)left;
-            }
+        uint64_t left = hostnet_queue_head_left(queues[i], now);
+        if (left < wait_ms) {
+            wait_ms = (uint32_t)left;
         }
     }
     return wait_ms;
 }
 
+#if !HOSTNET_THREADED
 static bool hostnet_mp_pending(void);
+#endif
 
 // One round: move frames, run timers, wait in poll() on slirp's host sockets
 // (not at all if something already happened), let slirp read/write them, move
 // the frames that produced. Returns whether anything happened.
 // Delivers frames lwIP looped back to itself (127.0.0.1, its own address): with
 // NO_SYS=1 nothing else does. Returns whether there were any.
+#if !HOSTNET_THREADED
 static bool hostnet_poll_loopback(void) {
     bool any = false;
     struct netif *netif;
@@ -638,23 +748,29 @@ static bool hostnet_poll_loopback(void) {
     }
     return any;
 }
+#endif
 
 static bool hostnet_service_once(uint32_t wait_ms) {
     bool progress = hostnet_drain();
+    #if !HOSTNET_THREADED
+    // With NO_SYS=0 the tcpip thread runs lwIP's timers and loopback itself.
     progress |= hostnet_poll_loopback();
     if (sys_timeouts_sleeptime() == 0) {
         progress = true;
     }
     sys_check_timeouts();
+    #endif
     progress |= hostnet_run_slirp_timers();
     progress |= hostnet_drain();
 
     uint32_t timeout = progress ? 0 : hostnet_sleep_ms(wait_ms);
+    #if !HOSTNET_THREADED
     if (timeout > 0 && hostnet_mp_pending()) {
         // A signal (Ctrl-C) arrived before we got to poll(): don't sleep through it.
         timeout = 0;
         progress = true;
     }
+    #endif
     if (hostnet_slirp_round(timeout)) {
         // Let the caller see the signal (mp_handle_pending) promptly.
         progress = true;
@@ -662,6 +778,25 @@ static bool hostnet_service_once(uint32_t wait_ms) {
     progress |= hostnet_drain();
     return progress;
 }
+
+#if HOSTNET_THREADED
+
+// The bridge thread: the service loop, forever. Signals go to the MicroPython
+// thread (Ctrl-C), never here.
+static void *hostnet_bridge_main(void *arg) {
+    (void)arg;
+    while (!__atomic_load_n(&hostnet_bridge_stop, __ATOMIC_ACQUIRE)) {
+        hostnet_service_once(1000);
+    }
+    return NULL;
+}
+
+// The bridge thread services the stacks: nothing to do on the caller's thread.
+void usocket_hostnet_poll(int timeout_ms) {
+    (void)timeout_ms;
+}
+
+#else
 
 void usocket_hostnet_poll(int timeout_ms) {
     if (hostnet.slirp == NULL || hostnet.in_poll) {
@@ -678,6 +813,8 @@ void usocket_hostnet_poll(int timeout_ms) {
     }
     hostnet.in_poll = false;
 }
+
+#endif
 
 /******************************************************************************/
 // Start-up configuration from the environment (SPEC §8).
@@ -830,12 +967,18 @@ static void hostnet_start_netif(void) {
 #define HOSTNET_EXIT_LINGER_MS (2000)
 
 static bool hostnet_tcp_busy(void) {
+    bool busy = false;
+    HOSTNET_LWIP_ENTER();
     for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
         if (pcb->unsent != NULL || pcb->unacked != NULL) {
-            return true;
+            busy = true;
+            break;
         }
     }
-    return hostnet_queue_peek(&hostnet.to_slirp) != NULL || hostnet_queue_peek(&hostnet.to_lwip) != NULL;
+    HOSTNET_LWIP_EXIT();
+    uint64_t now = hostnet_now_ms();
+    return busy || hostnet_queue_head_left(&hostnet.to_slirp, now) != UINT64_MAX
+           || hostnet_queue_head_left(&hostnet.to_lwip, now) != UINT64_MAX;
 }
 
 static void hostnet_atexit(void) {
@@ -846,12 +989,31 @@ static void hostnet_atexit(void) {
     // A few quiet rounds after the last ACK let slirp write to the host sockets.
     for (int quiet = 0; quiet < 3 && hostnet_now_ms() < deadline;) {
         quiet = hostnet_tcp_busy() ? 0 : quiet + 1;
+        #if HOSTNET_THREADED
+        // The bridge and tcpip threads do the work; just give them the time.
+        poll(NULL, 0, 5);
+        #else
         usocket_hostnet_poll(5);
+        #endif
     }
     usocket_hostnet_deinit();
 }
 
-void usocket_hostnet_init(void) {
+#if HOSTNET_THREADED
+static void hostnet_tcpip_started(void *arg) {
+    sys_sem_signal((sys_sem_t *)arg);
+}
+#endif
+
+#if HOSTNET_THREADED
+#define HOSTNET_INIT_ENTER() pthread_mutex_lock(&hostnet_init_mutex)
+#define HOSTNET_INIT_EXIT() pthread_mutex_unlock(&hostnet_init_mutex)
+#else
+#define HOSTNET_INIT_ENTER() ((void)0)
+#define HOSTNET_INIT_EXIT() ((void)0)
+#endif
+
+static void hostnet_init_locked(void) {
     static bool lwip_started = false;
     if (hostnet.slirp != NULL) {
         return;
@@ -861,7 +1023,20 @@ void usocket_hostnet_init(void) {
     hostnet_parse_fault_injection();
     if (!lwip_started) {
         // lwIP has no deinit: its pools and timers live for the whole process.
+        #if HOSTNET_THREADED
+        hostnet_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (hostnet_wake_fd < 0) {
+            fprintf(stderr, "usocket hostnet: eventfd failed; the network is unavailable\n");
+            return;
+        }
+        sys_sem_t started;
+        sys_sem_new(&started, 0);
+        tcpip_init(hostnet_tcpip_started, &started);
+        sys_sem_wait(&started);
+        sys_sem_free(&started);
+        #else
         lwip_init();
+        #endif
         lwip_started = true;
         atexit(hostnet_atexit);
     }
@@ -870,26 +1045,59 @@ void usocket_hostnet_init(void) {
         return;
     }
     hostnet_parse_hostfwd();
+    HOSTNET_LWIP_ENTER();
     hostnet_start_netif();
+    HOSTNET_LWIP_EXIT();
+    #if HOSTNET_THREADED
+    // From here on slirp belongs to the bridge thread.
+    __atomic_store_n(&hostnet_bridge_stop, false, __ATOMIC_RELEASE);
+    if (pthread_create(&hostnet_bridge, NULL, hostnet_bridge_main, NULL) != 0) {
+        fprintf(stderr, "usocket hostnet: cannot start the bridge thread\n");
+    }
+    #endif
+}
+
+void usocket_hostnet_init(void) {
+    HOSTNET_INIT_ENTER();
+    hostnet_init_locked();
+    HOSTNET_INIT_EXIT();
 }
 
 bool usocket_hostnet_initialised(void) {
-    return hostnet.slirp != NULL;
+    HOSTNET_INIT_ENTER();
+    bool up = hostnet.slirp != NULL;
+    HOSTNET_INIT_EXIT();
+    return up;
 }
 
 void usocket_hostnet_deinit(void) {
+    HOSTNET_INIT_ENTER();
     if (hostnet.slirp == NULL) {
+        HOSTNET_INIT_EXIT();
         return;
     }
+    #if HOSTNET_THREADED
+    __atomic_store_n(&hostnet_bridge_stop, true, __ATOMIC_RELEASE);
+    uint64_t one = 1;
+    if (write(hostnet_wake_fd, &one, sizeof(one)) < 0) {
+        // EAGAIN: the bridge is woken already.
+    }
+    pthread_join(hostnet_bridge, NULL);
+    #endif
     if (hostnet.netif_added) {
+        HOSTNET_LWIP_ENTER();
         netif_remove(&hostnet.netif);
+        HOSTNET_LWIP_EXIT();
         hostnet.netif_added = false;
     }
     // Frees slirp's timers through timer_free and closes its host sockets.
     slirp_cleanup(hostnet.slirp);
     hostnet.slirp = NULL;
-    hostnet_queue_flush(&hostnet.to_slirp);
-    hostnet_queue_flush(&hostnet.to_lwip);
+    HOSTNET_ENTER();
+    hostnet_queue_flush_locked(&hostnet.to_slirp);
+    hostnet_queue_flush_locked(&hostnet.to_lwip);
+    hostnet.link_up = false;
+    HOSTNET_EXIT();
     while (hostnet.timers != NULL) {
         hostnet_timer_t *t = hostnet.timers;
         hostnet.timers = t->next;
@@ -899,31 +1107,48 @@ void usocket_hostnet_deinit(void) {
     hostnet.pollfds = NULL;
     hostnet.pollfds_len = 0;
     hostnet.pollfds_alloc = 0;
-    hostnet.link_up = false;
+    HOSTNET_INIT_EXIT();
 }
 
 void usocket_hostnet_set_link(bool up) {
-    if (hostnet.slirp == NULL || up == hostnet.link_up) {
+    if (!usocket_hostnet_initialised()) {
         return;
     }
+    // The core lock first (lock order), so that link changes are serialised too.
+    HOSTNET_LWIP_ENTER();
+    HOSTNET_ENTER();
+    bool changed = up != hostnet.link_up;
     hostnet.link_up = up;
-    if (up) {
-        netif_set_link_up(&hostnet.netif);
-    } else {
+    if (changed && !up) {
         // Frames already on the wire are lost with the link.
-        size_t n = hostnet_queue_flush(&hostnet.to_slirp) + hostnet_queue_flush(&hostnet.to_lwip);
+        size_t n = hostnet_queue_flush_locked(&hostnet.to_slirp) + hostnet_queue_flush_locked(&hostnet.to_lwip);
         hostnet.stats.dropped_link_down += (uint32_t)n;
+    }
+    HOSTNET_EXIT();
+    // lwIP may send (and so call hostnet_linkoutput) from these: hostnet_mutex is free.
+    if (changed && up) {
+        netif_set_link_up(&hostnet.netif);
+    } else if (changed) {
         netif_set_link_down(&hostnet.netif);
     }
+    HOSTNET_LWIP_EXIT();
 }
 
 bool usocket_hostnet_link_is_up(void) {
-    return hostnet.slirp != NULL && hostnet.link_up;
+    if (!usocket_hostnet_initialised()) {
+        return false;
+    }
+    HOSTNET_ENTER();
+    bool up = hostnet.link_up;
+    HOSTNET_EXIT();
+    return up;
 }
 
 void usocket_hostnet_get_stats(usocket_hostnet_stats_t *stats) {
+    HOSTNET_ENTER();
     *stats = hostnet.stats;
     stats->queued = (uint32_t)(hostnet.to_slirp.count + hostnet.to_lwip.count);
+    HOSTNET_EXIT();
 }
 
 const uint8_t *usocket_hostnet_mac(void) {
@@ -931,7 +1156,10 @@ const uint8_t *usocket_hostnet_mac(void) {
 }
 
 /******************************************************************************/
-// MicroPython-facing part.
+// MicroPython-facing part (NO_SYS=1 only: with lwIP in its own thread the port's
+// own mp_hal_delay_ms is used, and nothing needs servicing).
+
+#if !HOSTNET_THREADED
 
 // Whether a signal handler or interrupt has scheduled something for the VM
 // (Ctrl-C sets mp_pending_exception), so a wait should end now.
@@ -967,3 +1195,5 @@ void usocket_hostnet_delay_ms(unsigned int ms) {
         }
     }
 }
+
+#endif

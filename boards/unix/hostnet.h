@@ -51,6 +51,11 @@ void usocket_hostnet_set_link(bool up);
 bool usocket_hostnet_link_is_up(void);
 
 void usocket_hostnet_get_stats(usocket_hostnet_stats_t *stats);
+
+// Exclusive access to lwIP for callers outside the socket module (network.LAN):
+// the tcpip core lock where lwIP has its own thread (NO_SYS=0), nothing otherwise.
+void usocket_hostnet_lwip_lock(void);
+void usocket_hostnet_lwip_unlock(void);
 const uint8_t *usocket_hostnet_mac(void);
 
 #endif // USOCKET_UNIX_HOSTNET_H

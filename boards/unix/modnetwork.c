@@ -42,6 +42,13 @@ typedef struct _network_lan_obj_t {
 
 extern const mp_obj_type_t network_lan_type;
 
+// Every access to the netif, the DNS server and lwIP's counters holds lwIP's lock
+// (the tcpip core lock in the threaded firmware, nothing otherwise). Values are
+// copied out under it and turned into Python objects after: allocating may run
+// the GC, whose finalizers (socket close) take the same lock.
+#define LAN_LOCK() usocket_hostnet_lwip_lock()
+#define LAN_UNLOCK() usocket_hostnet_lwip_unlock()
+
 // There is one netif, so LAN() always returns this object.
 static const network_lan_obj_t network_lan_obj = { { &network_lan_type } };
 
@@ -102,13 +109,15 @@ static void network_lan_parse_ip4(mp_obj_t str_in, ip4_addr_t *addr) {
 }
 
 static int network_lan_status_code(struct netif *netif) {
+    LAN_LOCK();
+    int status = NETWORK_LAN_STAT_GOT_IP;
     if (!netif_is_up(netif) || !netif_is_link_up(netif)) {
-        return NETWORK_LAN_STAT_IDLE;
+        status = NETWORK_LAN_STAT_IDLE;
+    } else if (ip4_addr_isany(netif_ip4_addr(netif))) {
+        status = NETWORK_LAN_STAT_NOIP;
     }
-    if (ip4_addr_isany(netif_ip4_addr(netif))) {
-        return NETWORK_LAN_STAT_NOIP;
-    }
-    return NETWORK_LAN_STAT_GOT_IP;
+    LAN_UNLOCK();
+    return status;
 }
 
 static void network_lan_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
@@ -118,7 +127,9 @@ static void network_lan_print(const mp_print_t *print, mp_obj_t self_in, mp_prin
         return;
     }
     char str[IP4ADDR_STRLEN_MAX];
+    LAN_LOCK();
     ip4addr_ntoa_r(netif_ip4_addr(netif), str, sizeof(str));
+    LAN_UNLOCK();
     mp_printf(print, "<LAN %d %s>", network_lan_status_code(netif), str);
 }
 
@@ -163,11 +174,17 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_status_obj, 1, 2, network
 static mp_obj_t network_lan_ifconfig(size_t n_args, const mp_obj_t *args) {
     struct netif *netif = network_lan_netif();
     if (n_args == 1) {
+        LAN_LOCK();
+        ip4_addr_t ip = *netif_ip4_addr(netif);
+        ip4_addr_t mask = *netif_ip4_netmask(netif);
+        ip4_addr_t gw = *netif_ip4_gw(netif);
+        ip_addr_t dns = *dns_getserver(0);
+        LAN_UNLOCK();
         mp_obj_t tuple[4] = {
-            network_lan_format_ip4(netif_ip4_addr(netif)),
-            network_lan_format_ip4(netif_ip4_netmask(netif)),
-            network_lan_format_ip4(netif_ip4_gw(netif)),
-            network_lan_format_ip(dns_getserver(0)),
+            network_lan_format_ip4(&ip),
+            network_lan_format_ip4(&mask),
+            network_lan_format_ip4(&gw),
+            network_lan_format_ip(&dns),
         };
         return mp_obj_new_tuple(4, tuple);
     }
@@ -184,10 +201,12 @@ static mp_obj_t network_lan_ifconfig(size_t n_args, const mp_obj_t *args) {
     network_lan_parse_ip4(items[3], &dns4);
     // netif_set_addr (unlike writing the fields) also moves or aborts connections
     // bound to the old address.
-    netif_set_addr(netif, &ip, &mask, &gw);
     ip_addr_t dns;
     ip_addr_copy_from_ip4(dns, dns4);
+    LAN_LOCK();
+    netif_set_addr(netif, &ip, &mask, &gw);
     dns_setserver(0, &dns);
+    LAN_UNLOCK();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_ifconfig_obj, 1, 2, network_lan_ifconfig);
@@ -195,7 +214,9 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_ifconfig_obj, 1, 2, netwo
 // "a.b.c.d" (keeps the netmask), "a.b.c.d/prefix" or ("a.b.c.d", "mask").
 static void network_lan_set_addr4(struct netif *netif, mp_obj_t value) {
     ip4_addr_t ip, mask;
+    LAN_LOCK();
     ip4_addr_copy(mask, *netif_ip4_netmask(netif));
+    LAN_UNLOCK();
     if (mp_obj_is_str(value)) {
         size_t len;
         const char *str = mp_obj_str_get_data(value, &len);
@@ -224,7 +245,9 @@ static void network_lan_set_addr4(struct netif *netif, mp_obj_t value) {
         network_lan_parse_ip4(items[0], &ip);
         network_lan_parse_ip4(items[1], &mask);
     }
+    LAN_LOCK();
     netif_set_addr(netif, &ip, &mask, netif_ip4_gw(netif));
+    LAN_UNLOCK();
 }
 
 // ipconfig('key') reads one setting, ipconfig(key=value, ...) writes some, as in
@@ -237,23 +260,39 @@ static mp_obj_t network_lan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map
         }
         switch (mp_obj_str_get_qstr(args[1])) {
             case MP_QSTR_addr4: {
+                LAN_LOCK();
+                ip4_addr_t ip = *netif_ip4_addr(netif);
+                ip4_addr_t mask = *netif_ip4_netmask(netif);
+                LAN_UNLOCK();
                 mp_obj_t tuple[2] = {
-                    network_lan_format_ip4(netif_ip4_addr(netif)),
-                    network_lan_format_ip4(netif_ip4_netmask(netif)),
+                    network_lan_format_ip4(&ip),
+                    network_lan_format_ip4(&mask),
                 };
                 return mp_obj_new_tuple(2, tuple);
             }
-            case MP_QSTR_gw4:
-                return network_lan_format_ip4(netif_ip4_gw(netif));
+            case MP_QSTR_gw4: {
+                LAN_LOCK();
+                ip4_addr_t gw = *netif_ip4_gw(netif);
+                LAN_UNLOCK();
+                return network_lan_format_ip4(&gw);
+            }
             case MP_QSTR_addr6: {
                 // (address, state, preferred lifetime, valid lifetime) per address,
                 // the link-local one first; lifetimes are 0 (static).
+                ip_addr_t addrs[LWIP_IPV6_NUM_ADDRESSES];
+                u8_t states[LWIP_IPV6_NUM_ADDRESSES];
+                LAN_LOCK();
+                for (s8_t i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+                    addrs[i] = *netif_ip_addr6(netif, i);
+                    states[i] = netif_ip6_addr_state(netif, i);
+                }
+                LAN_UNLOCK();
                 mp_obj_t list = mp_obj_new_list(0, NULL);
                 for (s8_t i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
-                    if (ip6_addr_isvalid(netif_ip6_addr_state(netif, i))) {
+                    if (ip6_addr_isvalid(states[i])) {
                         mp_obj_t tuple[4] = {
-                            network_lan_format_ip(netif_ip_addr6(netif, i)),
-                            MP_OBJ_NEW_SMALL_INT(netif_ip6_addr_state(netif, i)),
+                            network_lan_format_ip(&addrs[i]),
+                            MP_OBJ_NEW_SMALL_INT(states[i]),
                             MP_OBJ_NEW_SMALL_INT(0),
                             MP_OBJ_NEW_SMALL_INT(0),
                         };
@@ -284,7 +323,9 @@ static mp_obj_t network_lan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map
             case MP_QSTR_gw4: {
                 ip4_addr_t gw;
                 network_lan_parse_ip4(e->value, &gw);
+                LAN_LOCK();
                 netif_set_gw(netif, &gw);
+                LAN_UNLOCK();
                 break;
             }
             case MP_QSTR_dhcp4:
@@ -330,6 +371,14 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_netif();
     usocket_hostnet_stats_t s;
     usocket_hostnet_get_stats(&s);
+    // lwIP's counters, copied under the lock (see LAN_LOCK).
+    LAN_LOCK();
+    struct stats_ lw = lwip_stats;
+    struct stats_mem memp[MEMP_MAX];
+    for (size_t i = 0; i < MEMP_MAX; ++i) {
+        memp[i] = *lwip_stats.memp[i];
+    }
+    LAN_UNLOCK();
     mp_obj_t dict = mp_obj_new_dict(20);
     network_lan_stats_store(dict, MP_QSTR_frames_in, s.frames_in);
     network_lan_stats_store(dict, MP_QSTR_frames_out, s.frames_out);
@@ -339,9 +388,9 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_stats_store(dict, MP_QSTR_dropped_queue_full, s.dropped_queue_full);
     network_lan_stats_store(dict, MP_QSTR_queued, s.queued);
 
-    network_lan_stats_store(dict, MP_QSTR_mem_used, lwip_stats.mem.used);
-    network_lan_stats_store(dict, MP_QSTR_mem_max, lwip_stats.mem.max);
-    network_lan_stats_store(dict, MP_QSTR_mem_err, lwip_stats.mem.err);
+    network_lan_stats_store(dict, MP_QSTR_mem_used, lw.mem.used);
+    network_lan_stats_store(dict, MP_QSTR_mem_max, lw.mem.max);
+    network_lan_stats_store(dict, MP_QSTR_mem_err, lw.mem.err);
     static const struct {
         qstr_short_t key;
         uint16_t pool;
@@ -355,15 +404,15 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
         { MP_QSTR_pbuf_pool, MEMP_PBUF_POOL },
     };
     for (size_t i = 0; i < MP_ARRAY_SIZE(pools); ++i) {
-        network_lan_stats_store(dict, pools[i].key, lwip_stats.memp[pools[i].pool]->used);
+        network_lan_stats_store(dict, pools[i].key, memp[pools[i].pool].used);
     }
     uint32_t memp_err = 0;
     for (size_t i = 0; i < MEMP_MAX; ++i) {
-        memp_err += lwip_stats.memp[i]->err;
+        memp_err += memp[i].err;
     }
     network_lan_stats_store(dict, MP_QSTR_memp_err, memp_err);
     // Frames from slirp that lwIP had no buffer for (an application not reading).
-    network_lan_stats_store(dict, MP_QSTR_link_memerr, lwip_stats.link.memerr);
+    network_lan_stats_store(dict, MP_QSTR_link_memerr, lw.link.memerr);
     return dict;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(network_lan_stats_obj, network_lan_stats);
