@@ -89,11 +89,11 @@ test: unix
 	@$(TEST_ENV) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TOP)/host_tests $(PYTEST_ARGS)
 
 lint: deps
-	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools
-	@$(VENV)/bin/ruff check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools
+	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
+	@$(VENV)/bin/ruff check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
 
 format: deps
-	@$(VENV)/bin/ruff format $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools
+	@$(VENV)/bin/ruff format $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
 
 clean:
 	rm -rf $(TOP)/build
