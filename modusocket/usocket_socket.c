@@ -87,6 +87,18 @@ typedef struct _usocket_obj_t {
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
 } usocket_obj_t;
 
+// lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
+// while a method may read it without the lock (the closed check, early tests before
+// a wait). Single-byte atomic accesses keep those reads race-free; what must agree
+// with the pcb or the received data is still read under the lock.
+static inline uint8_t usocket_state(const usocket_obj_t *s) {
+    return __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+}
+
+static inline void usocket_state_set(usocket_obj_t *s, uint8_t state) {
+    __atomic_store_n(&s->state, state, __ATOMIC_RELAXED);
+}
+
 static u8_t usocket_ip_type(const usocket_obj_t *s) {
     #if USOCKET_IPV6
     if (s->family == USOCKET_AF_INET6) {
@@ -133,7 +145,7 @@ static err_t usocket_tcp_sent_cb(void *arg, struct tcp_pcb *pcb, u16_t len) {
 // lwIP has already freed the pcb when this runs.
 static void usocket_tcp_err_cb(void *arg, err_t err) {
     usocket_obj_t *s = arg;
-    if (s->state == USOCKET_STATE_CONNECTING) {
+    if (usocket_state(s) == USOCKET_STATE_CONNECTING) {
         // A RST answering our SYN is a refusal; running out of SYN retries is a
         // timeout.
         s->error = err == ERR_RST ? MP_ECONNREFUSED : err == ERR_ABRT ? MP_ETIMEDOUT : usocket_errno_from_lwip(err);
@@ -141,13 +153,13 @@ static void usocket_tcp_err_cb(void *arg, err_t err) {
         s->error = usocket_errno_from_lwip(err);
     }
     s->pcb.tcp = NULL;
-    s->state = USOCKET_STATE_DEAD;
+    usocket_state_set(s, USOCKET_STATE_DEAD);
     USOCKET_EVENT_SIGNAL();
 }
 
 static err_t usocket_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err) {
     usocket_obj_t *s = arg;
-    s->state = USOCKET_STATE_CONNECTED;
+    usocket_state_set(s, USOCKET_STATE_CONNECTED);
     USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
@@ -223,7 +235,7 @@ static u8_t usocket_raw_recv_cb(void *arg, struct raw_pcb *pcb, struct pbuf *p, 
 
 static usocket_obj_t *usocket_get(mp_obj_t self_in) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    if (s->state == USOCKET_STATE_CLOSED) {
+    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         mp_raise_OSError(MP_EBADF);
     }
     return s;
@@ -279,7 +291,7 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
 static bool usocket_tcp_handover(usocket_obj_t *s) {
     struct tcp_pcb *pcb = s->pcb.tcp;
     s->pcb.tcp = NULL;
-    s->state = USOCKET_STATE_DEAD;
+    usocket_state_set(s, USOCKET_STATE_DEAD);
     s->handed_over = true;
     return usocket_tcp_let_go(pcb, s);
 }
@@ -314,7 +326,7 @@ static void usocket_free_queue(usocket_obj_t *s) {
 // Frees the pcb, queued pbufs and pending connections. Called with the lock held.
 static void usocket_release(usocket_obj_t *s) {
     if (s->type == USOCKET_SOCK_STREAM) {
-        if (s->state == USOCKET_STATE_LISTENING) {
+        if (usocket_state(s) == USOCKET_STATE_LISTENING) {
             usocket_free_queue(s);
         }
         if (s->pcb.tcp != NULL) {
@@ -363,7 +375,7 @@ MP_NORETURN static void usocket_raise_state(usocket_obj_t *s, int fallback) {
 // EOF and writes EPIPE. Calls that merely stop early (a read that returns the data
 // it has) leave it for the next call. Returns errcode.
 static int usocket_reported(usocket_obj_t *s, int errcode) {
-    if (errcode != 0 && errcode == s->error && s->state == USOCKET_STATE_DEAD) {
+    if (errcode != 0 && errcode == s->error && usocket_state(s) == USOCKET_STATE_DEAD) {
         s->error = 0;
         s->peer_fin = true;
     }
@@ -392,7 +404,7 @@ static bool usocket_tcp_writable(void *arg) {
 static bool usocket_not_connecting(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->state != USOCKET_STATE_CONNECTING;
+    bool r = usocket_state(s) != USOCKET_STATE_CONNECTING;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -435,15 +447,20 @@ static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, bo
         *errcode = MP_EOPNOTSUPP;
         return MP_STREAM_ERROR;
     }
-    if (s->state == USOCKET_STATE_NEW || s->state == USOCKET_STATE_BOUND || s->state == USOCKET_STATE_LISTENING) {
+    if (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND || usocket_state(s) == USOCKET_STATE_LISTENING) {
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
-    if (s->state == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) {
+    if (usocket_state(s) == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) {
         *errcode = MP_EAGAIN;
         return MP_STREAM_ERROR;
     }
-    if (s->shut_rd) {
+    // Under the lock: the flag shares its byte with peer_fin, which lwIP's callbacks
+    // write (from the tcpip thread where lwIP has one).
+    USOCKET_LWIP_LOCK();
+    bool shut_rd = s->shut_rd;
+    USOCKET_LWIP_UNLOCK();
+    if (shut_rd) {
         return 0;
     }
     if (!usocket_wait(usocket_tcp_readable, s, s->timeout_ms)) {
@@ -452,12 +469,14 @@ static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, bo
     }
     USOCKET_LWIP_LOCK();
     if (s->rx == NULL) {
-        USOCKET_LWIP_UNLOCK();
         // Data received before a FIN or RST has all been read by now.
-        if (s->peer_fin) {
+        bool peer_fin = s->peer_fin;
+        int error = s->error;
+        USOCKET_LWIP_UNLOCK();
+        if (peer_fin) {
             return 0;
         }
-        *errcode = s->error != 0 ? s->error : MP_ENOTCONN;
+        *errcode = error != 0 ? error : MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
     if (len > s->rx->tot_len) {
@@ -480,12 +499,16 @@ static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, bo
 
 // Queues up to len bytes once there is room. Returns the count queued.
 static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
-    if (s->shut_wr) {
+    // Under the lock, as shut_rd in usocket_tcp_read.
+    USOCKET_LWIP_LOCK();
+    bool shut_wr = s->shut_wr;
+    USOCKET_LWIP_UNLOCK();
+    if (shut_wr) {
         *errcode = MP_EPIPE;
         return MP_STREAM_ERROR;
     }
-    if (s->state != USOCKET_STATE_CONNECTED && s->state != USOCKET_STATE_DEAD) {
-        *errcode = (s->state == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) ? MP_EAGAIN : MP_ENOTCONN;
+    if (usocket_state(s) != USOCKET_STATE_CONNECTED && usocket_state(s) != USOCKET_STATE_DEAD) {
+        *errcode = (usocket_state(s) == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) ? MP_EAGAIN : MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
     if (len == 0) {
@@ -572,7 +595,7 @@ static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_
         *errcode = MP_EINVAL;
         return MP_STREAM_ERROR;
     }
-    if (addr == NULL && s->state != USOCKET_STATE_CONNECTED) {
+    if (addr == NULL && usocket_state(s) != USOCKET_STATE_CONNECTED) {
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
@@ -645,7 +668,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->error = 0;
     s->type = stype;
     s->family = family;
-    s->state = USOCKET_STATE_CLOSED; // until a pcb exists, the finaliser has nothing to do
+    usocket_state_set(s, USOCKET_STATE_CLOSED); // until a pcb exists, the finaliser has nothing to do
     s->q_head = 0;
     s->q_len = 0;
     s->q_size = 0;
@@ -688,17 +711,17 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     if (s->pcb.any == NULL) {
         mp_raise_OSError(MP_ENOMEM);
     }
-    s->state = USOCKET_STATE_NEW;
+    usocket_state_set(s, USOCKET_STATE_NEW);
     return MP_OBJ_FROM_PTR(s);
 }
 
 static void usocket_close(usocket_obj_t *s) {
-    if (s->state == USOCKET_STATE_CLOSED) {
+    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         return;
     }
     USOCKET_LWIP_LOCK();
     usocket_release(s);
-    s->state = USOCKET_STATE_CLOSED;
+    usocket_state_set(s, USOCKET_STATE_CLOSED);
     USOCKET_LWIP_UNLOCK();
     // The FIN (or RST) leaves now rather than at the next wait.
     USOCKET_EVENT_POLL();
@@ -714,7 +737,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_close_obj, usocket_socket_close)
 
 static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
-    if (s->state != USOCKET_STATE_NEW) {
+    if (usocket_state(s) != USOCKET_STATE_NEW) {
         mp_raise_OSError(MP_EINVAL);
     }
     ip_addr_t ip;
@@ -735,7 +758,7 @@ static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
     if (err != ERR_OK) {
         usocket_raise_lwip(err);
     }
-    s->state = USOCKET_STATE_BOUND;
+    usocket_state_set(s, USOCKET_STATE_BOUND);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_bind_obj, usocket_socket_bind);
@@ -745,10 +768,10 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
     if (s->type != USOCKET_SOCK_STREAM) {
         mp_raise_OSError(MP_EOPNOTSUPP);
     }
-    if (s->state == USOCKET_STATE_LISTENING) {
+    if (usocket_state(s) == USOCKET_STATE_LISTENING) {
         return mp_const_none;
     }
-    if (s->state != USOCKET_STATE_NEW && s->state != USOCKET_STATE_BOUND) {
+    if (usocket_state(s) != USOCKET_STATE_NEW && usocket_state(s) != USOCKET_STATE_BOUND) {
         mp_raise_OSError(MP_EINVAL);
     }
     mp_int_t backlog = n_args > 1 ? mp_obj_get_int(args[1]) : 2;
@@ -763,7 +786,7 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
 
     USOCKET_LWIP_LOCK();
     err_t err = ERR_OK;
-    if (s->state == USOCKET_STATE_NEW) {
+    if (usocket_state(s) == USOCKET_STATE_NEW) {
         // listen() without bind() listens on an ephemeral port of any address.
         err = tcp_bind(s->pcb.tcp, usocket_ip_type(s) == IPADDR_TYPE_V6 ? IP6_ADDR_ANY : IP4_ADDR_ANY, 0);
     }
@@ -777,7 +800,7 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
         s->q_size = size;
         s->q_head = 0;
         s->q_len = 0;
-        s->state = USOCKET_STATE_LISTENING;
+        usocket_state_set(s, USOCKET_STATE_LISTENING);
         tcp_arg(lpcb, s);
         tcp_accept(lpcb, usocket_tcp_accept_cb);
     }
@@ -792,7 +815,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_listen_obj, 1, 2, usoc
 
 static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     usocket_obj_t *s = usocket_get(self_in);
-    if (s->state != USOCKET_STATE_LISTENING) {
+    if (usocket_state(s) != USOCKET_STATE_LISTENING) {
         mp_raise_OSError(MP_EINVAL);
     }
     // The new object exists before a connection is taken off the queue, so a
@@ -802,7 +825,7 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     c->timeout_ms = -1;
     c->type = USOCKET_SOCK_STREAM;
     c->family = s->family;
-    c->state = USOCKET_STATE_CLOSED;
+    usocket_state_set(c, USOCKET_STATE_CLOSED);
 
     struct tcp_pcb *pcb = NULL;
     bool fin = false;
@@ -825,7 +848,7 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
             tcp_err(pcb, usocket_tcp_err_cb);
             c->pcb.tcp = pcb;
             c->peer_fin = fin;
-            c->state = USOCKET_STATE_CONNECTED;
+            usocket_state_set(c, USOCKET_STATE_CONNECTED);
             // Data that arrived before accept() was refused and kept by lwIP:
             // deliver it now rather than at the next TCP timer.
             if (pcb->refused_data != NULL) {
@@ -880,11 +903,11 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
         if (err != ERR_OK) {
             usocket_raise_lwip(err);
         }
-        s->state = USOCKET_STATE_CONNECTED;
+        usocket_state_set(s, USOCKET_STATE_CONNECTED);
         return mp_const_none;
     }
 
-    switch (s->state) {
+    switch (usocket_state(s)) {
         case USOCKET_STATE_CONNECTED:
             mp_raise_OSError(MP_EISCONN);
         case USOCKET_STATE_CONNECTING:
@@ -901,7 +924,7 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     USOCKET_LWIP_LOCK();
     err_t err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
     if (err == ERR_OK) {
-        s->state = USOCKET_STATE_CONNECTING;
+        usocket_state_set(s, USOCKET_STATE_CONNECTING);
     }
     USOCKET_LWIP_UNLOCK();
     if (err != ERR_OK) {
@@ -920,11 +943,11 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
             s->pcb.tcp = NULL;
         }
         s->error = MP_ETIMEDOUT;
-        s->state = USOCKET_STATE_DEAD;
+        usocket_state_set(s, USOCKET_STATE_DEAD);
         USOCKET_LWIP_UNLOCK();
         mp_raise_OSError(MP_ETIMEDOUT);
     }
-    if (s->state != USOCKET_STATE_CONNECTED) {
+    if (usocket_state(s) != USOCKET_STATE_CONNECTED) {
         usocket_raise_state(s, MP_ECONNABORTED);
     }
     return mp_const_none;
@@ -1257,7 +1280,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, us
 static mp_obj_t usocket_socket_sendto(mp_obj_t self_in, mp_obj_t buf_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
     if (s->type == USOCKET_SOCK_STREAM) {
-        mp_raise_OSError(s->state == USOCKET_STATE_CONNECTED ? MP_EISCONN : MP_ENOTCONN);
+        mp_raise_OSError(usocket_state(s) == USOCKET_STATE_CONNECTED ? MP_EISCONN : MP_ENOTCONN);
     }
     mp_buffer_info_t bufinfo;
     mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
@@ -1396,7 +1419,7 @@ static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     if (s->type != USOCKET_SOCK_STREAM) {
         mp_raise_OSError(MP_EOPNOTSUPP);
     }
-    if (s->state != USOCKET_STATE_CONNECTED && s->state != USOCKET_STATE_DEAD) {
+    if (usocket_state(s) != USOCKET_STATE_CONNECTED && usocket_state(s) != USOCKET_STATE_DEAD) {
         mp_raise_OSError(MP_ENOTCONN);
     }
     err_t err = ERR_OK;
@@ -1438,7 +1461,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_makefile_obj, 1, 3, us
 // QuecPython: the lwIP TCP state number (0 CLOSED .. 10 TIME_WAIT), -1 once closed.
 static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    if (s->state == USOCKET_STATE_CLOSED) {
+    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         return MP_OBJ_NEW_SMALL_INT(-1);
     }
     if (s->type != USOCKET_SOCK_STREAM) {
@@ -1473,7 +1496,7 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
             ip_addr_copy(ip, pcb->remote_ip);
             port = pcb->remote_port;
         }
-        connected = s->state == USOCKET_STATE_CONNECTED;
+        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
     } else if (s->type == USOCKET_SOCK_DGRAM && s->pcb.udp != NULL) {
         struct udp_pcb *pcb = s->pcb.udp;
         if (local) {
@@ -1483,7 +1506,7 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
             ip_addr_copy(ip, pcb->remote_ip);
             port = pcb->remote_port;
         }
-        connected = s->state == USOCKET_STATE_CONNECTED;
+        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
     }
     USOCKET_LWIP_UNLOCK();
     if (!local && !connected) {
@@ -1506,7 +1529,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getpeername_obj, usocket_socket_
 
 static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    if (s->state == USOCKET_STATE_CLOSED) {
+    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
@@ -1523,7 +1546,7 @@ static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size
 
 static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    if (s->state == USOCKET_STATE_CLOSED) {
+    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
@@ -1544,7 +1567,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
         *errcode = MP_EINVAL;
         return MP_STREAM_ERROR;
     }
-    if (s->state == USOCKET_STATE_CLOSED) {
+    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         return MP_STREAM_POLL_NVAL;
     }
     // select/poll call this in their loop: let the stack make progress.
@@ -1552,7 +1575,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
     mp_uint_t ret = 0;
     USOCKET_LWIP_LOCK();
     if (s->type == USOCKET_SOCK_STREAM) {
-        switch (s->state) {
+        switch (usocket_state(s)) {
             case USOCKET_STATE_LISTENING:
                 if (s->q_len > 0) {
                     ret |= MP_STREAM_POLL_RD;
@@ -1597,7 +1620,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
 
 static void usocket_socket_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    mp_printf(print, "<socket family=%d type=%d state=%d>", s->family, s->type, s->state);
+    mp_printf(print, "<socket family=%d type=%d state=%d>", s->family, s->type, usocket_state(s));
 }
 
 static const mp_rom_map_elem_t usocket_socket_locals_dict_table[] = {
