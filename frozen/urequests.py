@@ -1015,7 +1015,9 @@ def _body_for(conn, version, status, headers, method, sent_close):
         # Repeated identical values ("5, 5") are tolerated, differing ones are not.
         vals = [v.strip() for v in cl.split(",")]
         for v in vals:
-            if not v.isdigit() or v != vals[0]:
+            # More than 15 digits is beyond any body a device can take, and beyond
+            # a machine word on 32-bit ports (OverflowError further down).
+            if not v.isdigit() or v != vals[0] or len(v) > 15:
                 raise ValueError(f"bad Content-Length {cl[:40]!r}")
         return _Body(conn, _LENGTH, int(vals[0]), reusable)
     return _Body(conn, _CLOSE, 0, False)
