@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from conftest import variant
 from peers import MP_PATTERN_SRC, free_port, pattern, recv_all, rst_close
 from test_socket_api import results
 
@@ -189,6 +190,11 @@ def case():
 """
 
 
+# The loss pattern depends on the order frames cross the bridge, which differs
+# between the polled and the threaded bridge: each variant has its own seed.
+LOSS20_SEED = {"threaded": 3}.get(variant(), 1)
+
+
 @pytest.mark.parametrize(
     ("loss", "n", "seed"),
     [
@@ -198,7 +204,9 @@ def case():
         # and slirp's retransmission timer backs off to 12 s, so some seeds take
         # minutes for 32 KiB. Seed 1 takes about 20 s; the bytes must be exact
         # whatever the seed (run with others by hand: USOCKET_NET_SEED).
-        pytest.param(0.20, 32 * 1024, 1, id="loss20-32k", marks=pytest.mark.slow),
+        pytest.param(
+            0.20, 32 * 1024, LOSS20_SEED, id="loss20-32k", marks=pytest.mark.slow
+        ),
     ],
 )
 def test_frame_loss_transfers_are_byte_exact(mp, tcp_server, loss, n, seed):
@@ -208,7 +216,9 @@ def test_frame_loss_transfers_are_byte_exact(mp, tcp_server, loss, n, seed):
         mp,
         EXCHANGE.format(port=server.port, n=n),
         env={"USOCKET_NET_LOSS": loss, "USOCKET_NET_SEED": seed},
-        timeout=60,
+        # The threaded bridge's timing varies from run to run, so its loss pattern
+        # does too: room for a slow draw.
+        timeout=90,
     )
     assert r["down"] == (n, True)
     assert r["tail"] == (b"done", None)
