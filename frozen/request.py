@@ -113,97 +113,30 @@ def request(
     return Response(r, decode, sizeof)
 
 
-def get(
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    decode=True,
-    sizeof=255,
-    timeout=None,
-    ssl_params=None,
-    **kw,
-):
-    return request(
-        "GET", url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
-    )
+def _method(name):
+    # One wrapper per HTTP method, all with QuecPython's signature; a factory keeps
+    # the frozen bytecode to one copy of it.
+    def call(
+        url,
+        data=None,
+        json=None,
+        headers=None,
+        decode=True,
+        sizeof=255,
+        timeout=None,
+        ssl_params=None,
+        **kw,
+    ):
+        return request(
+            name, url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
+        )
+
+    return call
 
 
-def post(
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    decode=True,
-    sizeof=255,
-    timeout=None,
-    ssl_params=None,
-    **kw,
-):
-    return request(
-        "POST", url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
-    )
-
-
-def put(
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    decode=True,
-    sizeof=255,
-    timeout=None,
-    ssl_params=None,
-    **kw,
-):
-    return request(
-        "PUT", url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
-    )
-
-
-def patch(
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    decode=True,
-    sizeof=255,
-    timeout=None,
-    ssl_params=None,
-    **kw,
-):
-    return request(
-        "PATCH", url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
-    )
-
-
-def head(
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    decode=True,
-    sizeof=255,
-    timeout=None,
-    ssl_params=None,
-    **kw,
-):
-    return request(
-        "HEAD", url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
-    )
-
-
-def delete(
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    decode=True,
-    sizeof=255,
-    timeout=None,
-    ssl_params=None,
-    **kw,
-):
-    return request(
-        "DELETE", url, data, json, headers, decode, sizeof, timeout, ssl_params, **kw
-    )
+get = _method("GET")
+post = _method("POST")
+put = _method("PUT")
+patch = _method("PATCH")
+head = _method("HEAD")
+delete = _method("DELETE")

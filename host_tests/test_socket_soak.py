@@ -39,6 +39,28 @@ def snapshot():
     return d
 """
 
+# One client cycle against reply_and_close (connect, 64 bytes each way, close),
+# and a wait for lwIP to free the pcbs of the last cycles' closes. Format with
+# port=.
+CYCLE = """
+def cycle(i):
+    s = socket.socket()
+    s.settimeout(10)
+    s.connect(("10.0.2.2", {port}))
+    msg = b"%064d" % i
+    s.sendall(msg)
+    got = s.read(64)
+    if got != bytes(reversed(msg)) or s.recv(1) != b"":
+        raise ValueError("cycle %d got %r" % (i, got))
+    s.close()
+
+def settle():
+    # The last FINs' ACKs are on their way: let lwIP free the LAST_ACK pcbs.
+    t = time.ticks_ms()
+    while LAN.stats()["tcp_pcb"] and time.ticks_diff(time.ticks_ms(), t) < 3000:
+        time.sleep_ms(20)
+"""
+
 
 def reply_and_close(conn, addr):
     """Reads a 64-byte request, answers it reversed and closes first."""
@@ -51,23 +73,8 @@ def test_1000_client_cycles_leave_heap_and_pools_at_baseline(mp, tcp_server):
     r = run(
         mp,
         SNAPSHOT
+        + CYCLE.format(port=server.port)
         + f"""
-def cycle(i):
-    s = socket.socket()
-    s.settimeout(10)
-    s.connect(("10.0.2.2", {server.port}))
-    msg = b"%064d" % i
-    s.sendall(msg)
-    got = s.read(64)
-    if got != bytes(reversed(msg)) or s.recv(1) != b"":
-        raise ValueError("cycle %d got %r" % (i, got))
-    s.close()
-
-def settle():
-    # The last FIN's ACK is on its way: let lwIP free the LAST_ACK pcbs.
-    t = time.ticks_ms()
-    while LAN.stats()["tcp_pcb"] and time.ticks_diff(time.ticks_ms(), t) < 3000:
-        time.sleep_ms(20)
 
 cycle(0)  # warm-up: ARP entry, interned names, first allocations
 settle()

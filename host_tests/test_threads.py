@@ -13,7 +13,7 @@ import threading
 import pytest
 from peers import recv_all
 from test_socket_api import run
-from test_socket_soak import SNAPSHOT, reply_and_close
+from test_socket_soak import CYCLE, SNAPSHOT, reply_and_close
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -140,23 +140,8 @@ def test_1000_cycles_over_4_threads_no_deadlock_no_leak(mp, tcp_server):
         mp,
         THREADS
         + SNAPSHOT
-        + f"""
-def cycle(i):
-    s = socket.socket()
-    s.settimeout(10)
-    s.connect(("10.0.2.2", {server.port}))
-    msg = b"%064d" % i
-    s.sendall(msg)
-    got = s.read(64)
-    if got != bytes(reversed(msg)) or s.recv(1) != b"":
-        raise ValueError("cycle %d got %r" % (i, got))
-    s.close()
-
-def settle():
-    # The last FINs' ACKs are on their way: let lwIP free the LAST_ACK pcbs.
-    t = time.ticks_ms()
-    while LAN.stats()["tcp_pcb"] and time.ticks_diff(time.ticks_ms(), t) < 3000:
-        time.sleep_ms(20)
+        + CYCLE.format(port=server.port)
+        + """
 
 def worker_for(per_thread):
     def worker(t):
