@@ -88,6 +88,20 @@ demo: unix
 test: unix
 	@$(TEST_ENV) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TOP)/host_tests $(PYTEST_ARGS)
 
+# Reliability runs (issue 9), not part of CI: `make soak` (tools/soak.py: thousands
+# of connections and requests, 1 MiB transfers under loss, heap and lwIP pools
+# sampled, fails on growth) and `make fuzz` (the fuzz suite for FUZZ_SECONDS per
+# case, input counts printed). Both take SANITIZE= and VARIANT= like `make test`.
+SOAK_ARGS ?=
+FUZZ_SECONDS ?= 300
+.PHONY: soak fuzz
+soak: unix
+	@$(TEST_ENV) $(PYTHON) $(TOP)/tools/soak.py --firmware $(FIRMWARE) $(SOAK_ARGS)
+
+fuzz: unix
+	@$(TEST_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini \
+		$(TOP)/host_tests/test_fuzz.py -s --timeout=0 $(PYTEST_ARGS)
+
 lint: deps
 	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
 	@$(VENV)/bin/ruff check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
