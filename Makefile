@@ -115,6 +115,29 @@ clean:
 distclean: clean
 	rm -rf $(DEPS_DIR)
 
+# --- QEMU target --------------------------------------------------------------------
+# `make qemu` builds build/qemu/firmware.elf: MicroPython's qemu port for the
+# MPS2-AN385 machine (Cortex-M3) with usocket on lwIP's loopback interface, the
+# frozen package, and a RAM filesystem (boards/qemu). `make qemu-run` starts it with
+# its console on a pty (QEMU prints the pty's name), for `make deploy PORT=<pty>`.
+QEMU_BUILD ?= $(TOP)/build/qemu
+QEMU_FIRMWARE := $(QEMU_BUILD)/firmware.elf
+QEMU_SYSTEM_ARGS := -machine mps2-an385 -nographic -monitor null -semihosting
+.PHONY: deps-qemu qemu qemu-run
+deps-qemu: deps
+	@$(TOP)/tools/apt_install.sh $(QEMU_APT_PACKAGES)
+
+qemu: deps-qemu mpy-cross
+	@mkdir -p $(QEMU_BUILD) && rm -f $(QEMU_BUILD)/frozen_content.c
+	@$(MAKE) -C $(MICROPY_DIR)/ports/qemu -j$(JOBS) $(if $(V),,-s) \
+		BOARD_DIR=$(TOP)/boards/qemu BUILD=$(QEMU_BUILD) MPY_LIB_DIR=$(MPY_LIB_DIR) \
+		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/boards/qemu/manifest.py \
+		LWIP_DIR=$(LWIP_DIR) >$(QEMU_BUILD).log 2>&1 \
+		|| { tail -30 $(QEMU_BUILD).log; $(call usocket_fail,qemu: build failed (log: $(QEMU_BUILD).log)); }
+
+qemu-run: qemu
+	qemu-system-arm $(QEMU_SYSTEM_ARGS) -serial pty -kernel $(QEMU_FIRMWARE)
+
 # --- RP2 and ESP32 firmware -------------------------------------------------------
 # `make rp2` builds build/rp2/firmware.uf2 for boards/RPI_PICO from registry sources
 # (tools/deps_rp2.sh fetches them). RP2_BOARD=RPI_PICO_W builds the Pico W board

@@ -36,6 +36,7 @@ target_sources(usermod_usocket INTERFACE
     ${USOCKET_TOP}/modusocket/modusocket.c
     ${USOCKET_TOP}/modusocket/usocket_socket.c
     ${USOCKET_TOP}/modusocket/usocket_errno.c
+    ${USOCKET_TOP}/modusocket/usocket_stats.c
 )
 
 target_include_directories(usermod_usocket INTERFACE

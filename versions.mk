@@ -19,3 +19,5 @@ PICO_SDK_DEB_VERSION := 2.1.1-1
 TINYUSB_DEB_VERSION := 0.18.0+dfsg-1
 PICOTOOL_DEB_VERSION := 2.1.1+dfsg-1
 RP2_APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake
+# The QEMU target (boards/qemu): the same cross compiler (GCC 12.2) and QEMU 7.2.
+QEMU_APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm

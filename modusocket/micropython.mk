@@ -7,7 +7,8 @@ USOCKET_TOP ?= $(abspath $(USOCKET_MOD_DIR)/..)
 SRC_USERMOD_C += \
 	$(USOCKET_MOD_DIR)/modusocket.c \
 	$(USOCKET_MOD_DIR)/usocket_socket.c \
-	$(USOCKET_MOD_DIR)/usocket_errno.c
+	$(USOCKET_MOD_DIR)/usocket_errno.c \
+	$(USOCKET_MOD_DIR)/usocket_stats.c
 
 CFLAGS_USERMOD += -I$(USOCKET_MOD_DIR)
 

@@ -64,4 +64,13 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
 // Raises KeyboardInterrupt and other pending exceptions.
 bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms);
 
+// usocket_socket.c: at a soft reset, after the VM's sockets were finalised, aborts
+// the pcbs they handed to lwIP to close (still closing or in TIME_WAIT), so nothing
+// the old VM made outlives it. A port calls it from its soft-reset path.
+void usocket_deinit(void);
+
+// usocket_stats.c: stores lwIP's usage counters (heap, pools, failed allocations)
+// into dict, for a board's diagnostics call. Needs LWIP_STATS, MEM_STATS, MEMP_STATS.
+void usocket_lwip_stats(mp_obj_t dict);
+
 #endif // USOCKET_H

@@ -282,6 +282,28 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
     return false;
 }
 
+// Soft reset (see usocket.h). Every pcb a socket let go of carries
+// usocket_tcp_linger_poll_cb, in TIME_WAIT too (lwIP keeps a pcb's callbacks when it
+// moves there), which tells ours from any other lwIP user's. tcp_abort sends a RST
+// to a peer still connected and frees the pcb, its queued segments and buffers.
+void usocket_deinit(void) {
+    USOCKET_LWIP_LOCK();
+    struct tcp_pcb **lists[] = { &tcp_active_pcbs, &tcp_tw_pcbs };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
+        // tcp_abort unlinks the pcb, so start again from the head after each one.
+        struct tcp_pcb *pcb = *lists[i];
+        while (pcb != NULL) {
+            if (pcb->poll == usocket_tcp_linger_poll_cb) {
+                tcp_abort(pcb);
+                pcb = *lists[i];
+            } else {
+                pcb = pcb->next;
+            }
+        }
+    }
+    USOCKET_LWIP_UNLOCK();
+}
+
 // Both directions are finished: our FIN was sent (shutdown(SHUT_WR)) and the peer's
 // arrived. lwIP completes the close on its own (CLOSING, LAST_ACK, TIME_WAIT) and
 // frees a TIME_WAIT pcb without calling back, so the socket must let go of the pcb
@@ -788,7 +810,13 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
     err_t err = ERR_OK;
     if (usocket_state(s) == USOCKET_STATE_NEW) {
         // listen() without bind() listens on an ephemeral port of any address.
-        err = tcp_bind(s->pcb.tcp, usocket_ip_type(s) == IPADDR_TYPE_V6 ? IP6_ADDR_ANY : IP4_ADDR_ANY, 0);
+        const ip_addr_t *any = IP4_ADDR_ANY;
+        #if USOCKET_IPV6
+        if (usocket_ip_type(s) == IPADDR_TYPE_V6) {
+            any = IP6_ADDR_ANY;
+        }
+        #endif
+        err = tcp_bind(s->pcb.tcp, any, 0);
     }
     struct tcp_pcb *lpcb = NULL;
     if (err == ERR_OK) {

@@ -22,19 +22,8 @@ cd "$deps"
 log() { printf 'deps: %s\n' "$*" >&2; }
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
-sudo_cmd=""
-if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
-
 # --- 1. Debian binary packages -------------------------------------------------
-missing=""
-for p in $APT_PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    log "installing Debian packages:$missing"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing
-fi
+"$top/tools/apt_install.sh" $APT_PACKAGES
 
 # --- 2. private apt configuration for source packages ---------------------------
 apt_dir=$deps/apt

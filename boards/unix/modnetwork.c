@@ -26,11 +26,10 @@
 
 #include "lwip/dns.h"
 #include "lwip/ip_addr.h"
-#include "lwip/memp.h"
 #include "lwip/netif.h"
-#include "lwip/stats.h"
 
 #include "hostnet.h"
+#include "usocket.h"
 
 #define NETWORK_LAN_STAT_IDLE (0)
 #define NETWORK_LAN_STAT_NOIP (2)
@@ -364,21 +363,14 @@ static void network_lan_stats_store(mp_obj_t dict, qstr key, uint32_t value) {
     mp_obj_dict_store(dict, MP_OBJ_NEW_QSTR(key), mp_obj_new_int_from_uint(value));
 }
 
-// Host-only diagnostics: frame counters from the bridge and lwIP's pool usage, so
-// a test can prove that nothing left loopback and nothing leaked. Pool values are
-// the number of elements in use now; 'memp_err' counts failed pool allocations.
+// Host-only diagnostics: frame counters from the bridge and lwIP's pool usage
+// (modusocket/usocket_stats.c), so a test can prove that nothing left loopback and
+// nothing leaked. Pool values are the number of elements in use now; 'memp_err'
+// counts failed pool allocations.
 static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_netif();
     usocket_hostnet_stats_t s;
     usocket_hostnet_get_stats(&s);
-    // lwIP's counters, copied under the lock (see LAN_LOCK).
-    LAN_LOCK();
-    struct stats_ lw = lwip_stats;
-    struct stats_mem memp[MEMP_MAX];
-    for (size_t i = 0; i < MEMP_MAX; ++i) {
-        memp[i] = *lwip_stats.memp[i];
-    }
-    LAN_UNLOCK();
     mp_obj_t dict = mp_obj_new_dict(20);
     network_lan_stats_store(dict, MP_QSTR_frames_in, s.frames_in);
     network_lan_stats_store(dict, MP_QSTR_frames_out, s.frames_out);
@@ -387,32 +379,7 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_stats_store(dict, MP_QSTR_dropped_link_down, s.dropped_link_down);
     network_lan_stats_store(dict, MP_QSTR_dropped_queue_full, s.dropped_queue_full);
     network_lan_stats_store(dict, MP_QSTR_queued, s.queued);
-
-    network_lan_stats_store(dict, MP_QSTR_mem_used, lw.mem.used);
-    network_lan_stats_store(dict, MP_QSTR_mem_max, lw.mem.max);
-    network_lan_stats_store(dict, MP_QSTR_mem_err, lw.mem.err);
-    static const struct {
-        qstr_short_t key;
-        uint16_t pool;
-    } pools[] = {
-        { MP_QSTR_tcp_pcb, MEMP_TCP_PCB },
-        { MP_QSTR_tcp_pcb_listen, MEMP_TCP_PCB_LISTEN },
-        { MP_QSTR_udp_pcb, MEMP_UDP_PCB },
-        { MP_QSTR_raw_pcb, MEMP_RAW_PCB },
-        { MP_QSTR_tcp_seg, MEMP_TCP_SEG },
-        { MP_QSTR_pbuf, MEMP_PBUF },
-        { MP_QSTR_pbuf_pool, MEMP_PBUF_POOL },
-    };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(pools); ++i) {
-        network_lan_stats_store(dict, pools[i].key, memp[pools[i].pool].used);
-    }
-    uint32_t memp_err = 0;
-    for (size_t i = 0; i < MEMP_MAX; ++i) {
-        memp_err += memp[i].err;
-    }
-    network_lan_stats_store(dict, MP_QSTR_memp_err, memp_err);
-    // Frames from slirp that lwIP had no buffer for (an application not reading).
-    network_lan_stats_store(dict, MP_QSTR_link_memerr, lw.link.memerr);
+    usocket_lwip_stats(dict);
     return dict;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(network_lan_stats_obj, network_lan_stats);
