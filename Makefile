@@ -85,7 +85,7 @@ mpy: mpy-cross
 demo: unix
 	@$(PYTHON) $(TOP)/tools/demo.py --firmware $(FIRMWARE)
 
-test: unix
+test: unix qemu
 	@$(TEST_ENV) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TOP)/host_tests $(PYTEST_ARGS)
 
 # Reliability runs (issue 9), not part of CI: `make soak` (tools/soak.py: thousands
