@@ -18,3 +18,8 @@
 // defaults what is still undefined, and this header is read first). TCP keep-alive
 // is what SO_KEEPALIVE and QuecPython's TCP_KEEPALIVE set: about 300 bytes of flash.
 #define LWIP_TCP_KEEPALIVE                      (1)
+
+// Soft reset: after the finalisers closed the VM's sockets, drop what they left
+// closing in lwIP (modusocket/usocket.h). The port defines no deinit hook of its own.
+void usocket_deinit(void);
+#define MICROPY_PORT_DEINIT_FUNC                usocket_deinit()

@@ -28,3 +28,8 @@
 // If this returns true for a pin then its irq will not be disabled on a soft reboot.
 int mp_hal_is_pin_reserved(int n);
 #define MICROPY_HW_PIN_RESERVED(i)              mp_hal_is_pin_reserved(i)
+
+// Soft reset: after the finalisers closed the VM's sockets, drop what they left
+// closing in lwIP (modusocket/usocket.h). The port defines no deinit hook of its own.
+void usocket_deinit(void);
+#define MICROPY_PORT_DEINIT_FUNC                usocket_deinit()
