@@ -103,11 +103,11 @@ fuzz: unix
 		$(TOP)/host_tests/test_fuzz.py -s --timeout=0 $(PYTEST_ARGS)
 
 lint: deps
-	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
-	@$(VENV)/bin/ruff check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
+	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards
+	@$(VENV)/bin/ruff check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards
 
 format: deps
-	@$(VENV)/bin/ruff format $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs
+	@$(VENV)/bin/ruff format $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards
 
 clean:
 	rm -rf $(TOP)/build
