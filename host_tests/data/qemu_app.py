@@ -13,7 +13,7 @@ cli = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
 cli.connect(("127.0.0.1", 7000))
 conn, _ = srv.accept()
 cli.sendall(b"ping")
-logger.info("server got {}".format(conn.recv(4)))
+logger.info(f"server got {conn.recv(4)}")
 for s in (cli, conn, srv):
     s.close()
 print("app ok", urequests.__file__)
