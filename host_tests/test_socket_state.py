@@ -342,11 +342,17 @@ res("read", s.read())
 
 
 def test_rst_wakes_a_blocked_recv_and_a_blocked_send(mp, tcp_server):
-    stop = threading.Event()
+    # One event per connection, in order. With one event for both, the second
+    # connection was reset as soon as it was accepted, racing slirp, which answers
+    # the firmware's SYN only after it has seen its own connect to the server
+    # complete: a slow (ASan) firmware lost that race and its connect() raised
+    # ECONNREFUSED.
+    resets = [threading.Event(), threading.Event()]
+    unused = list(resets)
 
     def handler(conn, addr):
         # Never reads; resets the connection when told.
-        stop.wait(10)
+        unused.pop(0).wait(10)
         rst_close(conn)
 
     server = tcp_server(handler)
@@ -376,8 +382,10 @@ res("send_ms_ok", time.ticks_diff(time.ticks_ms(), t) < 5000)
     )
     fw.wait_for("blocked")
     time.sleep(0.3)
-    stop.set()
+    resets[0].set()
     fw.wait_for("sending")
+    time.sleep(0.3)  # the peer never reads: sendall is blocked by now
+    resets[1].set()
     r = results(fw.wait(20).check().out)
     assert r == {
         "recv": ECONNRESET,
