@@ -1,0 +1,335 @@
+"""Running MicroPython scripts on the host firmware: ``MpRunner`` (the ``mp``
+fixture of conftest.py, and what tools/soak.py drives), ``MpProcess`` (a run in the
+background) and ``MpResult`` (what a run produced).
+
+Outside pytest this works the same: a failure (a timeout, a sanitizer report)
+is reported with ``pytest.fail``, which outside a test raises
+``pytest.fail.Exception``; callers such as tools/soak.py catch that.
+"""
+
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+# How much of a long stdout/stderr a failure message shows (the tail).
+_SHOW_CHARS = 20000
+# What ASan, LeakSanitizer and UBSan print on stderr when they find something (a
+# firmware built with `make unix SANITIZE=...`); any of them fails the test that ran
+# the firmware, even one that only looks at stdout.
+_SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def _tail(text):
+    if len(text) <= _SHOW_CHARS:
+        return text
+    return f"[... {len(text) - _SHOW_CHARS} chars cut ...]\n" + text[-_SHOW_CHARS:]
+
+
+@dataclasses.dataclass
+class MpResult:
+    """What one firmware run produced: ``out``/``err`` (decoded, undecodable bytes
+    replaced), ``rc`` (negative = killed by that signal), and the script."""
+
+    out: str
+    err: str
+    rc: int
+    script: str = ""
+    script_path: str = ""
+    duration: float = 0.0
+    timed_out: bool = False
+
+    @property
+    def lines(self):
+        """stdout split into lines, for line-by-line asserts."""
+        return self.out.splitlines()
+
+    def describe(self):
+        """A readable dump of the run for failure messages."""
+        numbered = "\n".join(
+            f"{i:4} | {line}" for i, line in enumerate(self.script.splitlines(), 1)
+        )
+        return (
+            f"firmware exit code {self.rc} after {self.duration:.1f}s"
+            f"{' (killed: timed out)' if self.timed_out else ''}\n"
+            f"--- script {self.script_path} ---\n{numbered}\n"
+            f"--- stdout ---\n{_tail(self.out)}\n--- stderr ---\n{_tail(self.err)}"
+        )
+
+    def sanitizer_report(self):
+        """The first sanitizer mark found on stderr, or None."""
+        return next((m for m in _SANITIZER_MARKS if m in self.err), None)
+
+    def check(self):
+        """Raise AssertionError with the whole run shown unless rc == 0; return self
+        so ``mp(...).check().out`` reads naturally."""
+        if self.rc != 0:
+            raise AssertionError(self.describe())
+        return self
+
+
+def _kill_group(proc):
+    """SIGKILL the firmware's whole process group (it runs in its own session)
+    and reap it; the firmware never gets a chance to hang the test."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+class MpProcess:
+    """A firmware run in the background (``mp.spawn``), for a MicroPython server
+    that a CPython client talks to while it runs.
+
+    stdout/stderr go to files, so a chatty script can never block on a full pipe and
+    its output so far is readable at any time (``out``, ``wait_for``).
+    """
+
+    def __init__(
+        self, cmd, env, cwd, stdin_path, script, script_path, out_path, err_path
+    ):
+        self.script = script
+        self.script_path = str(script_path)
+        self._out_path = out_path
+        self._err_path = err_path
+        self._started = time.monotonic()
+        self._result = None
+        with contextlib.ExitStack() as files:
+            stdin = subprocess.DEVNULL
+            if stdin_path:
+                stdin = files.enter_context(open(stdin_path, "rb"))
+            out = files.enter_context(open(out_path, "wb"))
+            err = files.enter_context(open(err_path, "wb"))
+            # Its own session, so a kill reaches everything the script started.
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=stdin,
+                stdout=out,
+                stderr=err,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        self.pid = self.proc.pid
+
+    @property
+    def out(self):
+        """stdout so far."""
+        return self._out_path.read_bytes().decode("utf-8", "replace")
+
+    @property
+    def err(self):
+        """stderr so far."""
+        return self._err_path.read_bytes().decode("utf-8", "replace")
+
+    def poll(self):
+        """Exit code, or None while running."""
+        return self.proc.poll()
+
+    def _finish(self, timed_out):
+        if self._result is None:
+            self._result = MpResult(
+                self.out,
+                self.err,
+                self.proc.returncode,
+                self.script,
+                self.script_path,
+                time.monotonic() - self._started,
+                timed_out,
+            )
+            mark = self._result.sanitizer_report()
+            if mark:
+                pytest.fail(
+                    f"sanitizer report ({mark!r}) on the firmware's stderr\n"
+                    f"{self._result.describe()}",
+                    pytrace=False,
+                )
+        return self._result
+
+    def wait(self, timeout=30):
+        """Wait for exit and return the MpResult. Past ``timeout`` the process
+        group is killed and the test fails showing the output so far."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc)
+            pytest.fail(
+                f"firmware still running after {timeout}s\n{self._finish(True).describe()}",
+                pytrace=False,
+            )
+        return self._finish(False)
+
+    def wait_for(self, text, timeout=10):
+        """Wait until ``text`` shows up on stdout (e.g. a script printing
+        'listening' once its socket is bound); return stdout so far. Fails the test
+        if the firmware exits or ``timeout`` passes first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.out
+            if text in out:
+                return out
+            if self.proc.poll() is not None:
+                out = self.out  # it may have printed just before exiting
+                if text in out:
+                    return out
+                pytest.fail(
+                    f"firmware exited before printing {text!r}\n{self._finish(False).describe()}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                _kill_group(self.proc)
+                pytest.fail(
+                    f"firmware did not print {text!r} within {timeout}s\n{self._finish(True).describe()}",
+                    pytrace=False,
+                )
+            time.sleep(0.02)
+
+    def interrupt(self):
+        """Send SIGINT (a KeyboardInterrupt inside the script)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+
+    def kill(self):
+        """Kill the process group now; return the MpResult of what it did so far."""
+        _kill_group(self.proc)
+        return self._finish(False)
+
+
+class MpRunner:
+    """The ``mp`` fixture: ``mp(script, ...)`` runs a MicroPython script on the
+    firmware and returns an MpResult; ``mp.spawn(script, ...)`` starts one in the
+    background and returns an MpProcess.
+
+    Keyword arguments (both forms):
+      env      extra/overriding environment variables (a None value removes one)
+      timeout  seconds before the process group is killed and the test fails
+      args     arguments after the script path (the script's sys.argv[1:])
+      opts     interpreter options before the script path (e.g. ['-X', 'heapsize=4M'])
+      hostfwd  ['tcp:HOSTPORT:GUESTPORT', ...] -> USOCKET_HOSTFWD
+      stdin    bytes fed to the script's stdin (default: /dev/null)
+      files    {name: source} written next to the script (importable helpers)
+
+    The inherited USOCKET_* and MICROPYPATH variables are dropped so a developer's
+    shell cannot change what a test means; USOCKET_DNS_PORT always points at the
+    session's DNS server.
+    """
+
+    def __init__(self, firmware, dns_port, workdir):
+        self.firmware = firmware
+        self.dns_port = dns_port
+        self.workdir = Path(workdir)
+        self._count = 0
+        self._spawned = []
+
+    def _prepare(self, script, env, args, opts, hostfwd, stdin, files):
+        self._count += 1
+        n = self._count
+        text = textwrap.dedent(script).lstrip("\n")
+        script_path = self.workdir / f"mp_{n}.py"
+        script_path.write_text(text)
+        for name, source in (files or {}).items():
+            (self.workdir / name).write_text(textwrap.dedent(source))
+        stdin_path = None
+        if stdin is not None:
+            stdin_path = self.workdir / f"mp_{n}.stdin"
+            stdin_path.write_bytes(stdin)
+        full_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("USOCKET_") and k != "MICROPYPATH"
+        }
+        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
+        if hostfwd:
+            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = str(value)
+        cmd = [
+            self.firmware,
+            *(opts or []),
+            str(script_path),
+            *(str(a) for a in (args or [])),
+        ]
+        return cmd, full_env, text, script_path, stdin_path, n
+
+    def __call__(
+        self,
+        script,
+        *,
+        env=None,
+        timeout=30,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        """Run ``script`` to completion; see the class docstring."""
+        cmd, full_env, text, script_path, stdin_path, n = self._prepare(
+            script, env, args, opts, hostfwd, stdin, files
+        )
+        proc = MpProcess(
+            cmd,
+            full_env,
+            self.workdir,
+            stdin_path,
+            text,
+            script_path,
+            self.workdir / f"mp_{n}.out",
+            self.workdir / f"mp_{n}.err",
+        )
+        # Tracked like a spawn so a pytest-timeout interrupt still kills it.
+        self._spawned.append(proc)
+        return proc.wait(timeout)
+
+    def spawn(
+        self,
+        script,
+        *,
+        env=None,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        """Start ``script`` in the background; it is killed at test end if still
+        running. Use ``.wait_for(text)`` to sync with it and ``.wait(timeout)``."""
+        cmd, full_env, text, script_path, stdin_path, n = self._prepare(
+            script, env, args, opts, hostfwd, stdin, files
+        )
+        proc = MpProcess(
+            cmd,
+            full_env,
+            self.workdir,
+            stdin_path,
+            text,
+            script_path,
+            self.workdir / f"mp_{n}.out",
+            self.workdir / f"mp_{n}.err",
+        )
+        self._spawned.append(proc)
+        return proc
+
+    def cleanup(self):
+        """Kill every firmware this test started that is still running; one that
+        exited by itself and was never waited for still has its stderr checked for
+        sanitizer reports."""
+        exited = [p for p in self._spawned if p.poll() is not None]
+        for proc in self._spawned:
+            _kill_group(proc.proc)
+        for proc in exited:
+            proc._finish(False)
