@@ -278,21 +278,16 @@ class MpRunner:
         files=None,
     ):
         """Run ``script`` to completion; see the class docstring."""
-        cmd, full_env, text, script_path, stdin_path, n = self._prepare(
-            script, env, args, opts, hostfwd, stdin, files
+        # Started as a spawn, so a pytest-timeout interrupt still kills it.
+        proc = self.spawn(
+            script,
+            env=env,
+            args=args,
+            opts=opts,
+            hostfwd=hostfwd,
+            stdin=stdin,
+            files=files,
         )
-        proc = MpProcess(
-            cmd,
-            full_env,
-            self.workdir,
-            stdin_path,
-            text,
-            script_path,
-            self.workdir / f"mp_{n}.out",
-            self.workdir / f"mp_{n}.err",
-        )
-        # Tracked like a spawn so a pytest-timeout interrupt still kills it.
-        self._spawned.append(proc)
         return proc.wait(timeout)
 
     def spawn(

@@ -27,6 +27,19 @@ LOOPBACK = "127.0.0.1"
 # The PC as seen from inside the firmware (SPEC §8).
 FIRMWARE_HOST = "10.0.2.2"
 FIRMWARE_HOST6 = "fec0::2"
+# lwIP's usage counters that must come back to their baseline when every socket is
+# gone: the pools (elements in use) and MEM_SIZE's heap (bytes in use). Keys of the
+# firmware's network.LAN().stats() and the QEMU target's qemu.lwip_stats().
+LWIP_USAGE = (
+    "tcp_pcb",
+    "tcp_pcb_listen",
+    "udp_pcb",
+    "raw_pcb",
+    "tcp_seg",
+    "pbuf",
+    "pbuf_pool",
+    "mem_used",
+)
 
 # How long close() waits for a server's threads before giving up on them. They are
 # daemon threads, so a stuck one cannot keep the interpreter alive; this only bounds

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from peers import LWIP_USAGE
 
 REPO = Path(__file__).resolve().parent.parent
 MPREMOTE = REPO / "deps" / "venv" / "bin" / "mpremote"
@@ -155,16 +156,6 @@ time.sleep(0.2)
 print(json.dumps(qemu.lwip_stats()))
 """
 STATS = "import json, qemu; print(json.dumps(qemu.lwip_stats()))"
-LWIP_KEYS = (
-    "tcp_pcb",
-    "tcp_pcb_listen",
-    "udp_pcb",
-    "raw_pcb",
-    "tcp_seg",
-    "pbuf",
-    "pbuf_pool",
-    "mem_used",
-)
 
 
 def test_soft_reset_frees_every_pcb_and_pbuf(board):
@@ -176,7 +167,7 @@ def test_soft_reset_frees_every_pcb_and_pbuf(board):
         assert opened["udp_pcb"] == before["udp_pcb"] + 1, opened
         assert opened["mem_used"] > before["mem_used"], opened
         # ... and the soft reset gave all of it back.
-        assert {k: after[k] for k in LWIP_KEYS} == {k: before[k] for k in LWIP_KEYS}
+        assert {k: after[k] for k in LWIP_USAGE} == {k: before[k] for k in LWIP_USAGE}
         assert after["memp_err"] == 0 and after["mem_err"] == 0, after
 
 

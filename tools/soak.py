@@ -64,6 +64,7 @@ import pytest
 from mprunner import MpRunner
 from peers import (
     FIRMWARE_HOST,
+    LWIP_USAGE,
     MP_PATTERN_SRC,
     DnsServer,
     HttpServer,
@@ -102,16 +103,7 @@ HEAP_TAIL = 3
 # lwIP's pools (boards/unix/lwipopts.h) and the heap of MEM_SIZE. A pool holds
 # the elements in use now: after the settle step every one must be back where the
 # first sample had it.
-POOLS = (
-    "tcp_pcb",
-    "tcp_pcb_listen",
-    "udp_pcb",
-    "raw_pcb",
-    "tcp_seg",
-    "pbuf",
-    "pbuf_pool",
-    "mem_used",
-)
+POOLS = LWIP_USAGE
 # Failed allocations (lwIP counts them; a failure recovered by recycling a
 # TIME_WAIT pcb is uncounted again): these must not grow at all.
 ERRORS = ("memp_err", "mem_err")
