@@ -115,6 +115,20 @@ DEVIATIONS = {
         "and raises ECONNRESET after it, as Linux/CPython do and as tcp_client_rst.py "
         "expects"
     ),
+    # Only this exact difference is accepted; any other is a failure.
+    "asyncio_tls_server_client_verify_error.py": (
+        "timing, not behaviour: its .exp assumes the server's TLS reply cannot arrive "
+        "within the client's first non-blocking write(). Between two host firmwares "
+        "on an idle machine it can (about 2 ms), so that write() runs the handshake "
+        "to the certificate error and raises it, before the test prints 'drain'; "
+        "drain() raises it otherwise. The test catches both in one try"
+    ),
+}
+# For a deviation that is about one line, the failure it must be (else it fails).
+DEVIATION_ONLY = {
+    "asyncio_tls_server_client_verify_error.py": (
+        "instance1 line 2: expected 'drain', got ''"
+    ),
 }
 
 
@@ -418,7 +432,11 @@ class Runner:
                     )
                     continue
                 outcome = self.run_with_retries(test, order, alone)
-                if outcome.result == "fail" and test.name in DEVIATIONS:
+                if (
+                    outcome.result == "fail"
+                    and test.name in DEVIATIONS
+                    and DEVIATION_ONLY.get(test.name, outcome.reason) == outcome.reason
+                ):
                     outcome.result = "deviation"
                     outcome.reason = f"{DEVIATIONS[test.name]} ({outcome.reason})"
                 report(
