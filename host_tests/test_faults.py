@@ -16,6 +16,7 @@ import time
 import pytest
 from conftest import variant
 from peers import MP_PATTERN_SRC, free_port, pattern, recv_all, rst_close
+from test_socket_api import PRELUDE as SOCKET_API_PRELUDE
 from test_socket_api import results
 from test_socket_soak import MEASURE
 
@@ -36,24 +37,8 @@ HEAP_SLACK = 512
 # Runs around every case: `case()` is defined by the test, run between two
 # snapshots, and the difference of every pool counter and of the heap is printed.
 PRELUDE = (
-    """
-import socket, gc, time, network
-LAN = network.LAN()
-KEYS = ("tcp_pcb", "tcp_pcb_listen", "udp_pcb", "raw_pcb", "tcp_seg", "pbuf",
-        "pbuf_pool", "mem_used")
-
-def res(name, value):
-    print("@", name, "=", repr(value))
-
-def err(f, *args):
-    try:
-        f(*args)
-    except OSError as e:
-        return e.args[0]
-    except Exception as e:
-        return type(e).__name__
-    return "ok"
-
+    SOCKET_API_PRELUDE
+    + """
 def ms_since(t):
     return time.ticks_diff(time.ticks_ms(), t)
 

@@ -22,20 +22,11 @@ from pathlib import Path
 
 import pytest
 from peers import LWIP_USAGE
+from test_ecosystem import make
 
 REPO = Path(__file__).resolve().parent.parent
 MPREMOTE = REPO / "deps" / "venv" / "bin" / "mpremote"
 DATA = Path(__file__).resolve().parent / "data"
-
-
-def make(*args, timeout=300):
-    return subprocess.run(
-        ["make", "-s", "-C", str(REPO), *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 class Board:

@@ -14,18 +14,22 @@ import socket
 import threading
 
 import pytest
-from peers import free_port, recv_all
+from peers import LWIP_USAGE, free_port, recv_all
 from test_socket_api import PRELUDE, results, run
 
 CYCLES = 1000
 # MEMP_NUM_TCP_PCB in boards/unix/lwipopts.h.
 TCP_PCB_POOL = 32
 
-# Prints the heap and every lwIP pool counter as one result.
-SNAPSHOT = """
-KEYS = ("tcp_pcb", "tcp_pcb_listen", "udp_pcb", "raw_pcb", "tcp_seg", "pbuf",
-        "pbuf_pool", "mem_used")
+# KEYS in the firmware scripts: the LAN.stats() counters that must come back.
+KEYS_SRC = f"""
+KEYS = {LWIP_USAGE!r}
+"""
 
+# Prints the heap and every lwIP pool counter as one result.
+SNAPSHOT = (
+    KEYS_SRC
+    + """
 def snapshot():
     # Call as `base = snapshot(); base = snapshot()`, then `after = snapshot()`:
     # both measurements then see exactly one earlier snapshot dict alive. The
@@ -39,6 +43,7 @@ def snapshot():
     d["mem_err"] = st["mem_err"]
     return d
 """
+)
 
 # Measuring the heap exactly under MicroPython's conservative GC. gc.collect() keeps
 # every block that a word on the C stack points to, even a stale word. Under ASan
@@ -66,7 +71,9 @@ def snapshot():
 #    baseline: the second call sees the first call's leftovers, the same both times.
 # A real leak is held by a real reference, which neither step affects, so the
 # comparisons stay exact: a single leaked block fails them.
-MEASURE = """
+MEASURE = (
+    KEYS_SRC
+    + """
 # Use: base, after = measured(), measured(); pin_stale_words(); measure(base);
 # measure(base); ... the work ...; measure(after); measure(after).
 def pin_stale_words():
@@ -93,6 +100,7 @@ def measure(d):
         if k != "heap":
             d[k] = st[k]
 """
+)
 
 # One client cycle against reply_and_close (connect, 64 bytes each way, close),
 # and a wait for lwIP to free the pcbs of the last cycles' closes. Format with
