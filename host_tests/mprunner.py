@@ -171,17 +171,19 @@ class MpProcess:
         return self._finish(False)
 
     def wait_for(self, text, timeout=10):
-        """Wait until ``text`` shows up on stdout (e.g. a script printing
-        'listening' once its socket is bound); return stdout so far. Fails the test
-        if the firmware exits or ``timeout`` passes first."""
+        """Wait until stdout has a line that is exactly ``text`` (e.g. a script
+        printing 'listening' once its socket is bound); return stdout so far. A
+        whole line, not a substring: an earlier '@ not_listening = 22' must not
+        count as 'listening'. Fails the test if the firmware exits or ``timeout``
+        passes first."""
         deadline = time.monotonic() + timeout
         while True:
             out = self.out
-            if text in out:
+            if text in out.splitlines():
                 return out
             if self.proc.poll() is not None:
                 out = self.out  # it may have printed just before exiting
-                if text in out:
+                if text in out.splitlines():
                     return out
                 pytest.fail(
                     f"firmware exited before printing {text!r}\n{self._finish(False).describe()}",

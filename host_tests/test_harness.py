@@ -698,6 +698,25 @@ def test_runner_spawn_wait_for_and_talk(fake_mp):
     assert res.lines == ["listening", "done"]
 
 
+def test_runner_wait_for_matches_whole_lines(fake_mp):
+    """A marker inside an earlier line does not count: test_accept[timeout] once
+    connected while the firmware was still in its "nobody has connected yet"
+    accept, because '@ not_listening = 22' contains 'listening'."""
+    proc = fake_mp.spawn(
+        """
+        import time
+        print("@ not_listening = 22", flush=True)
+        time.sleep(0.5)
+        print("listening", flush=True)
+        """
+    )
+    t = time.monotonic()
+    out = proc.wait_for("listening")
+    assert time.monotonic() - t >= 0.4
+    assert out.splitlines()[-1] == "listening"
+    proc.wait(10).check()
+
+
 def test_runner_spawn_is_killed_at_cleanup(fake_mp):
     proc = fake_mp.spawn("import time; time.sleep(60)")
     assert proc.poll() is None
