@@ -52,6 +52,15 @@ list(APPEND MICROPY_CPP_DEF_EXTRA ${USOCKET_PORT_HEADER_DEF})
 
 target_link_libraries(usermod INTERFACE usermod_usocket)
 
+# Where the port owns lwipopts.h (rp2), lwIP 2.2.1's ephemeral-port fix reaches
+# lwIP's tcp.c by being force-included into the firmware's sources (it is three
+# macros, guarded). ESP-IDF compiles its lwIP as a separate component, out of reach.
+if(MICROPY_PY_LWIP)
+    target_compile_options(usermod_usocket INTERFACE
+        -include ${USOCKET_TOP}/modusocket/usocket_lwip_port_range.h
+    )
+endif()
+
 # usocket is the `socket` module. On ports that build lwIP themselves (rp2 with
 # MICROPY_PY_LWIP), lwIP stays (compiled, initialised and polled by the port) but
 # MicroPython's own socket layer on it, extmod/modlwip.c, is dropped: it would

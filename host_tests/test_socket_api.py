@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+import pytest
 from peers import free_port, free_udp_port, recv_all
 
 # A MicroPython prelude: `res(name, value)` prints a result line the test parses
@@ -33,6 +34,7 @@ def err(f, *args):
 # errno values (MicroPython's, which are Linux's).
 EBADF, EAGAIN, EINVAL, ENOTCONN, EADDRINUSE = 9, 11, 22, 107, 98
 EAFNOSUPPORT, EPROTONOSUPPORT, EOPNOTSUPP = 97, 93, 95
+ECONNREFUSED = 111
 
 
 def run(mp, script, **kw):
@@ -666,6 +668,32 @@ res("bad_addr", err(socket.socket().bind, "10.0.2.15"))
         "bad_port": "ValueError",
         "bad_addr": "ValueError",
     }
+
+
+# USOCKET_NET_SEED=7710 makes lwIP's tcp_init() draw 0xffff as the first ephemeral
+# TCP port (it is the second LWIP_RAND() draw of the boot, after udp_init()'s); 7711
+# is a control. lwIP 2.2.1 itself then fails the boot's first tcp_connect() with
+# ERR_BUF and hands out ports 1, 2, 3... (modusocket/usocket_lwip_port_range.h).
+@pytest.mark.parametrize("seed", ["7710", "7711"])
+def test_ephemeral_tcp_ports_whatever_the_boot_seed(mp, seed):
+    closed = free_port()
+    r = run(
+        mp,
+        f"""
+res("connect", err(socket.socket().connect, ("10.0.2.2", {closed})))
+ports = []
+for i in range(3):
+    s = socket.socket()
+    s.bind(("", 0))
+    ports.append(s.getsockname()[1])
+    s.close()
+res("ports", ports)
+""",
+        env={"USOCKET_NET_SEED": seed},
+    )
+    assert r["connect"] == ECONNREFUSED
+    assert all(0xC000 <= p < 0xFFFF for p in r["ports"]), r["ports"]
+    assert len(set(r["ports"])) == 3
 
 
 def test_bind_to_a_port_in_use_is_eaddrinuse(mp):

@@ -63,4 +63,7 @@
 #define IPFRAG_STATS                0
 #define LWIP_DEBUG                  0
 
+// The ephemeral port range, with the lwIP 2.2.1 fix.
+#include "../../modusocket/usocket_lwip_port_range.h"
+
 #endif // USOCKET_QEMU_LWIPOPTS_H

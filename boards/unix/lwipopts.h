@@ -110,4 +110,7 @@ extern unsigned short usocket_hostnet_dns_port;
 
 #define LWIP_DEBUG                  0
 
+// The ephemeral port range, with the lwIP 2.2.1 fix.
+#include "../../modusocket/usocket_lwip_port_range.h"
+
 #endif // USOCKET_UNIX_LWIPOPTS_H
