@@ -105,9 +105,11 @@ fuzz: unix
 lint: deps
 	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards
 	@$(VENV)/bin/ruff check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards
+	@$(PYTHON) $(TOP)/tools/cformat.py
 
 format: deps
 	@$(VENV)/bin/ruff format $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards
+	@$(PYTHON) $(TOP)/tools/cformat.py --fix
 
 clean:
 	rm -rf $(TOP)/build
