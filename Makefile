@@ -96,11 +96,14 @@ SOAK_ARGS ?=
 FUZZ_SECONDS ?= 300
 .PHONY: soak fuzz
 soak: unix
-	@$(TEST_ENV) $(PYTHON) $(TOP)/tools/soak.py --firmware $(FIRMWARE) $(SOAK_ARGS)
+	@$(TEST_ENV) $(PYTHON) $(TOP)/tools/soak.py --firmware $(FIRMWARE) $(if $(SOAK_ARGS),,--doc) $(SOAK_ARGS)
 
 fuzz: unix
-	@$(TEST_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini \
+	@rm -f $(UNIX_BUILD)/fuzz-runs.jsonl
+	@$(TEST_ENV) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_REPORT=$(UNIX_BUILD)/fuzz-runs.jsonl \
+		$(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini \
 		$(TOP)/host_tests/test_fuzz.py -s --timeout=0 $(PYTEST_ARGS)
+	@$(PYTHON) $(TOP)/tools/docgen.py fuzz $(UNIX_BUILD)/fuzz-runs.jsonl $(patsubst $(TOP)/%,%,$(FIRMWARE))
 
 lint: deps
 	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards

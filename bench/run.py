@@ -24,6 +24,7 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "host_tests"))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 
+import docgen  # tools/docgen.py: the generated block in docs/benchmarks.md
 import loop_peers  # bench/loop_peers.py: one-thread echo and HTTP peers
 import peers  # host_tests/peers.py: the tests' loopback servers
 
@@ -544,6 +545,15 @@ def main():
         json.dump(doc, f, indent=1)
         f.write("\n")
     log(f"wrote {args.json}")
+    if not args.quick:
+        when = doc["date"].replace("T", " ").replace("+00:00", " UTC")
+        summary = (
+            docgen.stamp("make bench", when, commit)
+            + f" {args.rounds} rounds, {os.cpu_count()} CPUs, load average "
+            f"{load_start[0]:.2f} at the start and {load_end[0]:.2f} at the end, "
+            f"{elapsed:.0f} s. Code size: {size_how}.\n\n" + table(results)
+        )
+        log(f"updated {docgen.replace_block('benchmarks.md', 'bench', summary)}")
 
 
 if __name__ == "__main__":

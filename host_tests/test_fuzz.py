@@ -10,8 +10,12 @@
   word (which CPython's socket module raises too).
 
 Never a crash (rc 0, no sanitizer report) or a hang (hard timeouts). The input
-counts are printed (`pytest -s`). FUZZ_SECONDS sets each run's length."""
+counts are printed (`pytest -s`). FUZZ_SECONDS sets each run's length; with
+FUZZ_REPORT set, each run appends its counts to that file as one JSON line (`make
+fuzz` turns them into the table in docs/testing.md)."""
 
+import ast
+import json
 import os
 import random
 import threading
@@ -20,6 +24,23 @@ import pytest
 
 SEED = 0x5EED
 SECONDS = float(os.environ.get("FUZZ_SECONDS", "20"))
+
+
+def report(name, count_line):
+    """Record a run's `COUNT n [(outcome, n), ...]` line for the docs."""
+    path = os.environ.get("FUZZ_REPORT")
+    if not path:
+        return
+    _, count, outcomes = count_line.split(" ", 2)
+    record = {
+        "name": name,
+        "inputs": int(count),
+        "seconds": SECONDS,
+        "outcomes": [list(o) for o in ast.literal_eval(outcomes)],
+    }
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
 
 VALID = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
@@ -137,6 +158,7 @@ print("COUNT", count, sorted(kinds.items()))
     line = next(x for x in res.lines if x.startswith("COUNT"))
     count = int(line.split()[1])
     print(f"\nHTTP fuzz: {line} (server saw {len(sent)})")
+    report("HTTP responses to urequests", line)
     assert count >= 100
 
 
@@ -258,4 +280,5 @@ def test_fuzz_socket_arguments_raise_only_value_os_or_type_error(mp):
     assert res.rc == 0, res.describe()
     line = next(x for x in res.lines if x.startswith("COUNT"))
     print(f"\nargument fuzz: {line}")
+    report("socket calls with generated arguments", line)
     assert int(line.split()[1]) >= 1000

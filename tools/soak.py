@@ -60,6 +60,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host_tests"))
 
+import docgen
 import pytest
 from mprunner import MpRunner
 from peers import (
@@ -710,6 +711,42 @@ QUICK = {
 }
 
 
+def write_doc(args, phases, total):
+    """The run's summary, one row a phase, as a generated block of docs/testing.md."""
+    rows = []
+    for p in phases:
+        heap = pools = "n/a"
+        if p.samples:
+            first, last = p.samples[0][2], p.samples[-1][2]
+            heap = f"{first['heap']:,} → {last['heap']:,} B (lowest of the last {HEAP_TAIL}: {heap_growth(p.samples):+,} B)"
+            moved = [
+                f"{k} {first[k]} → {last[k]}"
+                for k in POOLS + ERRORS
+                if first[k] or last[k]
+            ]
+            pools = ", ".join(moved) or "all 0 → 0"
+        verdict = "ok" if not p.problems else "FAILED: " + p.problems[0].splitlines()[0]
+        rows.append((f"{p.name}: {p.title}", f"{p.wall:,.1f} s", heap, pools, verdict))
+    firmware = os.path.relpath(args.firmware, REPO)
+    docgen.replace_block(
+        "testing.md",
+        "soak",
+        docgen.stamp("make soak")
+        + f" Firmware `{firmware}`, {total:,.0f} s in all.\n\n"
+        + docgen.md_table(
+            (
+                "phase",
+                "wall time",
+                "heap, first → last",
+                "pools and error counters, first → last",
+                "verdict",
+            ),
+            rows,
+            right=(1,),
+        ),
+    )
+
+
 def parse_args():
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -739,6 +776,11 @@ def parse_args():
         "--phases",
         default="tcp,http,xfer",
         help="comma-separated, from: " + ",".join(PHASES),
+    )
+    ap.add_argument(
+        "--doc",
+        action="store_true",
+        help="write the run's summary into docs/testing.md (a full run only)",
     )
     ap.add_argument(
         "--quick",
@@ -788,6 +830,8 @@ def main():
     finally:
         dns.close()
     total = time.monotonic() - start
+    if args.doc:
+        write_doc(args, phases, total)
     print(f"\nsoak: {total:.0f} s in all")
     failed = [p for p in phases if p.problems]
     for p in phases:
