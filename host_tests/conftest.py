@@ -3,7 +3,7 @@ scripts on it, and the loopback peers (peers.py) those scripts talk to.
 
 A test is a small MicroPython script run by the real unix firmware against real
 CPython servers on 127.0.0.1; nothing in the network path is mocked. Inside the
-firmware the PC is 10.0.2.2 (SPEC §8), so a server on 127.0.0.1:P is reached as
+firmware the PC is 10.0.2.2, so a server on 127.0.0.1:P is reached as
 10.0.2.2:P, and DNS goes to the session's DnsServer through USOCKET_DNS_PORT.
 
 Environment:

@@ -1,12 +1,12 @@
 """Loopback peers for the host tests: the real servers the firmware talks to.
 
 Everything here is plain CPython on the standard library. Every server binds
-127.0.0.1 only (SPEC §7: the firmware may reach nothing but this machine's
+127.0.0.1 only (the firmware may reach nothing but this machine's
 loopback), picks a free port itself, serves from daemon threads, and stops all of
 its threads in ``close()`` so a test leaves nothing running behind it.
 
 Inside the firmware, 127.0.0.1:PORT on the PC is reached as 10.0.2.2:PORT (the
-slirp host alias, SPEC §8); ``FIRMWARE_HOST`` names it so tests don't spell it out.
+slirp host alias); ``FIRMWARE_HOST`` names it so tests don't spell it out.
 """
 
 import http
@@ -24,7 +24,7 @@ import time
 import urllib.parse
 
 LOOPBACK = "127.0.0.1"
-# The PC as seen from inside the firmware (SPEC §8).
+# The PC as seen from inside the firmware.
 FIRMWARE_HOST = "10.0.2.2"
 FIRMWARE_HOST6 = "fec0::2"
 # lwIP's usage counters that must come back to their baseline when every socket is

@@ -1,6 +1,6 @@
 """The foundation: the firmware reaches loopback peers through lwIP and libslirp,
 peers reach the firmware through USOCKET_HOSTFWD, DNS goes to the tests' own
-server, and nothing leaves the machine (SPEC §7, §8)."""
+server, and nothing leaves the machine."""
 
 import socket
 import threading

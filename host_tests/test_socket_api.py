@@ -1,4 +1,4 @@
-"""The socket API of the five reference documents (SPEC §3): every name exists with
+"""The socket API of the five reference documents: every name exists with
 its documented signature and does what the documents say, run on the firmware
 against CPython peers. API_COVERAGE.md maps each name to the tests here and in the
 other test_socket_*.py files."""

@@ -1,4 +1,4 @@
-"""IPv6 (SPEC §3, §8): AF_INET6 sockets with (addr, port, flowinfo, scopeid)
+"""IPv6: AF_INET6 sockets with (addr, port, flowinfo, scopeid)
 tuples. Inside the firmware the PC is fec0::2 (slirp's IPv6 host alias), which
 slirp maps to the PC's ::1, so these peers listen on ::1."""
 

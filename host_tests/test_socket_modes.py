@@ -1,4 +1,4 @@
-"""Every blocking call in blocking, timeout and non-blocking mode (SPEC §3), with the
+"""Every blocking call in blocking, timeout and non-blocking mode, with the
 error each mode raises, against CPython peers: connect, accept, send/sendall/write,
 recv/read/readinto/readline, recvfrom; and Ctrl-C interrupting a blocking call.
 

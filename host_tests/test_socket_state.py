@@ -1,7 +1,7 @@
 """Connection states and how connections end: getsocketsta() through lwIP's TCP
 states (the table in reference 001), shutdown(), RST from the peer (data received
 before it stays readable, then ECONNRESET), refused connects, and the listener's
-queue of pending connections (SPEC §3)."""
+queue of pending connections."""
 
 import socket
 import threading

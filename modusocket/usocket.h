@@ -9,7 +9,7 @@
 #include "lwip/err.h"
 #include "usocket_config.h"
 
-// Constants with the values the contract fixes (SPEC §3).
+// Constants with the values the contract fixes.
 #define USOCKET_AF_INET (2)
 #define USOCKET_AF_INET6 (10)
 #define USOCKET_SOCK_STREAM (1)

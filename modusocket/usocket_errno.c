@@ -4,7 +4,8 @@
 #include "usocket.h"
 
 // Indexed by -err. lwIP's own table (src/api/err.c) maps several codes to values
-// that mislead on a socket (ERR_TIMEOUT → EWOULDBLOCK); these follow SPEC §3.
+// that mislead on a socket (ERR_TIMEOUT → EWOULDBLOCK); these are the errnos that
+// docs/socket-semantics.md promises.
 static const uint8_t usocket_errno_table[] = {
     0,                  // ERR_OK          0
     MP_ENOMEM,          // ERR_MEM        -1

@@ -14,7 +14,7 @@ are; only the harness around them is ours:
   MICROPY_MICROPYTHON=<firmware>.
 
 A test that names a host outside this machine (micropython.org, 1.1.1.1, ...) is
-not run: it is listed as skipped with that reason (SPEC §7). The firmware resolves
+not run: it is listed as skipped with that reason. The firmware resolves
 names through a DnsServer on 127.0.0.1 that knows no outside names.
 
 Many tests with a .exp file use MicroPython-only APIs (ssl.wrap_socket(key=...,
@@ -552,7 +552,7 @@ class Runner:
 
 
 def _needs_internet(hosts):
-    return "needs the internet: connects to " + ", ".join(hosts) + " (SPEC §7)"
+    return "needs the internet: connects to " + ", ".join(hosts) + ""
 
 
 def _run_tests_reason(result_dir, test):

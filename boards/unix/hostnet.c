@@ -5,7 +5,7 @@
 // drained only from usocket_hostnet_poll(): neither stack is ever entered from
 // inside the other's callback, so neither sees itself re-entered.
 //
-// Every frame lwIP sends passes the safety filter (SPEC §7) before it is queued:
+// Every frame lwIP sends passes the safety filter before it is queued:
 // slirp turns a guest connection to any address into a real host connection, so
 // the filter is what keeps the firmware on this machine's loopback.
 //
@@ -323,7 +323,7 @@ static hostnet_frame_t *hostnet_frame_new(size_t len) {
 }
 
 /******************************************************************************/
-// Safety filter (SPEC §7): decides whether a frame lwIP sent may reach slirp.
+// Safety filter: decides whether a frame lwIP sent may reach slirp.
 //
 // - IPv4: only to 10.0.2.2 (slirp maps it to 127.0.0.1, and the tests' DNS server
 //   listens there). slirp would map any other address in 10.0.2.0/24 to loopback
@@ -817,7 +817,7 @@ void usocket_hostnet_poll(int timeout_ms) {
 #endif
 
 /******************************************************************************/
-// Start-up configuration from the environment (SPEC §8).
+// Start-up configuration from the environment.
 
 static void hostnet_parse_hostfwd(void) {
     const char *env = getenv("USOCKET_HOSTFWD");

@@ -3,7 +3,7 @@
 // Frames travel between the two stacks through queues that are drained only from
 // usocket_hostnet_poll(), never from inside the other stack's callback. Every frame
 // lwIP sends that is not addressed to the slirp host alias (or the tests' DNS
-// server, reached through the same alias) is dropped and counted (SPEC §7).
+// server, reached through the same alias) is dropped and counted.
 #ifndef USOCKET_UNIX_HOSTNET_H
 #define USOCKET_UNIX_HOSTNET_H
 
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Addresses inside the firmware (SPEC §8).
+// Addresses inside the firmware.
 #define HOSTNET_IP4_SELF    "10.0.2.15"
 #define HOSTNET_IP4_MASK    "255.255.255.0"
 #define HOSTNET_IP4_HOST    "10.0.2.2"

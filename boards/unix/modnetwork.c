@@ -10,7 +10,7 @@
 //   is no DHCP, so ifconfig('dhcp') and ipconfig(dhcp4=True) raise
 //   OSError(EOPNOTSUPP).
 // - Addresses may be changed as on a board, but frames to anything other than
-//   the host alias are still dropped by the bridge's safety filter (SPEC §7).
+//   the host alias are still dropped by the bridge's safety filter.
 // - active(False) takes the link down (frames both ways are dropped and
 //   counted); active(True) brings it back with the same addresses.
 // - status() returns the numbers stm32's network.LAN returns: 0 (STAT_IDLE) link

@@ -41,7 +41,7 @@ import re
 import socket
 import sys
 
-# The slirp host alias: the PC as the firmware sees it (SPEC §8).
+# The slirp host alias: the PC as the firmware sees it.
 HOST_ALIAS = "10.0.2.2"
 LOOPBACK = "127.0.0.1"
 

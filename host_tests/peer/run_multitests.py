@@ -4,7 +4,7 @@ Usage: python run_multitests.py MICROPYTHON_TESTS_DIR [run-multitests arguments]
 
 When a test calls get_network_ip(), run-multitests injects ``HOST_IP`` from its
 get_host_ip(), which finds the PC's LAN address by connecting a UDP socket towards
-8.8.8.8. Here no test may involve an outside address (SPEC §7), and the LAN address
+8.8.8.8. Here no test may involve an outside address, and the LAN address
 is of no use anyway: the CPython-only "truth" runs (tests without a .exp file)
 reach each other on 127.0.0.1, and the firmware and CPython instances announce
 their addresses through the harness's ``nic`` (instance.py). So get_host_ip() is
