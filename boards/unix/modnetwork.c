@@ -16,6 +16,9 @@
 // - status() returns the numbers stm32's network.LAN returns: 0 (STAT_IDLE) link
 //   down, 2 (STAT_NOIP) link up without an IPv4 address, 3 (STAT_GOT_IP) up with
 //   an address.
+// - irq(handler) schedules handler(lan) after each link or IPv4 address change,
+//   the link event a board's driver raises (dataCall.setCallback uses it: the
+//   unix port has no machine.Timer to poll with).
 
 #include <string.h>
 #include <arpa/inet.h>
