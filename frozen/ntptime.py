@@ -71,7 +71,7 @@ def time(timeout=_TIMEOUT_S):
     stratum = msg[1]
     secs = struct.unpack("!I", msg[40:44])[0]
     if mode != 4 or not 1 <= stratum <= 15 or secs == 0:
-        raise OSError("bad NTP reply (mode %d, stratum %d)" % (mode, stratum))
+        raise OSError(f"bad NTP reply (mode {mode}, stratum {stratum})")
     return secs - _epoch_delta()
 
 
