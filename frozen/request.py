@@ -170,6 +170,8 @@ def request(
     kw.pop("version", None)  # QuecPython's HTTP/1.0-or-1.1 switch: always 1.1
     parts = None
     if files:
+        if data is not None and not isinstance(data, dict):
+            raise TypeError("with files, data must be a dict of form fields")
         parts = _upload_parts(files)
         headers = _without_multipart_type(headers)
     elif isinstance(data, (dict, list)) and json is None:
