@@ -6,11 +6,18 @@ One code path for the host and for boards: ``network.LAN()`` is tried first
 arrangement calls ``set_nic(obj)`` with any object that has ``active()``,
 ``isconnected()`` and ``ifconfig()``/``ipconfig()``.
 
-The link-state watcher (dataCall.setCallback) is driven by ``poll()``: from a
-1 s ``machine.Timer`` where the port has one (its callbacks are scheduled, so
-they run as normal Python between bytecodes), and on every ``poll()`` call
-that checkNet and dataCall make anyway. The unix port has no machine.Timer, so
-on the host changes are reported at the next getInfo()/wait/poll call.
+The link-state watcher (dataCall.setCallback) is driven by ``poll()``, which
+compares the state with the last one seen and reports a change. It runs:
+
+- from the interface's own ``irq(handler)`` where it has one (the host
+  firmware's LAN: a link or address change schedules the handler, which runs
+  as ordinary Python at the next bytecode boundary or inside ``time.sleep`` /
+  a blocking socket call);
+- else from a 1 s ``machine.Timer`` where the port has one (its callbacks are
+  scheduled too);
+- and on every call checkNet and dataCall make anyway.
+
+Python never runs inside an lwIP callback.
 """
 
 _nic = None
@@ -117,12 +124,19 @@ def watch(fun):
     global _timer, _last, _watcher
     _watcher = fun
     if fun is None:
+        n = nic()
+        if n is not None and hasattr(n, "irq"):
+            n.irq(None)
         if _timer is not None:
             _timer.deinit()
             _timer = None
         return
     _last = None
     poll()  # the baseline: only later changes are reported
+    n = nic()
+    if n is not None and hasattr(n, "irq"):
+        n.irq(poll)
+        return
     if _timer is None:
         try:
             from machine import Timer
@@ -131,3 +145,53 @@ def watch(fun):
             _timer.init(mode=Timer.PERIODIC, period=1000, callback=poll)
         except (ImportError, AttributeError, TypeError, ValueError, OSError):
             _timer = None
+
+
+def config_path(name):
+    """Where a helper keeps its settings file ``name``.
+
+    QuecPython keeps them in ``/usr``; a board whose filesystem has ``/usr``
+    uses it, other boards the filesystem's root. The host firmware runs on the
+    PC's filesystem, so there it is the current directory.
+    """
+    import os
+    import sys
+
+    if sys.platform in ("linux", "darwin"):
+        return name
+    try:
+        os.stat("/usr")
+        return "/usr/" + name
+    except OSError:
+        return "/" + name
+
+
+def valid_ip4(s):
+    """True when ``s`` is a dotted-quad IPv4 address."""
+    if not isinstance(s, str):
+        return False
+    parts = s.split(".")
+    if len(parts) != 4:
+        return False
+    for p in parts:
+        if not p.isdigit() or len(p) > 3 or int(p) > 255:
+            return False
+    return True
+
+
+def set_dns(primary):
+    """Give lwIP's resolver ``primary`` as its server; True when applied."""
+    try:
+        import network
+
+        network.ipconfig(dns=primary)
+        return True
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        pass
+    n = nic()
+    try:
+        ip, mask, gw, _dns = n.ifconfig()
+        n.ifconfig((ip, mask, gw, primary))
+        return True
+    except (AttributeError, TypeError, ValueError, OSError):
+        return False

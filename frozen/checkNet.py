@@ -15,8 +15,12 @@ cellular module's SIM / registration / PDP context have no equivalent here):
     3  IP configured      (``isconnected()`` and an address other than 0.0.0.0)
 
 ``(3, 1)`` means ready; on timeout the result is ``(failing stage, 0)``.
-``timeout_s`` must be within 1..3600 seconds, else OSError(EINVAL), as on
-QuecPython.
+``timeout_s`` must be within 1..3600 seconds, else
+``OSError(EINVAL, "timeout_s should be in [1, 3600]s!")``: QuecPython's message,
+with the errno added.
+
+``CheckNetwork.check_datacall_status()`` is QuecPython's too: 1 when any
+profile's IPv4 or IPv6 state in ``dataCall.getInfo(pid, 2)`` is 1, else 0.
 """
 
 import sys
@@ -38,7 +42,7 @@ def wait_network_connected(timeout_s=60):
     Returns ``(stage, state)``; see the module docstring.
     """
     if not 1 <= timeout_s <= 3600:
-        raise OSError(_EINVAL)
+        raise OSError(_EINVAL, "timeout_s should be in [1, 3600]s!")
     deadline = time.ticks_add(time.ticks_ms(), int(timeout_s * 1000))
     while True:
         stage, ok = _usocket_net.stage()
@@ -72,8 +76,10 @@ def _poweron_reason():
 
 class CheckNetwork:
     def __init__(self, project_name, project_version):
-        self.project_name = project_name
-        self.project_version = project_version
+        self.project_name = self.PROJECT_NAME = project_name
+        self.project_version = self.PROJECT_VERSION = project_version
+        self.FIRMWARE_VERSION = _firmware()
+        self.POWERON_REASON = _poweron_reason()
 
     def poweron_print_once(self):
         """Print the project and firmware banner, once per boot."""
@@ -84,12 +90,25 @@ class CheckNetwork:
         n = _usocket_net.nic()
         bar = "=" * 50
         print(bar)
-        print("PROJECT_NAME     :", self.project_name)
-        print("PROJECT_VERSION  :", self.project_version)
-        print("FIRMWARE_VERSION :", _firmware())
-        print("POWERON_REASON   :", _poweron_reason())
-        print("NETWORK          :", type(n).__name__ if n is not None else "none")
+        print(f"PROJECT_NAME     : {self.PROJECT_NAME}")
+        print(f"PROJECT_VERSION  : {self.PROJECT_VERSION}")
+        print(f"FIRMWARE_VERSION : {self.FIRMWARE_VERSION}")
+        print(f"POWERON_REASON   : {self.POWERON_REASON}")
+        # Where QuecPython shows the SIM card, the interface usocket runs on.
+        print("NETWORK          : {}".format(type(n).__name__ if n else "none"))
         print(bar)
+
+    @staticmethod
+    def check_datacall_status():
+        """1 when any profile has an active IPv4 or IPv6 address, else 0."""
+        import dataCall
+
+        first, last = dataCall.getPdpRange()
+        for pid in range(first, last + 1):
+            info = dataCall.getInfo(pid, 2)
+            if info != -1 and (info[2][0] == 1 or info[3][0] == 1):
+                return 1
+        return 0
 
     def wait_network_connected(self, timeout_s=60):
         return wait_network_connected(timeout_s)

@@ -8,7 +8,7 @@
 metadata(
     version="0.1.0",
     description="urequests HTTP client, ssl over tls, and QuecPython-style "
-    "checkNet/log/dataCall/request helpers for the usocket module",
+    "checkNet/log/dataCall/request/ntptime helpers for the usocket module",
 )
 
 include("$(MPY_DIR)/extmod/asyncio")
@@ -21,3 +21,4 @@ module("checkNet.py")
 module("log.py")
 module("dataCall.py")
 module("request.py")
+module("ntptime.py")

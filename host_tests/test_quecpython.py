@@ -300,3 +300,90 @@ def test_request_module_generators_json_and_bare_urls(mp, http_server):
     assert "text True True True" in res.lines
     assert 'json {"a": 1} application/json 1' in res.lines
     assert "put raw text" in res.lines
+
+
+def test_request_positional_order_is_quecpythons(mp, http_server):
+    """request(method, url, data, json, files, stream, decode, sizeof, timeout,
+    headers, ssl_params) and get/post/... with the same order after the method."""
+    res = mp(
+        f"""
+        import request
+        url = "http://10.0.2.2:{http_server.port}/echo"
+        r = request.request("POST", url, None, {{"a": 1}}, None, None, False, 100, 10,
+                            {{"X-Q": "pos"}})
+        pieces = list(r.content)
+        body = b"".join(pieces)
+        print("request", r.status_code, all(isinstance(p, bytes) for p in pieces),
+              max(len(p) for p in pieces) <= 100, b'"X-Q": "pos"' in body,
+              b'"body": "{{\\\\"a\\\\": 1}}"' in body)
+        r = request.post(url, "raw", None, None, None, True, 64, 10, {{"X-Q": "post"}})
+        j = r.json()
+        print("post", j["method"], j["body"], j["headers"]["X-Q"])
+        r = request.get("http://10.0.2.2:{http_server.port}/bytes/300", sizeof=128)
+        sizes = []
+        while True:
+            b = r.recv_size()
+            if not b:
+                break
+            sizes.append(len(b))
+        r.close()
+        print("recv_size", sizes)
+        """
+    ).check()
+    assert "request 200 True True True True" in res.lines
+    assert "post POST raw post" in res.lines
+    assert "recv_size [128, 128, 44]" in res.lines
+
+
+def test_datacall_callback_fires_while_the_app_sleeps(mp):
+    """No dataCall call after the change: the interface's own link event (LAN.irq
+    on the host, a Timer on boards) runs the callback inside time.sleep."""
+    res = mp(
+        """
+        import dataCall, network, time
+        events = []
+        dataCall.setCallback(lambda args: events.append(args))
+        lan = network.LAN()
+        lan.active(False)
+        time.sleep_ms(50)
+        print("down", events)
+        lan.active(True)
+        time.sleep_ms(50)
+        print("up", events)
+        dataCall.setCallback(None)
+        lan.active(False)
+        time.sleep_ms(50)
+        lan.active(True)
+        time.sleep_ms(50)
+        print("after", events)
+        """
+    ).check()
+    assert "down [(1, 0)]" in res.lines
+    assert "up [(1, 0), (1, 1)]" in res.lines
+    assert "after [(1, 0), (1, 1)]" in res.lines
+
+
+def test_datacall_async_mode_older_apn_calls_and_dns_in_getinfo(mp):
+    res = mp(
+        """
+        import dataCall, json, network
+        print("modes", dataCall.setAsynMode(1), dataCall.setAsynMode(2))
+        dataCall.deactivate(1)
+        print("async", dataCall.start(1, 0, "cmnet", "", "", 0))
+        dataCall.setAsynMode(0)
+        print("record", dataCall.recordApn(2, 1, "private", "u", "p", 1, 1),
+              json.dumps(dataCall.getPDPContext(2)))
+        print("setApn", dataCall.setApn(1, 2, "cmnet", "", "", 1, 1),
+              json.dumps(dataCall.getPDPContext(1)), dataCall.getInfo(1, 0)[2][0])
+        print("range", dataCall.getPdpRange(), dataCall.deactivate(3), dataCall.stop(1, 5))
+        print("dns", dataCall.setDNSServer(1, 0, "10.0.2.2", "10.0.2.4"),
+              json.dumps(dataCall.getInfo(1, 0)))
+        """
+    ).check()
+    assert "modes 0 -1" in res.lines
+    assert "async 0" in res.lines
+    assert 'record 0 [1, "private", "u", "p", 1]' in res.lines
+    # Authentication without credentials is dropped, as QuecPython does.
+    assert 'setApn 0 [2, "cmnet", "", "", 0] 1' in res.lines
+    assert "range (1, 8) 0 -1" in res.lines
+    assert 'dns 0 [1, 0, [1, 0, "10.0.2.15", "10.0.2.2", "10.0.2.4"]]' in res.lines

@@ -26,6 +26,7 @@ STUBBED = {
     "log": True,
     "dataCall": True,
     "request": True,
+    "ntptime": True,
     "utime": False,
 }
 

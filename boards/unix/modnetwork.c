@@ -16,6 +16,9 @@
 // - status() returns the numbers stm32's network.LAN returns: 0 (STAT_IDLE) link
 //   down, 2 (STAT_NOIP) link up without an IPv4 address, 3 (STAT_GOT_IP) up with
 //   an address.
+// - irq(handler) schedules handler(lan) after each link or IPv4 address change,
+//   the link event a board's driver raises (dataCall.setCallback uses it: the
+//   unix port has no machine.Timer to poll with).
 
 #include <string.h>
 #include <arpa/inet.h>
@@ -143,15 +146,47 @@ static mp_obj_t network_lan_make_new(const mp_obj_type_t *type, size_t n_args, s
     return MP_OBJ_FROM_PTR(&network_lan_obj);
 }
 
+// The handler given to LAN().irq(), or None. A link or address change schedules
+// it with MicroPython's scheduler, so it runs as ordinary Python at the next
+// bytecode boundary or inside the next wait (time.sleep, a blocking socket call),
+// as a board's link-change event would; never from an lwIP callback.
+MP_REGISTER_ROOT_POINTER(mp_obj_t network_lan_irq_handler);
+
+static void network_lan_notify(void) {
+    mp_obj_t handler = MP_STATE_PORT(network_lan_irq_handler);
+    if (handler != MP_OBJ_NULL && handler != mp_const_none) {
+        // A full scheduler queue loses this one event; the next change reports the
+        // state again, and the handler reads the state, not the event.
+        mp_sched_schedule(handler, MP_OBJ_FROM_PTR(&network_lan_obj));
+    }
+}
+
 static mp_obj_t network_lan_active(size_t n_args, const mp_obj_t *args) {
     network_lan_netif();
     if (n_args == 1) {
         return mp_obj_new_bool(usocket_hostnet_link_is_up());
     }
-    usocket_hostnet_set_link(mp_obj_is_true(args[1]));
+    bool up = mp_obj_is_true(args[1]);
+    bool changed = up != usocket_hostnet_link_is_up();
+    usocket_hostnet_set_link(up);
+    if (changed) {
+        network_lan_notify();
+    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_active_obj, 1, 2, network_lan_active);
+
+// irq(handler): handler(lan) is scheduled after every change of the link or of
+// the IPv4 address; irq(None) removes it. Returns the previous handler.
+static mp_obj_t network_lan_irq(mp_obj_t self_in, mp_obj_t handler) {
+    if (handler != mp_const_none && !mp_obj_is_callable(handler)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("handler must be callable or None"));
+    }
+    mp_obj_t old = MP_STATE_PORT(network_lan_irq_handler);
+    MP_STATE_PORT(network_lan_irq_handler) = handler;
+    return old == MP_OBJ_NULL ? mp_const_none : old;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(network_lan_irq_obj, network_lan_irq);
 
 static mp_obj_t network_lan_isconnected(mp_obj_t self_in) {
     return mp_obj_new_bool(network_lan_status_code(network_lan_netif()) == NETWORK_LAN_STAT_GOT_IP);
@@ -206,6 +241,7 @@ static mp_obj_t network_lan_ifconfig(size_t n_args, const mp_obj_t *args) {
     netif_set_addr(netif, &ip, &mask, &gw);
     dns_setserver(0, &dns);
     LAN_UNLOCK();
+    network_lan_notify();
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_lan_ifconfig_obj, 1, 2, network_lan_ifconfig);
@@ -247,6 +283,7 @@ static void network_lan_set_addr4(struct netif *netif, mp_obj_t value) {
     LAN_LOCK();
     netif_set_addr(netif, &ip, &mask, netif_ip4_gw(netif));
     LAN_UNLOCK();
+    network_lan_notify();
 }
 
 // ipconfig('key') reads one setting, ipconfig(key=value, ...) writes some, as in
@@ -392,6 +429,7 @@ static const mp_rom_map_elem_t network_lan_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_ipconfig), MP_ROM_PTR(&network_lan_ipconfig_obj) },
     { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&network_lan_config_obj) },
     { MP_ROM_QSTR(MP_QSTR_stats), MP_ROM_PTR(&network_lan_stats_obj) },
+    { MP_ROM_QSTR(MP_QSTR_irq), MP_ROM_PTR(&network_lan_irq_obj) },
 };
 static MP_DEFINE_CONST_DICT(network_lan_locals_dict, network_lan_locals_dict_table);
 
@@ -415,7 +453,10 @@ static mp_obj_t network_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *
         if (mp_obj_str_get_qstr(args[0]) != MP_QSTR_dns) {
             mp_raise_ValueError(MP_ERROR_TEXT("unexpected key"));
         }
-        return network_lan_format_ip(dns_getserver(0));
+        LAN_LOCK();
+        ip_addr_t dns = *dns_getserver(0);
+        LAN_UNLOCK();
+        return network_lan_format_ip(&dns);
     }
     if (n_args != 0) {
         mp_raise_TypeError(MP_ERROR_TEXT("can't specify pos and kw args"));
@@ -441,7 +482,9 @@ static mp_obj_t network_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *
         if (!ok) {
             mp_raise_ValueError(MP_ERROR_TEXT("invalid DNS server address"));
         }
+        LAN_LOCK();
         dns_setserver(0, &dns);
+        LAN_UNLOCK();
     }
     return mp_const_none;
 }

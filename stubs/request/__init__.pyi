@@ -7,11 +7,14 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeAlias, TypedDict, Unpack, type_check_only
 
-from urequests import Headers, _Auth, _Body, _Data, _Files, _Params, _Timeout, _Verify
+from urequests import Headers, _Auth, _Body, _Data, _Params, _Timeout, _Verify
 
 # QuecPython's {"cert": ..., "key": ...} client certificate, plus "cadata" (CA
 # data or path) or "verify" (anything urequests accepts).
 _SslParams: TypeAlias = Mapping[str, Any]
+# QuecPython's upload: {"filepath": path, "filename": name}, optionally "name",
+# and "filepath1"/"filename1"/"name1" for a second file.
+_QuecFiles: TypeAlias = Mapping[str, str]
 
 @type_check_only
 class _Extra(TypedDict, total=False):
@@ -19,8 +22,8 @@ class _Extra(TypedDict, total=False):
     auth: _Auth | None
     allow_redirects: bool
     max_redirects: int
-    files: _Files | None
     verify: _Verify | None
+    version: int
 
 class Response:
     status_code: int
@@ -35,6 +38,8 @@ class Response:
     @property
     def text(self) -> Iterator[str]: ...
     def json(self) -> Any: ...
+    # The next piece of at most ``sizeof`` bytes (b"" at the end).
+    def recv_size(self) -> bytes: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -49,10 +54,12 @@ def request(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
@@ -60,10 +67,12 @@ def get(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
@@ -71,10 +80,12 @@ def post(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
@@ -82,10 +93,12 @@ def put(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
@@ -93,10 +106,12 @@ def patch(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
@@ -104,10 +119,12 @@ def head(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
@@ -115,10 +132,12 @@ def delete(
     url: str,
     data: _Data | None = None,
     json: Any = None,
-    headers: Mapping[str, str] | None = None,
+    files: _QuecFiles | None = None,
+    stream: object = None,
     decode: bool = True,
     sizeof: int = 255,
     timeout: _Timeout | None = None,
+    headers: Mapping[str, str] | None = None,
     ssl_params: _SslParams | None = None,
     **kw: Unpack[_Extra],
 ) -> Response: ...
