@@ -1,7 +1,7 @@
 """The QuecPython-style helpers (checkNet, log, dataCall, request) on the firmware.
 
 The first test runs the example application from QuecPython's usocket
-documentation (../shared/reference/001_*.txt) exactly as printed there; the
+documentation exactly as printed there (kept in host_tests/data); the
 rest check each helper's documented behaviour on the host's network.LAN().
 """
 
