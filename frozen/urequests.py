@@ -1026,22 +1026,43 @@ def _body_for(conn, version, status, headers, method, sent_close):
 # --- the request itself ------------------------------------------------------
 
 
-def _merge_headers(sess_headers, headers):
+# Credentials that must not follow a redirect to another origin, whatever their
+# source (call headers, Session headers, ``auth=``), as requests' rebuild_auth.
+_CREDENTIALS = ("authorization", "proxy-authorization", "cookie")
+
+
+def _merge_headers(sess_headers, headers, drop):
     """Session and call headers merged case-insensitively into a new dict
     (lower-case name -> (name, value)); the call wins and a None value removes
-    a header. Checked here, before any connection is made."""
+    a header; names in ``drop`` are left out. Checked here, before any
+    connection is made."""
     merged = {}
     for src in (sess_headers, headers):
         if src:
             for k, v in src.items():
                 _check_field(k, "name", True)
-                if v is None:
-                    merged.pop(k.lower(), None)
+                lk = k.lower()
+                if v is None or lk in drop:
+                    merged.pop(lk, None)
                 else:
                     v = v if isinstance(v, (str, bytes, bytearray)) else str(v)
                     _check_field(v, "value", False)
-                    merged[k.lower()] = (k, v)
+                    merged[lk] = (k, v)
     return merged
+
+
+def _strips_credentials(old, new):
+    """True when a redirect from ``old`` to ``new`` (_URL) leaves the origin.
+
+    As requests' should_strip_auth: another host, port or scheme, except the
+    upgrade from http on port 80 to https on port 443 of the same host, which
+    only makes the credentials safer.
+    """
+    if old.host.lower() != new.host.lower():
+        return True
+    if (old.scheme, old.port, new.scheme, new.port) == ("http", 80, "https", 443):
+        return False
+    return old.port != new.port or old.scheme != new.scheme
 
 
 def _write_head(sock, u, method, merged, auth, ctype, length, chunked, close):
@@ -1116,219 +1137,19 @@ def _user_length(headers):
     return None
 
 
-def _exchange(
-    sess, method, u, url, headers, body, ctype, length, auth, timeout, verify, cert
-):
-    sess_headers = sess.headers if sess is not None else None
-    close = sess is None or _user_says_close(sess_headers) or _user_says_close(headers)
-    replayable = body is None or isinstance(body, (bytes, bytearray, memoryview))
-    chunked = False
-    if body is not None and length is None:
-        length = _user_length(headers) or _user_length(sess_headers)
-        chunked = length is None
-    merged = _merge_headers(sess_headers, headers)
-    ctx = None
-    if u.scheme == "https":
-        ctx = (
-            sess._context(verify, cert)
-            if sess is not None
-            else _tls_context(verify, cert)
-        )
-    attempt = 0
-    while True:
-        attempt += 1
-        conn = sess._take(u.key) if sess is not None else None
-        reused = conn is not None
-        if conn is None:
-            conn = _Conn(u, timeout, ctx, sess)
-        else:
-            conn.raw.settimeout(_split_timeout(timeout)[1])
-        try:
-            sock = conn.sock
-            head = _write_head(
-                sock, u, method, merged, auth, ctype, length, chunked, close
-            )
-            if body is not None and replayable and len(head) + len(body) <= 1024:
-                head += body  # a small body shares the head's segment / TLS record
-                _write(sock, head)
-            else:
-                _write(sock, head)
-                if body is not None:
-                    if replayable:
-                        _write(sock, body)
-                    else:
-                        _send_body(sock, body, length, chunked)
-            version, status, reason, rheaders = _read_head(conn, method)
-            rbody = _body_for(conn, version, status, rheaders, method, close)
-        except OSError as e:
-            conn.close()
-            # A kept-alive connection the server dropped: retry once on a new
-            # one, unless the body was a one-shot stream or we merely timed out.
-            if (
-                reused
-                and replayable
-                and attempt == 1
-                and e.errno not in (_EAGAIN, _ETIMEDOUT)
-            ):
-                continue
-            raise
-        except BaseException:
-            conn.close()
-            raise
-        return Response(status, reason, rheaders, rbody, url)
-
-
-def _request(
-    sess,
-    method,
-    url,
-    data,
-    json,
-    headers,
-    params,
-    auth,
-    timeout,
-    stream,
-    allow_redirects,
-    max_redirects,
-    files,
-    verify,
-    cert,
-):
-    method = method.upper()
-    for c in method:
-        if not 32 < ord(c) < 127:
-            raise ValueError(f"bad HTTP method {method!r}")
-    if params:
-        q = _form(params).decode()
-        base = url.partition("#")[0]
-        url = base + ("&" if "?" in base else "?") + q
-    body, ctype, length = _prepare_body(data, json, files)
-    if auth is None and sess is not None:
-        auth = sess.auth
-    if verify is None:
-        verify = sess.verify if sess is not None else True
-    if cert is None and sess is not None:
-        cert = sess.cert
-    redirects = 0
-    first = None
-    while True:
-        u = _URL(url)
-        if first is None:
-            first = u
-        a = auth if auth is not None else u.auth
-        r = _exchange(
-            sess, method, u, url, headers, body, ctype, length, a, timeout, verify, cert
-        )
-        loc = r.headers.get("location")
-        if (
-            not allow_redirects
-            or r.status_code not in (301, 302, 303, 307, 308)
-            or not loc
-        ):
-            break
-        if redirects >= max_redirects:
-            r.close()
-            raise TooManyRedirects(
-                f"more than {max_redirects} redirects (last to {loc[:200]})"
-            )
-        redirects += 1
-        r.raw.drain(_DRAIN_LIMIT)
-        r.close()
-        url = _join(url, loc)
-        code = r.status_code
-        if (code == 303 and method != "HEAD") or (
-            code in (301, 302) and method == "POST"
-        ):
-            method = "GET"
-            body = ctype = length = None
-            if headers:
-                headers = {
-                    k: v
-                    for k, v in headers.items()
-                    if k.lower() not in ("content-type", "content-length")
-                }
-        elif body is not None and not isinstance(body, (bytes, bytearray, memoryview)):
-            raise ValueError(f"cannot resend a streamed body after a {code} redirect")
-        nu = _URL(url)
-        if nu.host != first.host or (first.scheme == "https" and nu.scheme == "http"):
-            # Never leak credentials to another host or over plain http.
-            auth = None
-            if headers:
-                headers = {
-                    k: v for k, v in headers.items() if k.lower() != "authorization"
-                }
-    if not stream:
-        r._content = r.raw.read()
-    return r
-
-
-def request(
-    method,
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    params=None,
-    auth=None,
-    timeout=None,
-    stream=False,
-    allow_redirects=True,
-    max_redirects=MAX_REDIRECTS,
-    files=None,
-    verify=None,
-    cert=None,
-):
-    return _request(
-        None,
-        method,
-        url,
-        data,
-        json,
-        headers,
-        params,
-        auth,
-        timeout,
-        stream,
-        allow_redirects,
-        max_redirects,
-        files,
-        verify,
-        cert,
-    )
-
-
-def head(url, **kw):
-    kw.setdefault("allow_redirects", False)
-    return request("HEAD", url, **kw)
-
-
-def get(url, params=None, **kw):
-    return request("GET", url, params=params, **kw)
-
-
-def post(url, data=None, json=None, **kw):
-    return request("POST", url, data=data, json=json, **kw)
-
-
-def put(url, data=None, **kw):
-    return request("PUT", url, data=data, **kw)
-
-
-def patch(url, data=None, **kw):
-    return request("PATCH", url, data=data, **kw)
-
-
-def delete(url, **kw):
-    return request("DELETE", url, **kw)
+class InsecureRedirect(ValueError):
+    """A redirect from https to plain http, which is never followed."""
 
 
 class Session:
     """Keeps one idle connection per (scheme, host, port) for reuse.
 
     ``headers``, ``auth``, ``verify`` and ``cert`` apply to every request made
-    through the session (per-call values win).
+    through the session (per-call values win). The module-level functions run
+    through the same code with a session that keeps nothing (``_OneShot``).
     """
+
+    _keep = True  # pool connections; False sends Connection: close
 
     def __init__(self, headers=None, auth=None, verify=True, cert=None):
         self.headers = dict(headers) if headers else {}
@@ -1386,23 +1207,137 @@ class Session:
         verify=None,
         cert=None,
     ):
-        return _request(
-            self,
-            method,
-            url,
-            data,
-            json,
-            headers,
-            params,
-            auth,
-            timeout,
-            stream,
-            allow_redirects,
-            max_redirects,
-            files,
-            verify,
-            cert,
+        method = method.upper()
+        for c in method:
+            if not 32 < ord(c) < 127:
+                raise ValueError(f"bad HTTP method {method!r}")
+        if params:
+            q = _form(params).decode()
+            base = url.partition("#")[0]
+            url = base + ("&" if "?" in base else "?") + q
+        body, ctype, length = _prepare_body(data, json, files)
+        if auth is None:
+            auth = self.auth
+        if verify is None:
+            verify = self.verify
+        if cert is None:
+            cert = self.cert
+        drop = ()  # header names left out once a redirect has left the origin
+        redirects = 0
+        u = _URL(url)
+        while True:
+            a = None if drop else auth if auth is not None else u.auth
+            r = self._exchange(
+                method, u, url, headers, drop, body, ctype, length, a, timeout,
+                verify, cert,
+            )  # fmt: skip
+            loc = r.headers.get("location")
+            if (
+                not allow_redirects
+                or r.status_code not in (301, 302, 303, 307, 308)
+                or not loc
+            ):
+                break
+            if redirects >= max_redirects:
+                r.close()
+                raise TooManyRedirects(
+                    f"more than {max_redirects} redirects (last to {loc[:200]})"
+                )
+            redirects += 1
+            r.raw.drain(_DRAIN_LIMIT)
+            r.close()
+            url = _join(url, loc)
+            nu = _URL(url)
+            if u.scheme == "https" and nu.scheme == "http":
+                raise InsecureRedirect(
+                    f"refusing to follow a redirect from https to plain http ({url[:200]});"
+                    " request the http URL yourself if that is really meant"
+                )
+            if _strips_credentials(u, nu):
+                # Once dropped they stay dropped, even if a later hop comes back.
+                drop = _CREDENTIALS
+            u = nu
+            code = r.status_code
+            if (code == 303 and method != "HEAD") or (
+                code in (301, 302) and method == "POST"
+            ):
+                method = "GET"
+                body = ctype = length = None
+                if headers:
+                    headers = {
+                        k: v
+                        for k, v in headers.items()
+                        if k.lower() not in ("content-type", "content-length")
+                    }
+            elif body is not None and not isinstance(
+                body, (bytes, bytearray, memoryview)
+            ):
+                raise ValueError(
+                    f"cannot resend a streamed body after a {code} redirect"
+                )
+        if not stream:
+            r._content = r.raw.read()
+        return r
+
+    def _exchange(
+        self, method, u, url, headers, drop, body, ctype, length, auth, timeout,
+        verify, cert,
+    ):  # fmt: skip
+        sess_headers = self.headers
+        close = (
+            not self._keep
+            or _user_says_close(sess_headers)
+            or _user_says_close(headers)
         )
+        replayable = body is None or isinstance(body, (bytes, bytearray, memoryview))
+        chunked = False
+        if body is not None and length is None:
+            length = _user_length(headers) or _user_length(sess_headers)
+            chunked = length is None
+        merged = _merge_headers(sess_headers, headers, drop)
+        ctx = self._context(verify, cert) if u.scheme == "https" else None
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = self._take(u.key)
+            reused = conn is not None
+            if conn is None:
+                conn = _Conn(u, timeout, ctx, self if self._keep else None)
+            else:
+                conn.raw.settimeout(_split_timeout(timeout)[1])
+            try:
+                sock = conn.sock
+                head = _write_head(
+                    sock, u, method, merged, auth, ctype, length, chunked, close
+                )
+                if body is not None and replayable and len(head) + len(body) <= 1024:
+                    head += body  # a small body shares the head's segment / TLS record
+                    _write(sock, head)
+                else:
+                    _write(sock, head)
+                    if body is not None:
+                        if replayable:
+                            _write(sock, body)
+                        else:
+                            _send_body(sock, body, length, chunked)
+                version, status, reason, rheaders = _read_head(conn, method)
+                rbody = _body_for(conn, version, status, rheaders, method, close)
+            except OSError as e:
+                conn.close()
+                # A kept-alive connection the server dropped: retry once on a new
+                # one, unless the body was a one-shot stream or we merely timed out.
+                if (
+                    reused
+                    and replayable
+                    and attempt == 1
+                    and e.errno not in (_EAGAIN, _ETIMEDOUT)
+                ):
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            return Response(status, reason, rheaders, rbody, url)
 
     def head(self, url, **kw):
         kw.setdefault("allow_redirects", False)
@@ -1422,3 +1357,50 @@ class Session:
 
     def delete(self, url, **kw):
         return self.request("DELETE", url, **kw)
+
+
+class _OneShot(Session):
+    """The module-level calls: one connection per request, Connection: close,
+    nothing kept between calls (a TLS context is built per call too, so
+    ``set_default_ca()`` takes effect at once)."""
+
+    _keep = False
+
+    def _take(self, key):
+        return None
+
+    def _context(self, verify, cert):
+        return _tls_context(verify, cert)
+
+
+_ONE_SHOT = _OneShot()
+
+
+def request(method, url, *args, **kw):
+    """``Session.request`` without a session: same arguments, same code."""
+    return _ONE_SHOT.request(method, url, *args, **kw)
+
+
+def head(url, **kw):
+    kw.setdefault("allow_redirects", False)
+    return request("HEAD", url, **kw)
+
+
+def get(url, params=None, **kw):
+    return request("GET", url, params=params, **kw)
+
+
+def post(url, data=None, json=None, **kw):
+    return request("POST", url, data=data, json=json, **kw)
+
+
+def put(url, data=None, **kw):
+    return request("PUT", url, data=data, **kw)
+
+
+def patch(url, data=None, **kw):
+    return request("PATCH", url, data=data, **kw)
+
+
+def delete(url, **kw):
+    return request("DELETE", url, **kw)
