@@ -58,14 +58,25 @@ deps:
 mpy-cross: deps
 	@$(MAKE) -s -C $(MICROPY_DIR)/mpy-cross -j$(JOBS) >/dev/null
 
+# The CA bundle frozen into the firmware (tools/cabundle.py, from Debian's
+# ca-certificates): CA_BUNDLE=common (default: the roots behind most public
+# sites, 36 CAs, ~35 KB of flash), full (every CA of the package, ~150 KB) or
+# none (only the device's certs/ directory is trusted). The manifest freezes
+# the file named by USOCKET_CA_BUNDLE.
+CA_BUNDLE ?= common
+CA_BUNDLE_PY := $(TOP)/build/cabundle-$(CA_BUNDLE)/_cabundle.py
+.PHONY: cabundle
+cabundle:
+	@$(PYTHON) $(TOP)/tools/cabundle.py --set $(CA_BUNDLE) --out $(CA_BUNDLE_PY)
+
 # The host firmware: MicroPython's unix port with our variant in boards/unix.
 # mpy-cross is built in its own make call: a FROZEN_MANIFEST on the command line
 # would leak into its sub-make.
-unix: deps mpy-cross
+unix: deps mpy-cross cabundle
 	@echo "building $(FIRMWARE)"
 	@mkdir -p $(UNIX_BUILD)
 	@# flock: concurrent `make unix` runs (parallel test sessions) share one build dir.
-	@flock $(UNIX_BUILD).lock $(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) \
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) flock $(UNIX_BUILD).lock $(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) \
 		VARIANT_DIR=$(UNIX_VARIANT_DIR) BUILD=$(UNIX_BUILD) \
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/frozen/manifest.py \
 		MPY_LIB_DIR=$(MPY_LIB_DIR) USOCKET_TOP=$(TOP) LWIP_DIR=$(LWIP_DIR) \

@@ -15,12 +15,16 @@
 Design choices (see also the project README):
 
 - TLS verification is on by default and never silently off. ``verify`` is
-  ``True`` (use the CA set with ``set_default_ca()``), CA data (PEM or DER
-  bytes), a CA file path (str), a ready ``SSLContext``, or ``False`` to skip
-  verification explicitly. A device has no system CA store, so ``verify=True``
-  without a configured CA raises ``CertificateError`` (a ``ValueError``)
-  instead of quietly connecting unverified. A failed verification raises the
-  firmware's TLS error (``ValueError``/``OSError`` with mbedTLS's reason).
+  ``True`` (the default trust store: the CA bundle frozen into the firmware
+  plus the PEM files in ``certs/``, or only the CA set with
+  ``set_default_ca()``), CA data (PEM or DER bytes), a CA file path (str), a
+  ready ``SSLContext``, or ``False`` to skip verification explicitly. A failed
+  verification raises ``CertificateError`` (a ``ValueError``) naming the host,
+  with mbedTLS's reason and how to add the CA. See docs/tls.md.
+- A redirect to another scheme, host or port drops ``Authorization``,
+  ``Proxy-Authorization`` and ``Cookie`` (from the call, the Session or
+  ``auth=``), as requests does; an https -> http redirect is never followed
+  (``InsecureRedirect``, a ``ValueError``).
 - ``timeout`` (seconds, or a ``(connect, read)`` pair) bounds DNS, connect,
   the TLS handshake and every read and write. DNS: when a timeout is given the
   host name is handed to ``socket.connect()``, which resolves it with the
@@ -29,7 +33,8 @@ Design choices (see also the project README):
 - Errors: ``OSError`` for transport failures (including a server closing the
   connection too early), ``ValueError`` for a malformed URL, argument or
   response (status line, headers, chunk framing, limits below).
-  ``TooManyRedirects`` and ``CertificateError`` subclass ``ValueError``.
+  ``TooManyRedirects``, ``InsecureRedirect`` and ``CertificateError`` subclass
+  ``ValueError``.
 - Garbage from a server cannot exhaust RAM: a response line is at most
   ``MAX_LINE`` bytes, at most ``MAX_HEADERS`` header lines and
   ``MAX_HEADER_BYTES`` bytes of headers are accepted.
@@ -50,16 +55,9 @@ import json as _json
 import socket
 
 try:
-    import tls as _tls
-
-    _TLS_KW = False  # tls.SSLContext.load_verify_locations takes cadata positionally
-except ImportError:
-    try:
-        import ssl as _tls
-
-        _TLS_KW = True
-    except ImportError:
-        _tls = None
+    import ssl as _ssl  # our frozen ssl (over tls): the trust store lives there
+except ImportError:  # a firmware without TLS
+    _ssl = None
 
 try:
     import select as _select
@@ -91,8 +89,12 @@ class TooManyRedirects(ValueError):
     pass
 
 
-class CertificateError(ValueError):
-    pass
+if _ssl is not None:
+    CertificateError = _ssl.CertificateError
+else:
+
+    class CertificateError(ValueError):
+        pass
 
 
 class HTTPError(OSError):
@@ -100,9 +102,8 @@ class HTTPError(OSError):
 
 
 def set_default_ca(ca):
-    """Set the CA (PEM/DER bytes or a file path) used when ``verify=True``.
-
-    ``None`` removes it again.
+    """Set the CA (PEM/DER bytes or a file path) used when ``verify=True``,
+    instead of the default trust store. ``None`` goes back to the store.
     """
     global _default_ca
     _default_ca = ca
@@ -539,60 +540,51 @@ def _read_file(path):
 def _tls_context(verify, cert):
     if hasattr(verify, "wrap_socket"):
         return verify
-    if _tls is None:
+    if _ssl is None:
         raise ValueError("https needs TLS support, which this firmware lacks")
-    ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
+    ca = _default_ca if verify is True or verify is None else verify
+    if verify is not False and ca is None and not cert:
+        return _ssl._default_context()  # shared: the CAs it learns stay parsed
+    ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
     if verify is False:
-        ctx.verify_mode = _tls.CERT_NONE
+        ctx.verify_mode = _ssl.CERT_NONE
+    elif ca is None:
+        ctx.load_default_certs()
+    elif isinstance(ca, str):
+        ctx.load_verify_locations(cafile=ca)
     else:
-        ca = _default_ca if verify is True or verify is None else verify
-        if ca is None:
-            raise CertificateError(
-                "https certificate verification needs a CA: pass verify=<CA bytes or path>, "
-                "call urequests.set_default_ca(), or pass verify=False to skip verification"
-            )
-        if isinstance(ca, str):
-            ca = _read_file(ca)
-        ctx.verify_mode = _tls.CERT_REQUIRED
-        # Each call adds one CA to the context's chain, so a PEM bundle works.
-        for der in _pem_blocks(ca):
-            if _TLS_KW:
-                ctx.load_verify_locations(cadata=der)
-            else:
-                ctx.load_verify_locations(der)
+        ctx.load_verify_locations(cadata=ca)
     if cert:
         c, k = cert if isinstance(cert, (tuple, list)) else (cert, None)
-        c = _read_file(c) if isinstance(c, str) else c
-        k = _read_file(k) if isinstance(k, str) else k
-        ctx.load_cert_chain(_pem_blocks(c)[0], _pem_blocks(k)[0] if k else k)
+        ctx.load_cert_chain(c, k)
     return ctx
 
 
-def _pem_blocks(data):
-    """DER bytes of every PEM block in ``data`` (DER input passes through).
-
-    MicroPython's mbedTLS configs are built without PEM parsing, so PEM files
-    (what CAs and openssl hand out) are decoded here.
-    """
-    if isinstance(data, str):
-        data = data.encode()
-    if b"-----BEGIN" not in data:
-        return [data]
-    out = []
-    pos = 0
-    while True:
-        start = data.find(b"-----BEGIN", pos)
-        if start < 0:
-            break
-        body = data.find(b"\n", start) + 1
-        end = data.find(b"-----END", body)
-        if body <= 0 or end < 0:
-            raise ValueError("truncated PEM block")
-        out.append(
-            binascii.a2b_base64(data[body:end].replace(b"\r", b"").replace(b"\n", b""))
-        )
-        pos = end + 8
-    return out
+def _connect(u, ct):
+    """A TCP connection to the URL's host and port (``ct``: connect timeout)."""
+    if ct is not None and not _is_numeric_host(u.host):
+        # Let connect() resolve the name so the timeout covers DNS too.
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(ct)
+        try:
+            raw.connect((u.host, u.port))
+            return raw
+        except TypeError:
+            raw.close()  # this port's connect() only takes addresses
+        except BaseException:
+            raw.close()
+            raise
+    ai = socket.getaddrinfo(u.host, u.port, 0, socket.SOCK_STREAM)
+    if not ai:
+        raise OSError(f"no address for host {u.host!r}")
+    raw = socket.socket(ai[0][0], socket.SOCK_STREAM)
+    try:
+        raw.settimeout(ct)
+        raw.connect(ai[0][-1])
+    except BaseException:
+        raw.close()
+        raise
+    return raw
 
 
 class _Conn:
@@ -600,44 +592,27 @@ class _Conn:
 
     def __init__(self, u, timeout, ctx, pool):
         ct, rt = _split_timeout(timeout)
-        raw = None
-        if ct is not None and not _is_numeric_host(u.host):
-            # Let connect() resolve the name so the timeout covers DNS too.
-            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            raw.settimeout(ct)
-            try:
-                raw.connect((u.host, u.port))
-            except TypeError:
-                raw.close()  # this port's connect() only takes addresses
-                raw = None
-            except BaseException:
-                raw.close()
-                raise
-        if raw is None:
-            ai = socket.getaddrinfo(u.host, u.port, 0, socket.SOCK_STREAM)
-            if not ai:
-                raise OSError(f"no address for host {u.host!r}")
-            raw = socket.socket(ai[0][0], socket.SOCK_STREAM)
-            try:
-                raw.settimeout(ct)
-                raw.connect(ai[0][-1])
-            except BaseException:
-                raw.close()
-                raise
+        raw = _connect(u, ct)
         sock = raw
         if u.scheme == "https":
             try:
-                sock = ctx.wrap_socket(raw, server_hostname=u.host)
+                if hasattr(ctx, "_wrap"):
+                    # Our ssl may reconnect to load the CA the server needs.
+                    raw, sock = ctx._wrap(
+                        raw, False, True, u.host, lambda: _connect(u, ct)
+                    )
+                else:
+                    sock = ctx.wrap_socket(raw, server_hostname=u.host)
+            except CertificateError:
+                raw.close()
+                raise
             except (ValueError, OSError) as e:
                 raw.close()
                 # A failed verification is a ValueError carrying mbedTLS's reason,
                 # or (builds without X.509 info strings) OSError(-0x2700).
                 if isinstance(e, OSError) and e.errno != _X509_VERIFY_FAILED:
                     raise
-                why = str(e).strip()
-                raise CertificateError(
-                    f"TLS handshake with {u.host}:{u.port} failed: {why}"
-                )
+                raise _ssl._untrusted(f"{u.host}:{u.port}", str(e))
             except BaseException:
                 raw.close()
                 raise
