@@ -62,9 +62,10 @@ mpy-cross: deps
 # ca-certificates): CA_BUNDLE=common (default: the roots behind most public
 # sites, 36 CAs, ~35 KB of flash), full (every CA of the package, ~150 KB) or
 # none (only the device's certs/ directory is trusted). The manifest freezes
-# the file named by USOCKET_CA_BUNDLE.
+# the file named by USOCKET_CA_BUNDLE: one path for every set, rewritten only
+# when its content changes, so that choosing another set rebuilds the frozen code.
 CA_BUNDLE ?= common
-CA_BUNDLE_PY := $(TOP)/build/cabundle-$(CA_BUNDLE)/_cabundle.py
+CA_BUNDLE_PY := $(TOP)/build/cabundle/_cabundle.py
 .PHONY: cabundle
 cabundle:
 	@$(PYTHON) $(TOP)/tools/cabundle.py --set $(CA_BUNDLE) --out $(CA_BUNDLE_PY)

@@ -194,7 +194,7 @@ class SSLContext:
         self._ctx = tls.SSLContext(protocol)
         self._store = False  # verify against the default trust store
         self._names = []  # subjects of the store CAs loaded, as DER
-        self._files = []  # certs/ certificates loaded, as (file name, DER)
+        self._files = []  # certs/ certificates loaded (file name, length, tail)
         self._top = None  # issuer at the top of the last chain verified
         self._loaded = False
 
@@ -233,10 +233,11 @@ class SSLContext:
 
     def _load_dir(self):
         new = False
-        for item in _certs_dir():
-            if item not in self._files:
-                self._files.append(item)
-                self._add(item[1])
+        for name, der in _certs_dir():
+            key = (name, len(der), der[-8:])  # not the DER: it is parsed already
+            if key not in self._files:
+                self._files.append(key)
+                self._add(der)
                 new = True
         return new
 

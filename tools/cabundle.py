@@ -174,7 +174,9 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists() or out.read_text() != text:
         out.write_text(text)
-    note = f", {len(skipped)} expired left out ({', '.join(skipped)})" if skipped else ""
+    note = (
+        f", {len(skipped)} expired left out ({', '.join(skipped)})" if skipped else ""
+    )
     print(
         f"CA bundle {args.set!r}: {len(kept)} CAs from ca-certificates {version},"
         f" {len(data)} bytes of flash{note}"
