@@ -57,7 +57,7 @@ def test_modules_are_frozen_bytecode(mp):
         """
         import sys
         names = ("urequests", "requests", "ssl", "checkNet", "log", "dataCall",
-                 "request", "_usocket_net", "asyncio")
+                 "request", "_usocket_net", "asyncio", "ussl", "_cabundle")
         keep = sys.path[:]
         sys.path[:] = [p for p in keep if p != ".frozen"]
         for n in names:
@@ -85,6 +85,8 @@ def test_modules_are_frozen_bytecode(mp):
         "dataCall",
         "request",
         "asyncio",
+        "ussl",
+        "_cabundle",
     ):
         assert f"{name} frozen" in res.lines
     assert "alias True 0.1.0" in res.lines
