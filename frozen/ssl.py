@@ -8,7 +8,8 @@ bundle, so this layer provides it, with MicroPython's signatures:
   (cafile=None, cadata=None)``, ``load_cert_chain(certfile, keyfile=None)``,
   ``load_default_certs()`` and ``wrap_socket(sock, server_side=False,
   do_handshake_on_connect=True, server_hostname=None)``. PEM is converted to
-  DER here because the firmware's mbedTLS has no PEM parser.
+  DER here because the firmware's mbedTLS has no PEM parser. A client
+  context that was given no CA verifies against the default trust store.
 - ``create_default_context()``: a client context that verifies against the
   default trust store.
 - ``wrap_socket(sock, server_side=False, key=None, cert=None,
@@ -289,6 +290,11 @@ class SSLContext:
         the raw socket may be a new one.
         """
         ctx = self._ctx
+        if not (server_side or self._store or self._loaded):
+            # A client context given no CA of its own (asyncio's ssl=True,
+            # umqtt's SSLContext) verifies against the trust store; CPython
+            # would fail the handshake instead.
+            self.load_default_certs()
         if server_side or not self._store or ctx.verify_mode != CERT_REQUIRED:
             return sock, ctx.wrap_socket(
                 sock,
@@ -297,9 +303,10 @@ class SSLContext:
                 server_hostname=host,
             )
         if host is None:
+            # mbedTLS's own words first, so code that matches them still does.
             raise ValueError(
-                "server_hostname is needed to verify the server"
-                " (cert_reqs=CERT_NONE connects without verification)"
+                "CERT_REQUIRED requires server_hostname: pass server_hostname="
+                " (or cert_reqs=CERT_NONE to connect without verification)"
             )
         if not self._loaded:
             for _, _, so, sn in _bundle_records():
