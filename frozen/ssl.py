@@ -277,9 +277,10 @@ class SSLContext:
         do_handshake_on_connect=True,
         server_hostname=None,
     ):
-        return self._wrap(sock, server_side, do_handshake_on_connect, server_hostname)[
-            1
-        ]
+        wrapped = self._wrap(
+            sock, server_side, do_handshake_on_connect, server_hostname
+        )
+        return wrapped[1]
 
     def _wrap(self, sock, server_side, handshake, host, reconnect=None):
         """Wrap ``sock``; returns (raw socket, TLS socket).
