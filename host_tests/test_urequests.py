@@ -499,6 +499,34 @@ def test_redirect_to_other_origin_strips_every_credential(
     assert other.requests[0].headers["Host"] == f"{name}:{other.port}"
 
 
+# (from, to, stripped) as CPython requests' SessionRedirectMixin.should_strip_auth
+# decides (requests 2.32): another host, port or scheme strips, default ports are
+# the same as none, and http:80 -> https:443 on the same host keeps credentials.
+STRIP_CASES = [
+    ("http://a.example/x", "http://a.example/y", False),
+    ("http://a.example/", "http://b.example/", True),
+    ("http://a.example/", "http://A.EXAMPLE/", False),
+    ("http://a.example:80/", "http://a.example/", False),
+    ("https://a.example/", "https://a.example:443/z", False),
+    ("http://a.example/", "https://a.example/", False),
+    ("http://a.example:8080/", "https://a.example/", True),
+    ("http://a.example/", "https://a.example:8443/", True),
+    ("http://a.example:1/", "http://a.example:2/", True),
+    ("https://a.example/", "http://a.example/", True),
+]
+
+
+def test_which_redirects_strip_credentials(mp):
+    out = run(
+        mp,
+        f"""
+        from urequests import _URL, _strips_credentials
+        out([_strips_credentials(_URL(a), _URL(b)) for a, b, _ in {STRIP_CASES!r}])
+        """,
+    )
+    assert out[0] == [c[2] for c in STRIP_CASES]
+
+
 def test_redirect_within_origin_keeps_credentials(mp, http_server):
     out = run(
         mp,
