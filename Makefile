@@ -169,7 +169,7 @@ export PICO_SDK_DEB_VERSION TINYUSB_DEB_VERSION PICOTOOL_DEB_VERSION RP2_APT_PAC
 deps-rp2: deps
 	@$(TOP)/tools/deps_rp2.sh
 
-rp2: deps-rp2 mpy-cross
+rp2: deps-rp2 mpy-cross cabundle
 	@if grep -qs NETWORK_CYW43 $(RP2_BOARD_DIR)/mpconfigboard.cmake \
 		&& [ ! -f $(MICROPY_DIR)/lib/cyw43-driver/src/cyw43.h ]; then \
 		echo "rp2: $(RP2_BOARD) needs the cyw43-driver, which is in no package registry:" >&2; \
@@ -186,7 +186,7 @@ rp2: deps-rp2 mpy-cross
 	@# the firmware's qstr set does (a config change then fails with "redeclaration of
 	@# enumerator MP_QSTR_..."): always regenerate it (a few seconds).
 	@rm -f $(RP2_BUILD)/frozen_content.c
-	@$(MAKE) -C $(RP2_BUILD) -j$(JOBS) $(if $(V),,-s) >$(RP2_BUILD)/build.log 2>&1 \
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) $(MAKE) -C $(RP2_BUILD) -j$(JOBS) $(if $(V),,-s) >$(RP2_BUILD)/build.log 2>&1 \
 		|| { tail -40 $(RP2_BUILD)/build.log; echo "rp2: build failed, log: $(RP2_BUILD)/build.log"; exit 1; }
 	@ls -l $(RP2_BUILD)/firmware.uf2
 
@@ -198,8 +198,8 @@ size: rp2
 # it says what is missing (and fetches nothing) where it is not.
 esp32:
 	@$(TOP)/tools/build_esp32.sh --check
-	@$(MAKE) -s deps mpy-cross
-	@$(TOP)/tools/build_esp32.sh $(MICROPY_DIR) $(TOP)/boards/$(ESP32_BOARD) $(ESP32_BUILD) $(MPY_LIB_DIR)
+	@$(MAKE) -s deps mpy-cross cabundle
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) $(TOP)/tools/build_esp32.sh $(MICROPY_DIR) $(TOP)/boards/$(ESP32_BOARD) $(ESP32_BUILD) $(MPY_LIB_DIR)
 
 # --- Deploying and flashing ---------------------------------------------------------
 # `make deploy PORT=/dev/ttyACM0` copies the frozen Python, compiled by `make mpy`, to
