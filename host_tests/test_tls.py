@@ -219,6 +219,20 @@ def test_bundle_ca_is_loaded_only_when_a_chain_needs_it(mp, https_server, tmp_pa
     )
     # Connection 1 was the handshake refused against ISRG Root X1 only.
     assert out == [[200, 2], [200, 3], 2]
+    # ssl.wrap_socket on the caller's socket: the second handshake runs on a new
+    # connection to the same peer (getpeername), returned in its place.
+    before = https_server.connections
+    out = run(
+        mp,
+        f"""
+        ns = {{}}
+        exec(open("{bundle_py}").read(), ns)
+        ssl._BUNDLE = ns["BUNDLE"]
+        out(get_over(ssl.wrap_socket(connect({https_server.port}), server_hostname="test.example")))
+        """,
+    )
+    assert out == ["HTTP/1.1 200 OK"]
+    assert https_server.wait_connections(before + 2) == before + 2
 
 
 def test_frozen_bundle_holds_the_common_set_and_parses(mp):
