@@ -22,3 +22,10 @@ module("log.py")
 module("dataCall.py")
 module("request.py")
 module("ntptime.py")
+module("ussl.py")
+
+# The CA bundle (tools/cabundle.py writes it; `make unix` names it here). A build
+# without it freezes no bundle: only the device's certs/ directory is trusted.
+_ca_bundle = __import__("os").environ.get("USOCKET_CA_BUNDLE")
+if _ca_bundle:
+    module("_cabundle.py", base_path=_ca_bundle.rpartition("/")[0])
