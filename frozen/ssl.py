@@ -13,11 +13,11 @@ bundle, so this layer provides it, with MicroPython's signatures:
 - ``create_default_context()``: a client context that verifies against the
   default trust store.
 - ``wrap_socket(sock, server_side=False, key=None, cert=None,
-  cert_reqs=CERT_REQUIRED, cadata=None, server_hostname=None,
-  do_handshake=True)``, MicroPython's function. The one default that differs
-  from MicroPython's (CERT_NONE) is ``cert_reqs``: a client verifies the
-  server against ``cadata`` or, without it, the default trust store, unless
-  the caller passes ``cert_reqs=CERT_NONE``.
+  cert_reqs=CERT_NONE, cadata=None, server_hostname=None,
+  do_handshake=True)``, MicroPython's function with MicroPython's defaults,
+  so libraries written for it (umqtt's ``ssl=True``) run unchanged. With
+  ``cert_reqs=CERT_REQUIRED`` a client verifies the server against
+  ``cadata`` or, without it, the default trust store.
 
 The default trust store is the CA bundle frozen into the firmware (module
 ``_cabundle``, built from Debian's ca-certificates) plus every PEM file in
@@ -378,7 +378,7 @@ def wrap_socket(
     server_side=False,
     key=None,
     cert=None,
-    cert_reqs=CERT_REQUIRED,
+    cert_reqs=CERT_NONE,
     cadata=None,
     server_hostname=None,
     do_handshake=True,

@@ -7,10 +7,10 @@ QuecPython documents ``ussl.wrap_socket(sock, server_hostname=None, cert=None,
 key=None)`` (``cert`` and ``key``: the client certificate and key, as PEM
 strings, bytes or file paths), so that is the positional order here. Every
 keyword of ``ssl.wrap_socket`` is accepted as well (``cert_reqs``,
-``cadata``, ``server_side``, ``do_handshake``). Like ``ssl``, a client
-verifies the server against the default trust store unless it passes
-``cert_reqs=CERT_NONE``; QuecPython's ``ussl`` does not verify at all.
-Everything else is ``ssl``'s.
+``cadata``, ``server_side``, ``do_handshake``). As on QuecPython, the
+server is not verified unless the caller asks: ``cert_reqs=CERT_REQUIRED``
+verifies it against ``cadata`` or the default trust store (the frozen CA
+bundle and ``certs/``). Everything else is ``ssl``'s.
 """
 
 from ssl import *

@@ -87,9 +87,10 @@ def test_https_with_no_arguments_is_verified_against_certs_dir(
         out(r.json()["headers"]["Host"])
         r = request.get("{https_server.url("/")}")
         out([r.status_code, "".join(r.text)])
-        out(get_over(ssl.wrap_socket(connect({port}), server_hostname="test.example")))
-        out(get_over(ussl.wrap_socket(connect({port}), server_hostname="test.example")))
-        out(get_over(ussl.wrap_socket(connect({port}), "test.example")))  # QuecPython's order
+        req = ssl.CERT_REQUIRED  # the low-level calls verify when asked, as upstream
+        out(get_over(ssl.wrap_socket(connect({port}), server_hostname="test.example", cert_reqs=req)))
+        out(get_over(ussl.wrap_socket(connect({port}), server_hostname="test.example", cert_reqs=req)))
+        out(get_over(ussl.wrap_socket(connect({port}), "test.example", cert_reqs=req)))  # QuecPython's order
         ctx = ssl.create_default_context()
         out(get_over(ctx.wrap_socket(connect({port}), server_hostname="test.example")))
         """,
@@ -141,16 +142,30 @@ def test_untrusted_ca_fails_naming_the_host_and_the_fix(mp, https_server):
         f"""
         out(catch(lambda: urequests.get("{https_server.url("/echo", host="test.example")}", timeout=10)))
         out(catch(lambda: request.get("{https_server.url("/")}", timeout=10)))
-        out(catch(lambda: ssl.wrap_socket(connect({port}), server_hostname="test.example")))
+        out(catch(lambda: ssl.wrap_socket(connect({port}), server_hostname="test.example", cert_reqs=ssl.CERT_REQUIRED)))
         out(urequests.get("{https_server.url("/echo")}", verify=False, timeout=10).status_code)
         r = request.get("{https_server.url("/")}", ssl_params={{"verify": False}})
         out(r.status_code)
         r.close()
         out(get_over(ssl.wrap_socket(connect({port}), cert_reqs=ssl.CERT_NONE)))
-        out(catch(lambda: ssl.wrap_socket(connect({port}))))
+        out(catch(lambda: ssl.wrap_socket(connect({port}), cert_reqs=ssl.CERT_REQUIRED)))
+        # Upstream defaults: MicroPython's ssl.wrap_socket and QuecPython's
+        # ussl.wrap_socket verify nothing unless asked (libraries rely on it).
+        out(get_over(ssl.wrap_socket(connect({port}), server_hostname="test.example")))
+        out(get_over(ssl.wrap_socket(connect({port}))))
+        out(get_over(ussl.wrap_socket(connect({port}), "test.example")))
         """,
     )
-    by_name, quec, raw, unverified, quec_unverified, raw_unverified, no_name = out
+    (
+        by_name,
+        quec,
+        raw,
+        unverified,
+        quec_unverified,
+        raw_unverified,
+        no_name,
+        *upstream,
+    ) = out
     for err, host in (
         (by_name, "test.example"),
         (quec, "10.0.2.2"),
@@ -165,6 +180,7 @@ def test_untrusted_ca_fails_naming_the_host_and_the_fix(mp, https_server):
     assert raw_unverified == "HTTP/1.1 200 OK"
     assert no_name[0] == "ValueError"
     assert no_name[1].startswith("CERT_REQUIRED requires server_hostname: pass")
+    assert upstream == ["HTTP/1.1 200 OK"] * 3
 
 
 def test_ca_added_to_certs_dir_is_picked_up_without_restart(mp, https_server):
@@ -228,7 +244,8 @@ def test_bundle_ca_is_loaded_only_when_a_chain_needs_it(mp, https_server, tmp_pa
         ns = {{}}
         exec(open("{bundle_py}").read(), ns)
         ssl._BUNDLE = ns["BUNDLE"]
-        out(get_over(ssl.wrap_socket(connect({https_server.port}), server_hostname="test.example")))
+        out(get_over(ssl.wrap_socket(connect({https_server.port}), server_hostname="test.example",
+                                     cert_reqs=ssl.CERT_REQUIRED)))
         """,
     )
     assert out == ["HTTP/1.1 200 OK"]
