@@ -150,7 +150,7 @@ oom-sweep: unix
 		--doc $(TOP)/docs/generated/oom$(if $(SANITIZE),-$(SANITIZE_$(SANITIZE))).md $(OOM_ARGS)
 
 # `make coverage`: the suite (or COVERAGE_TESTS) on the coverage firmware
-# (boards/unix-coverage: gcov, sys.settrace), then tools/coverage.py prints line and
+# (boards/unix-coverage: gcov, sys.settrace), then tools/coverage_report.py prints line and
 # branch coverage of modusocket/*.c and boards/unix/hostnet.c (gcovr), line coverage
 # of frozen/*.py, every uncovered line of modusocket/, and writes
 # docs/generated/coverage.md.
@@ -160,7 +160,7 @@ coverage:
 	@$(MAKE) --no-print-directory coverage-run VARIANT=coverage
 
 coverage-run: unix
-	@$(PYTHON) $(TOP)/tools/coverage.py --firmware $(FIRMWARE) --build $(UNIX_BUILD) \
+	@$(PYTHON) $(TOP)/tools/coverage_report.py --firmware $(FIRMWARE) --build $(UNIX_BUILD) \
 		--doc $(TOP)/docs/generated/coverage.md $(COVERAGE_ARGS) -- $(COVERAGE_TESTS) $(PYTEST_ARGS)
 
 lint: deps

@@ -295,6 +295,45 @@ def op():
 }
 
 
+# The self-test's cases (--self-test, which `make test-oom` runs first): each plants
+# one kind of bug, and the sweep must report it, so a clean sweep means something.
+PLANTED = {
+    "planted_leak": """
+KEEP = []
+def prepare(k):
+    pass
+def op():
+    # A socket that nothing closes: lwIP's udp_pcb count grows.
+    KEEP.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+""",
+    "planted_hang": """
+def prepare(k):
+    pass
+def op():
+    try:
+        b = bytearray(64)
+    except MemoryError:
+        while True:
+            time.sleep_ms(50)
+""",
+    "planted_unexpected": """
+def prepare(k):
+    pass
+def op():
+    try:
+        b = bytearray(64)
+    except MemoryError:
+        raise ValueError("a MemoryError turned into something else")
+""",
+}
+# What the self-test expects the sweep to report for each planted case.
+PLANTED_REPORTS = {
+    "planted_leak": "lwIP not back at baseline: udp_pcb+",
+    "planted_hang": "hang",
+    "planted_unexpected": "unexpected ValueError",
+}
+
+
 def reply_and_close(conn, addr):
     """The tcp_client case's peer: reads 100 bytes, answers them reversed, closes
     first (so the firmware's pcb ends in LAST_ACK, not TIME_WAIT)."""
@@ -555,6 +594,53 @@ def tables(sweeps, total_seconds):
     return "\n".join(out)
 
 
+def sweep_all(firmware, cases, limit, hang_timeout, log, summary):
+    """Runs each case's sweep against a fresh set of peers; returns the Sweeps."""
+    peers = Peers()
+    fields = peers.fields()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
+    env["USOCKET_DNS_PORT"] = str(peers.dns.port)
+    env["USOCKET_HOSTFWD"] = f"tcp:{peers.host_port}:{GUEST_PORT}"
+    sweeps = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="usocket-oom-") as tmp:
+            for name, source in cases.items():
+                script = Path(tmp) / f"oom_{name}.py"
+                script.write_text(
+                    PRELUDE.format(keys=LWIP_USAGE) + source.format(**fields) + MAIN
+                )
+                sweep = run_sweep(
+                    firmware,
+                    name,
+                    script,
+                    env,
+                    limit,
+                    hang_timeout,
+                    peers.host_port,
+                    log,
+                )
+                sweeps.append(sweep)
+                summary(
+                    f"{name}: {len(sweep.points)} injection points, "
+                    f"{len(sweep.failures)} failures, {sweep.seconds:.1f} s"
+                )
+    finally:
+        peers.close()
+    return sweeps
+
+
+def self_test(firmware, log):
+    """The sweep must report each planted bug; returns the problems (none = ok)."""
+    problems = []
+    for sweep in sweep_all(firmware, PLANTED, 20, 10.0, log, log):
+        want = PLANTED_REPORTS[sweep.name]
+        if not any(what.startswith(want) or want in what for _, what in sweep.failures):
+            problems.append(
+                f"{sweep.name}: the sweep did not report {want!r}: {sweep.failures}"
+            )
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--firmware", default=str(REPO / "build/unix-oom/micropython"))
@@ -564,48 +650,32 @@ def main():
     ap.add_argument("--json", default=str(REPO / "build/oom.json"))
     ap.add_argument("--doc", help="write the tables as Markdown here")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument(
+        "--self-test", action="store_true", help="first check the sweep on planted bugs"
+    )
     args = ap.parse_args()
-    firmware = os.environ.get("USOCKET_OOM_FIRMWARE") or args.firmware
     names = [c for c in args.cases.split(",") if c]
     for c in names:
         if c not in CASES:
             ap.error(f"unknown case {c!r}; cases: {', '.join(CASES)}")
 
-    peers = Peers()
-    fields = peers.fields()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
-    env["USOCKET_DNS_PORT"] = str(peers.dns.port)
-    env["USOCKET_HOSTFWD"] = f"tcp:{peers.host_port}:{GUEST_PORT}"
     log = print if args.verbose else (lambda *a: None)
-    sweeps = []
+    if args.self_test:
+        problems = self_test(args.firmware, log)
+        for p in problems:
+            print(f"FAIL self-test {p}")
+        if problems:
+            return 1
+        print("self-test: the sweep reports a planted leak, hang and unexpected error")
     started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="usocket-oom-") as tmp:
-            for name in names:
-                script = Path(tmp) / f"oom_{name}.py"
-                script.write_text(
-                    PRELUDE.format(keys=LWIP_USAGE)
-                    + CASES[name].format(**fields)
-                    + MAIN
-                )
-                sweep = run_sweep(
-                    firmware,
-                    name,
-                    script,
-                    env,
-                    args.limit,
-                    args.hang_timeout,
-                    peers.host_port,
-                    log,
-                )
-                print(
-                    f"{name}: {len(sweep.points)} injection points, "
-                    f"{len(sweep.failures)} failures, {sweep.seconds:.1f} s",
-                    flush=True,
-                )
-                sweeps.append(sweep)
-    finally:
-        peers.close()
+    sweeps = sweep_all(
+        args.firmware,
+        {n: CASES[n] for n in names},
+        args.limit,
+        args.hang_timeout,
+        log,
+        lambda line: print(line, flush=True),
+    )
     total = time.monotonic() - started
     report = tables(sweeps, total)
     print()
