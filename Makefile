@@ -147,7 +147,7 @@ test-oom:
 
 oom-sweep: unix
 	@$(TEST_ENV) $(PYTHON) $(TOP)/tools/oom.py --firmware $(FIRMWARE) \
-		--doc $(TOP)/docs/generated/oom$(if $(SANITIZE),-$(SANITIZE_$(SANITIZE))).md $(OOM_ARGS)
+		--doc $(TOP)/docs/generated/oom$(if $(SANITIZE),-$(SANITIZE_$(SANITIZE)))$(if $(POOLS),-mallocpools).md $(OOM_ARGS)
 
 # `make coverage`: the suite (or COVERAGE_TESTS) on the coverage firmware
 # (boards/unix-coverage: gcov, sys.settrace), then tools/coverage_report.py prints line and

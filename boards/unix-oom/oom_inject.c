@@ -17,6 +17,10 @@
 // timers its configuration has, and asserts when it runs out (timeouts.c), as a
 // configuration error rather than a runtime condition.
 //
+// With POOLS=malloc (MEMP_MEM_MALLOC) memp_malloc() takes each element from
+// mem_malloc(): that call is part of the pool allocation already counted (or of the
+// MEMP_SYS_TIMEOUT one that is never failed), so it is not counted again.
+//
 // The variant is single-threaded (NO_SYS=1, no _thread), so plain counters do.
 #include <string.h>
 
@@ -52,6 +56,8 @@ static struct {
     bool fired;
     uint32_t count;
     uint32_t fail_at;
+    // Inside a memp_malloc() call (nesting depth).
+    uint8_t memp_depth;
     // Inside a pbuf_alloc() call (nesting depth), and the pbuf type it was asked for.
     uint8_t pbuf_depth;
     pbuf_type pbuf_kind;
@@ -97,11 +103,14 @@ void *__wrap_memp_malloc(memp_t type) {
         && oom_fail_now("memp", oom_pool_names[type])) {
         return NULL;
     }
-    return __real_memp_malloc(type);
+    oom.memp_depth += 1;
+    void *p = __real_memp_malloc(type);
+    oom.memp_depth -= 1;
+    return p;
 }
 
 void *__wrap_mem_malloc(mem_size_t size) {
-    if (oom_fail_now("mem_malloc", "")) {
+    if (oom.memp_depth == 0 && oom_fail_now("mem_malloc", "")) {
         return NULL;
     }
     return __real_mem_malloc(size);
