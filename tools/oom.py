@@ -234,6 +234,28 @@ def op():
         raise ValueError("wrong datagram")
     s.close()
 """,
+    "udp_server": """
+MSG = b"%064d" % 5
+def prepare(k):
+    pass
+def op():
+    # The server's side of UDP: bind, recvfrom, sendto the sender. The client is a
+    # second socket of the firmware, over lwIP's loopback interface.
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    S[0] = srv
+    srv.bind(("127.0.0.1", {guest_port}))
+    srv.settimeout(2)
+    cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    S[1] = cli
+    cli.settimeout(2)
+    cli.sendto(MSG, ("127.0.0.1", {guest_port}))
+    d, a = srv.recvfrom(256)
+    srv.sendto(bytes(reversed(d)), a)
+    if cli.recv(256) != bytes(reversed(MSG)):
+        raise ValueError("wrong reply")
+    cli.close()
+    srv.close()
+""",
     "getaddrinfo": """
 NAME = [None]
 def prepare(k):
