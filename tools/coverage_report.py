@@ -184,14 +184,13 @@ def pct(a, b):
     return f"{100.0 * a / b:.1f} %" if b else "n/a"
 
 
-def report(c, py, tests):
-    out = []
-    rc, summary, failed, secs = tests
-    out.append(f"Test run: {summary} in {secs:.0f} s (pytest exit status {rc}).")
-    if failed:
-        out.append("")
-        out.append("Tests that failed on the coverage firmware:")
-        out.extend(f"- `{ln}`" for ln in failed)
+def report(c, py, runs):
+    out = ["Test runs whose counters this report adds up:", ""]
+    for rc, summary, failed, secs in runs:
+        out.append(f"- {summary}, {secs:.0f} s (pytest exit status {rc}).")
+        if failed:
+            out.append("  Tests that failed on the coverage firmware:")
+            out.extend(f"  - `{ln}`" for ln in failed)
     out.append("")
     out.append("| C file | lines | covered | line % | branches | taken | branch % |")
     out.append("|---|--:|--:|--:|--:|--:|--:|")
@@ -256,26 +255,35 @@ def main():
         action="store_true",
         help="report the counters of the last run (build/coverage) without testing",
     )
+    ap.add_argument(
+        "--add",
+        action="store_true",
+        help="add this run's counters to the last run's instead of starting afresh",
+    )
     ap.add_argument("pytest_args", nargs="*", help="after --: tests and options")
     args = ap.parse_args()
     build = Path(args.build).resolve()
     out_dir = REPO / "build/coverage"
+    runs_file = out_dir / "tests.json"
+    runs = []
+    if args.add or args.report_only:
+        runs = json.loads(runs_file.read_text())
     if not args.report_only:
-        for f in build.rglob("*.gcda"):
-            f.unlink()
-        if out_dir.exists():
-            for f in (out_dir / "lines").glob("*.lines"):
+        if not args.add:
+            for f in build.rglob("*.gcda"):
                 f.unlink()
+            if out_dir.exists():
+                for f in (out_dir / "lines").glob("*.lines"):
+                    f.unlink()
         out_dir.mkdir(parents=True, exist_ok=True)
-        tests = run_tests(
-            args.firmware, out_dir, args.pytest_args or [str(REPO / "host_tests")]
-        )
-        (out_dir / "tests.json").write_text(json.dumps(tests))
-    else:
-        tests = tuple(json.loads((out_dir / "tests.json").read_text()))
+        pytest_args = args.pytest_args or [str(REPO / "host_tests")]
+        rc, summary, failed, secs = run_tests(args.firmware, out_dir, pytest_args)
+        tests = " ".join(a.replace(str(REPO) + "/", "") for a in pytest_args)
+        runs.append([rc, f"{tests}: {summary}", failed, secs])
+        runs_file.write_text(json.dumps(runs))
     c = c_coverage(build)
     py = py_coverage(out_dir / "lines")
-    text = report(c, py, tests)
+    text = report(c, py, runs)
     print(text)
     if args.doc:
         Path(args.doc).parent.mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,11 @@ FAILURE_MARKS = (
     "ERROR: LeakSanitizer",
     "runtime error:",
 )
+# How long lwIP may take to free what a closed socket leaves (ms): a connection
+# closed with unacknowledged data is kept for the close linger
+# (USOCKET_CLOSE_LINGER_MS, 10 s) at most. The check returns as soon as every
+# counter is back, so this only costs time when something is held.
+SETTLE_MS = 15000
 # The firmware's port for the server case (USOCKET_HOSTFWD maps a PC port to it).
 GUEST_PORT = 8080
 MSG_LEN = 100
@@ -81,6 +86,8 @@ KEYS = {keys!r}
 TCP = KEYS.index("tcp_pcb")
 START = int(sys.argv[1])
 LIMIT = int(sys.argv[2])
+PERSISTENT = sys.argv[3] == "1"
+SETTLE_MS = int(sys.argv[4])
 # What an operation opened, closed by cleanup(). Preallocated: storing into it
 # allocates nothing, so no injected failure can come between opening and storing.
 S = [None, None, None, None]
@@ -95,7 +102,7 @@ def settle(base):
     t = time.ticks_ms()
     while True:
         u = usage()
-        if u == base or time.ticks_diff(time.ticks_ms(), t) > 3000:
+        if u == base or time.ticks_diff(time.ticks_ms(), t) > SETTLE_MS:
             return u
         time.sleep_ms(5)
 
@@ -133,21 +140,33 @@ base = settle(usage())
 print("@base|%r" % (base,))
 # N = 0 is the reference run: allocations counted, none failed. Its heap, measured
 # where every later run's is (the same variables alive), is the heap baseline.
+def attempt():
+    # Nothing between arm() and disarm() allocates but op() itself: the exception
+    # is a local, the result goes to an existing global. In persistent mode every
+    # allocation after N fails, so the outcome is classified after disarm().
+    _oom.arm(n, PERSISTENT)
+    try:
+        op()
+        return None
+    except Exception as e:
+        return e
+
 h0 = None
+exc = None
 n = 0
 while n <= LIMIT:
     prepare(n)
-    _oom.arm(n)
-    try:
-        op()
-        outcome = "ok"
-    except MemoryError:
-        outcome = "MemoryError"
-    except OSError as e:
-        outcome = "OSError(%d)" % e.args[0]
-    except Exception as e:
-        outcome = "unexpected %s(%s)" % (type(e).__name__, e)
+    exc = attempt()
     count, site = _oom.disarm()
+    if exc is None:
+        outcome = "ok"
+    elif isinstance(exc, MemoryError):
+        outcome = "MemoryError"
+    elif isinstance(exc, OSError):
+        outcome = "OSError(%d)" % exc.args[0]
+    else:
+        outcome = "unexpected %s(%s)" % (type(exc).__name__, exc)
+    exc = None
     closed = "ok"
     try:
         cleanup()
@@ -461,13 +480,31 @@ def _read_lines(proc, lines, last, host_port, stop):
             ).start()
 
 
-def run_sweep(firmware, name, script, env, limit, hang_timeout, host_port, log):
+def run_sweep(
+    firmware,
+    name,
+    script,
+    env,
+    limit,
+    hang_timeout,
+    host_port,
+    log,
+    persistent,
+    settle_ms,
+):
     sweep = Sweep(name)
     started = time.monotonic()
     n = 1
     while n <= limit:
         proc = subprocess.Popen(
-            [firmware, str(script), str(n), str(limit)],
+            [
+                firmware,
+                str(script),
+                str(n),
+                str(limit),
+                "1" if persistent else "0",
+                str(settle_ms),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
@@ -616,7 +653,11 @@ def tables(sweeps, total_seconds):
     return "\n".join(out)
 
 
-def sweep_all(firmware, cases, limit, hang_timeout, log, summary):
+def sweep_all(
+    firmware, cases, limit, hang_timeout, log, summary, persistent=False, settle_ms=None
+):
+    if settle_ms is None:
+        settle_ms = SETTLE_MS
     """Runs each case's sweep against a fresh set of peers; returns the Sweeps."""
     peers = Peers()
     fields = peers.fields()
@@ -640,6 +681,8 @@ def sweep_all(firmware, cases, limit, hang_timeout, log, summary):
                     hang_timeout,
                     peers.host_port,
                     log,
+                    persistent,
+                    settle_ms,
                 )
                 sweeps.append(sweep)
                 summary(
@@ -654,7 +697,7 @@ def sweep_all(firmware, cases, limit, hang_timeout, log, summary):
 def self_test(firmware, log):
     """The sweep must report each planted bug; returns the problems (none = ok)."""
     problems = []
-    for sweep in sweep_all(firmware, PLANTED, 20, 10.0, log, log):
+    for sweep in sweep_all(firmware, PLANTED, 20, 10.0, log, log, settle_ms=3000):
         want = PLANTED_REPORTS[sweep.name]
         if not any(what.startswith(want) or want in what for _, what in sweep.failures):
             problems.append(
@@ -674,6 +717,11 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument(
         "--self-test", action="store_true", help="first check the sweep on planted bugs"
+    )
+    ap.add_argument(
+        "--persistent",
+        action="store_true",
+        help="allocation N and every later one fail (until the operation ends)",
     )
     args = ap.parse_args()
     names = [c for c in args.cases.split(",") if c]
@@ -697,6 +745,7 @@ def main():
         args.hang_timeout,
         log,
         lambda line: print(line, flush=True),
+        args.persistent,
     )
     total = time.monotonic() - started
     report = tables(sweeps, total)

@@ -1,6 +1,7 @@
 // Allocation-failure injection for `make test-oom` (the model is SQLite's
 // out-of-memory testing): `_oom.arm(n)` makes the nth allocation from then on fail,
-// once; `_oom.disarm()` says how many allocations were made and which one failed.
+// once (`_oom.arm(n, True)`: that one and every later one, until disarmed);
+// `_oom.disarm()` says how many allocations were made and which one failed first.
 // A sweep runs an operation with n = 1, 2, 3... until it makes fewer than n
 // allocations, so every allocation the operation makes fails once.
 //
@@ -54,6 +55,7 @@ static const char *const oom_pool_names[] = {
 static struct {
     bool counting;
     bool fired;
+    bool persistent;
     uint32_t count;
     uint32_t fail_at;
     // Inside a memp_malloc() call (nesting depth).
@@ -85,8 +87,11 @@ static bool oom_fail_now(const char *what, const char *detail) {
         return false;
     }
     oom.count += 1;
-    if (oom.fired || oom.count != oom.fail_at) {
+    if (oom.fail_at == 0 || oom.count < oom.fail_at) {
         return false;
+    }
+    if (oom.fired) {
+        return oom.persistent;
     }
     oom.fired = true;
     if (oom.pbuf_depth > 0) {
@@ -140,21 +145,22 @@ void *__wrap_gc_realloc(void *ptr, size_t n_bytes, bool allow_move) {
     return __real_gc_realloc(ptr, n_bytes, allow_move);
 }
 
-// _oom.arm(n): from now on, count allocations; the nth fails (n >= 1), or none
-// (n = 0: counting only).
-static mp_obj_t oom_arm(mp_obj_t n_in) {
-    mp_int_t n = mp_obj_get_int(n_in);
+// _oom.arm(n[, persistent]): from now on, count allocations; the nth fails (n >= 1),
+// or none (n = 0: counting only). Persistent: every allocation after it fails too.
+static mp_obj_t oom_arm(size_t n_args, const mp_obj_t *args) {
+    mp_int_t n = mp_obj_get_int(args[0]);
     if (n < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("n must be >= 0"));
     }
     oom.count = 0;
     oom.fail_at = (uint32_t)n;
     oom.fired = false;
+    oom.persistent = n_args > 1 && mp_obj_is_true(args[1]);
     oom.site[0] = '\0';
     oom.counting = true;
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(oom_arm_obj, oom_arm);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(oom_arm_obj, 1, 2, oom_arm);
 
 // _oom.disarm() -> (allocations counted, what failed or None). Stops counting first,
 // so the tuple it allocates is not counted.
