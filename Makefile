@@ -38,8 +38,31 @@ ifeq ($(SANITIZE_$(SANITIZE)),)
 $(error SANITIZE must be address or undefined, not '$(SANITIZE)')
 endif
 UNIX_BUILD := $(UNIX_BUILD)-$(SANITIZE_$(SANITIZE))
-UNIX_SANITIZE_ARGS := CFLAGS_EXTRA="$(SANITIZE_FLAGS_$(SANITIZE))" LDFLAGS_EXTRA="$(SANITIZE_FLAGS_$(SANITIZE))"
-TEST_ENV := USOCKET_FIRMWARE=$(UNIX_BUILD)/micropython ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+endif
+# POOLS=malloc: every lwIP pool element (pcb, segment, pbuf) and every lwIP heap block
+# is its own block from the C library's malloc (MEMP_MEM_MALLOC, MEM_LIBC_MALLOC)
+# instead of an element of a static array, so that ASan (SANITIZE=address) sees a
+# write past a pcb or a pbuf used after it was freed. The pools then have no limit,
+# and lwIP's heap counter (`mem_used`) counts the pool elements too; the pool
+# counters still count elements in use. Built in build/unix[-VARIANT][-asan]-mallocpools.
+POOLS ?=
+ifneq ($(POOLS),)
+ifneq ($(POOLS),malloc)
+$(error POOLS must be malloc or empty, not '$(POOLS)')
+endif
+UNIX_BUILD := $(UNIX_BUILD)-mallocpools
+# -g and no strip: ASan's reports then name the function and line (the point of
+# this build is reading them).
+POOLS_FLAGS := -DMEMP_MEM_MALLOC=1 -DMEM_LIBC_MALLOC=1 -g
+POOLS_ARGS := STRIP=true
+# Redzones of at least 256 B around each block: a listen pcb is 104 B, and a write
+# to a `struct tcp_pcb` field beyond it (keep_idle is past offset 200) must land in
+# the redzone, not in the next block, for ASan to see it.
+POOLS_ASAN_OPTIONS := :redzone=256
+endif
+ifneq ($(SANITIZE)$(POOLS),)
+UNIX_SANITIZE_ARGS := CFLAGS_EXTRA="$(SANITIZE_FLAGS_$(SANITIZE)) $(POOLS_FLAGS)" LDFLAGS_EXTRA="$(SANITIZE_FLAGS_$(SANITIZE))" $(POOLS_ARGS)
+TEST_ENV := USOCKET_FIRMWARE=$(UNIX_BUILD)/micropython ASAN_OPTIONS=detect_leaks=1$(POOLS_ASAN_OPTIONS) UBSAN_OPTIONS=print_stacktrace=1
 endif
 FIRMWARE := $(UNIX_BUILD)/micropython
 MPY_CROSS := $(MICROPY_DIR)/mpy-cross/build/mpy-cross
@@ -97,8 +120,10 @@ mpy: mpy-cross
 demo: unix
 	@$(PYTHON) $(TOP)/tools/demo.py --firmware $(FIRMWARE)
 
+# TESTS: the test files or directories to run (default: the whole suite).
+TESTS ?= $(TOP)/host_tests
 test: unix qemu
-	@$(TEST_ENV) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TOP)/host_tests $(PYTEST_ARGS)
+	@$(TEST_ENV) $(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini $(TESTS) $(PYTEST_ARGS)
 
 # Reliability runs (issue 9), not part of CI: `make soak` (tools/soak.py: thousands
 # of connections and requests, 1 MiB transfers under loss, heap and lwIP pools
@@ -116,6 +141,42 @@ fuzz: unix
 		$(PYTHON) -m pytest -c $(TOP)/host_tests/pytest.ini \
 		$(TOP)/host_tests/test_fuzz.py -s --timeout=0 $(PYTEST_ARGS)
 	@$(PYTHON) $(TOP)/tools/docgen.py fuzz $(UNIX_BUILD)/fuzz-runs.jsonl $(patsubst $(TOP)/%,%,$(FIRMWARE))
+
+# --- Machinery that finds memory bugs (docs/testing-machinery.md) -------------------
+# `make test-pools`: the socket API, fault and thread tests on ASan firmwares whose
+# lwIP pools are malloc blocks (POOLS=malloc), where ASan sees a write past a pcb.
+POOLS_TESTS := $(TOP)/host_tests/test_socket_api.py $(TOP)/host_tests/test_faults.py
+.PHONY: test-pools test-oom oom-sweep coverage coverage-run
+test-pools:
+	@$(MAKE) --no-print-directory test SANITIZE=address POOLS=malloc TESTS="$(POOLS_TESTS)"
+	@$(MAKE) --no-print-directory test SANITIZE=address POOLS=malloc VARIANT=threaded \
+		TESTS=$(TOP)/host_tests/test_threads.py
+
+# `make test-oom`: every allocation of each socket operation and urequests call
+# fails once (tools/oom.py, firmware boards/unix-oom); prints the injection points
+# and outcomes, writes docs/generated/oom.md. OOM_ARGS passes options (e.g.
+# --cases udp,http_get). Takes SANITIZE= like `make test`.
+OOM_ARGS ?=
+test-oom:
+	@$(MAKE) --no-print-directory oom-sweep VARIANT=oom
+
+oom-sweep: unix
+	@$(TEST_ENV) $(PYTHON) $(TOP)/tools/oom.py --firmware $(FIRMWARE) \
+		--doc $(TOP)/docs/generated/oom$(if $(SANITIZE),-$(SANITIZE_$(SANITIZE)))$(if $(POOLS),-mallocpools).md $(OOM_ARGS)
+
+# `make coverage`: the suite (or COVERAGE_TESTS) on the coverage firmware
+# (boards/unix-coverage: gcov, sys.settrace), then tools/coverage_report.py prints line and
+# branch coverage of modusocket/*.c and boards/unix/hostnet.c (gcovr), line coverage
+# of frozen/*.py, every uncovered line of modusocket/, and writes
+# docs/generated/coverage.md.
+COVERAGE_TESTS ?= $(TOP)/host_tests
+COVERAGE_ARGS ?=
+coverage:
+	@$(MAKE) --no-print-directory coverage-run VARIANT=coverage
+
+coverage-run: unix
+	@$(PYTHON) $(TOP)/tools/coverage_report.py --firmware $(FIRMWARE) --build $(UNIX_BUILD) \
+		--doc $(TOP)/docs/generated/coverage.md $(COVERAGE_ARGS) -- $(COVERAGE_TESTS) $(PYTEST_ARGS)
 
 lint: deps
 	@$(VENV)/bin/ruff format --check $(TOP)/frozen $(TOP)/host_tests $(TOP)/tools $(TOP)/bench $(TOP)/stubs $(TOP)/boards

@@ -10,7 +10,7 @@ MBEDTLS_DEB_VERSION := 3.6.7-3
 APT_PACKAGES := build-essential pkg-config libffi-dev libslirp-dev libglib2.0-dev python3 xz-utils bzip2 uncrustify ca-certificates
 
 # PyPI packages for the tests and tools.
-PIP_PACKAGES := pytest==9.0.3 pytest-timeout==2.4.0 ruff==0.17.5 mypy==2.4.1 setuptools==84.2.1 mpremote==1.26.1 esptool==5.6.0
+PIP_PACKAGES := pytest==9.0.3 pytest-timeout==2.4.0 ruff==0.17.5 mypy==2.4.1 setuptools==84.2.1 mpremote==1.26.1 esptool==5.6.0 gcovr==8.8 coverage==7.17.3
 
 # RP2 firmware (`make rp2`, fetched by tools/deps_rp2.sh): pico-sdk and tinyusb from
 # Debian trixie's arch-all binary packages, picotool from its Debian source package

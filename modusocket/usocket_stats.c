@@ -43,6 +43,13 @@ void usocket_lwip_stats(mp_obj_t dict) {
     }
     for (size_t i = 0; i < MEMP_MAX; ++i) {
         memp_err += lwip_stats.memp[i]->err;
+        #if MEMP_MEM_MALLOC
+        // Pool elements come from mem_malloc() in this build (`make unix
+        // POOLS=malloc`), so lwIP counts them in mem.used too. Reported without
+        // them, mem_used means what it means in every other build: the heap's
+        // own blocks.
+        mem.used -= lwip_stats.memp[i]->used * (MEMP_SIZE + MEMP_ALIGN_SIZE(memp_pools[i]->size));
+        #endif
     }
     USOCKET_LWIP_UNLOCK();
 
