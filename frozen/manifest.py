@@ -7,8 +7,8 @@
 
 metadata(
     version="0.1.0",
-    description="urequests HTTP client, ssl over tls, and QuecPython-style "
-    "checkNet/log/dataCall/request helpers for the usocket module",
+    description="urequests HTTP client, ssl over tls, QuecPython-style "
+    "checkNet/log/dataCall/request helpers and umqtt MQTT client for the usocket module",
 )
 
 include("$(MPY_DIR)/extmod/asyncio")
@@ -21,3 +21,6 @@ module("checkNet.py")
 module("log.py")
 module("dataCall.py")
 module("request.py")
+# QuecPython's MQTT client as the package umqtt (its __init__), so micropython-lib's
+# umqtt.simple/umqtt.robust can live in the same package: see umqtt/__init__.py.
+package("umqtt")
