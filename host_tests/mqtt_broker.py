@@ -3,6 +3,7 @@
 command-line clients (mosquitto_pub / mosquitto_sub) as the independent peer.
 
     broker = Broker(tmp_path)                  # plain listener, anonymous allowed
+    broker = Broker(tmp_path, persistence=True)         # sessions survive restarts
     broker = Broker(tmp_path, users={"u": "pw"})        # password file, no anonymous
     broker = Broker(tmp_path, certs=certs)     # plus a TLS listener (tls_port)
     broker.port, broker.tls_port               # the firmware reaches them at 10.0.2.2
@@ -70,7 +71,7 @@ def _wait_listening(port, proc, timeout=10):
 
 
 class Broker:
-    def __init__(self, directory, *, users=None, certs=None):
+    def __init__(self, directory, *, users=None, certs=None, persistence=False):
         require_mosquitto()
         self.dir = Path(directory) / f"mosquitto-{free_port()}"
         self.dir.mkdir(parents=True)
@@ -79,7 +80,10 @@ class Broker:
         self.log_path = self.dir / "mosquitto.log"
         self.conf_path = self.dir / "mosquitto.conf"
         lines = [
-            "persistence false",
+            # With persistence, sessions (subscriptions of clean_session=False
+            # clients, queued QoS 1 messages) survive a restart, saved at SIGTERM.
+            f"persistence {'true' if persistence else 'false'}",
+            f"persistence_location {self.dir}/",
             # Run as whoever started it: as root, mosquitto would otherwise switch
             # to its own user, which cannot read this directory.
             f"user {pwd.getpwuid(os.getuid()).pw_name}",
@@ -150,12 +154,13 @@ class Broker:
         except FileNotFoundError:
             return ""
 
-    def wait_log(self, text, timeout=10):
-        """Wait until mosquitto's log contains ``text``; return the log."""
+    def wait_log(self, text, timeout=10, count=1):
+        """Wait until mosquitto's log contains ``text`` (``count`` times); return
+        the log."""
         deadline = time.monotonic() + timeout
         while True:
             log = self.log_text()
-            if text in log:
+            if log.count(text) >= count:
                 return log
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} not in mosquitto's log:\n{log}")
