@@ -441,6 +441,14 @@ class MQTTClient:
         msg = _as_bytes(msg)
         if not self._connected and not self._service(False):
             return False
+        if self._reader is None:
+            # Due ping, and a waiting reply (a PINGRESP) read, so an app that only
+            # publishes keeps its connection too.
+            try:
+                self._poll_packet(0)
+            except (OSError, MQTTException) as e:
+                self._on_loss(e, False)
+                return False
         size = 2 + len(topic) + len(msg) + (2 if qos else 0)
         pid = 0
         self._wlock.acquire()
@@ -488,7 +496,9 @@ class MQTTClient:
         return True
 
     def subscribe(self, topic, qos=0):
-        """Subscribe and wait for SUBACK; remembered for reconnection."""
+        """Subscribe and wait for SUBACK. The topic is remembered and subscribed
+        again after every reconnection (also when the connection is being
+        re-established right now)."""
         if qos not in (0, 1):
             raise ValueError("qos must be 0 or 1")
         if self.cb is None:
@@ -499,7 +509,12 @@ class MQTTClient:
                 break
         else:
             self._subs.append([topic, qos])
-        self._subscribe(_as_bytes(topic), qos)
+        if not self._connected and not self._service(False):
+            return  # reconnecting: subscribed once connected again
+        try:
+            self._subscribe(_as_bytes(topic), qos)
+        except OSError as e:
+            self._on_loss(e, True)
 
     def _subscribe(self, topic, qos):
         pid = self._next_pid()
