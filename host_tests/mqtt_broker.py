@@ -8,6 +8,7 @@ command-line clients (mosquitto_pub / mosquitto_sub) as the independent peer.
     broker = Broker(tmp_path, certs=certs)     # plus a TLS listener (tls_port)
     broker.port, broker.tls_port               # the firmware reaches them at 10.0.2.2
     broker.stop(); broker.start()              # a restart keeps the same ports
+    broker.pause(); broker.resume()            # SIGSTOP/SIGCONT: a broker that hangs
     broker.log_text()                          # mosquitto's own log (log_type all)
 
 ``Subscriber`` runs mosquitto_sub in the background; ``publish()`` runs
@@ -147,6 +148,13 @@ class Broker:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+
+    def pause(self):
+        """SIGSTOP: connections stay open, nothing is answered."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def log_text(self):
         try:

@@ -224,6 +224,44 @@ def test_keepalive_pings_keep_a_quiet_connection(mp, broker):
     assert log.count("as fw-ka (p2, c1, k5)") == 1
 
 
+# Pings go out every keepalive - 3 = 2 s, so the client gives up after
+# 2 * (pingmaxnum + 2) s: within the 7.5 s after which mosquitto, resumed, would
+# drop the client for silence before reading its pings.
+@pytest.mark.parametrize("pingmaxnum", [0, 1])
+def test_unanswered_pings_end_the_connection_after_pingmaxnum_retries(
+    mp, broker, pingmaxnum
+):
+    """A broker that hangs (SIGSTOP) answers no PINGREQ: the client sends
+    pingmaxnum + 1 of them, then gives the connection up (reconn=False: the error
+    callback gets the error, wait_msg raises it). mosquitto, resumed, reads the
+    pings that were sent."""
+    body = f"""
+        events = []
+        c = MQTTClient("fw-pm", HOST, PORT, keepalive=5, reconn=False, pingmaxnum={pingmaxnum})
+        c.error_register_cb(events.append)
+        c.connect()
+        print("ready")
+        try:
+            while True:
+                c.wait_msg()
+        except OSError as e:
+            print("raised", e.errno, events)
+    """
+    proc = mp.spawn(script(broker.port, body))
+    proc.wait_for("ready")
+    broker.pause()
+    try:
+        res = proc.wait(60).check()
+    finally:
+        broker.resume()
+    assert res.lines[-1] == "raised 110 ['[Errno 110] ETIMEDOUT']"
+    broker.wait_log("Received PINGREQ from fw-pm", count=pingmaxnum + 1)
+    time.sleep(0.5)
+    log = broker.log_text()
+    assert log.count("Received PINGREQ from fw-pm") == pingmaxnum + 1
+    assert re.search(r"Client fw-pm (closed its connection|disconnected)", log)
+
+
 def test_keepalive_ping_allocates_nothing(mp, broker):
     """A ping and the handling of its PINGRESP run with the heap locked."""
     body = """
@@ -427,6 +465,7 @@ def test_reconn_false_reports_the_error_and_raises(mp, broker):
 # TLS and refused connections
 
 
+@pytest.mark.ssl
 def test_tls_to_mosquitto_with_the_test_ca(mp, tmp_path, certs):
     """ssl=True with ssl_params as QuecPython apps pass them ("ca" as PEM text). The
     CA is passed explicitly: the repo's certs/ store is not used here."""
