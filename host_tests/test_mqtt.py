@@ -318,6 +318,49 @@ def test_mqtt_31_and_311_and_client_arguments(mp, broker):
     assert "as fw-v4 (p2, c0, k30)" in log
 
 
+def test_wait_msg_thread_and_publishing_thread_share_a_client(mp, broker):
+    """The ESP32 pattern: wait_msg() looping in a thread while the main thread
+    publishes QoS 1 (the PUBACKs are read by the wait_msg thread), then
+    disconnect() from the main thread ends the loop without a reconnection.
+    Runs on the threaded firmware (VARIANT=threaded); the standard one has no
+    threads."""
+    body = """
+        try:
+            import _thread
+        except ImportError:
+            print("SKIP")
+            raise SystemExit
+        got = []
+        events = []
+        c = MQTTClient("fw-thr", HOST, PORT, keepalive=30)
+        c.set_callback(lambda t, m: got.append(m))
+        c.error_register_cb(events.append)
+        c.connect()
+        c.subscribe(b"thr/echo", 1)
+        done = _thread.allocate_lock()
+        done.acquire()
+        def loop():
+            while c.wait_msg() is not None:
+                pass
+            done.release()
+        _thread.start_new_thread(loop, ())
+        sent = [c.publish(b"thr/echo", b"m%d" % i, qos=1) for i in range(5)]
+        deadline = time.ticks_add(time.ticks_ms(), 10000)
+        while len(got) < 5 and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            time.sleep_ms(10)
+        c.disconnect()
+        done.acquire()
+        print(sent, sorted(got), events, c.get_mqttsta())
+    """
+    res = mp(script(broker.port, body)).check()
+    if res.out.strip() == "SKIP":
+        pytest.skip("no _thread on this firmware variant")
+    assert res.lines == [
+        "[True, True, True, True, True] [b'm0', b'm1', b'm2', b'm3', b'm4'] [] -1"
+    ]
+    assert broker.log_text().count("Sending PUBACK to fw-thr") == 5
+
+
 # --------------------------------------------------------------------------------------
 # Reconnection (reconn=True)
 

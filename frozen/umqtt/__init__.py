@@ -241,6 +241,10 @@ class MQTTClient:
             else:
                 why = "FAIL"
             raise ValueError(f"MQTT Connect error='{code}' {why}")
+        except ValueError:
+            # The TLS handshake's verdict (a certificate not trusted), as ssl gives it.
+            self._drop()
+            raise
         self._lost = False
         return 0
 
@@ -408,7 +412,7 @@ class MQTTClient:
         total = len(buf) if n is None else n
         done = 0
         while done < total:
-            w = self.sock.write(buf, done, total - done)
+            w = self._sock().write(buf, done, total - done)
             if not w:
                 raise OSError(_ETIMEDOUT)
             done += w
@@ -542,15 +546,22 @@ class MQTTClient:
 
     # ------------------------------------------------------------------ input
 
+    def _sock(self):
+        # disconnect() from another thread may close the socket under a reader.
+        s = self.sock
+        if s is None:
+            raise OSError(_ENOTCONN)
+        return s
+
     def _readinto(self, buf, n):
-        got = self.sock.readinto(buf, n)
+        got = self._sock().readinto(buf, n)
         if got == n:
             return
         # A short read: the rest through a view (rare, so its allocation is too).
         mv = memoryview(buf)
         got = got or 0
         while got < n:
-            r = self.sock.readinto(mv[got:n])
+            r = self._sock().readinto(mv[got:n])
             if not r:
                 raise OSError(_ECONNRESET)
             got += r
@@ -602,14 +613,14 @@ class MQTTClient:
 
     def _read_publish(self, op, size):
         tlen = self._read_u16()
-        topic = self.sock.read(tlen)
+        topic = self._sock().read(tlen)
         size -= 2 + tlen
         pid = 0
         if op & 0x06:
             pid = self._read_u16()
             size -= 2
         # The payload in one allocation of its exact size.
-        msg = self.sock.read(size) if size else b""
+        msg = self._sock().read(size) if size else b""
         if len(topic) != tlen or len(msg) != size:
             raise OSError(_ECONNRESET)
         if self.cb is not None:
@@ -667,8 +678,11 @@ class MQTTClient:
         outer = self._reader
         self._reader = me
         try:
-            for _obj, ev in self._poller.ipoll(timeout_ms):
-                if ev & (select.POLLHUP | select.POLLERR) and not ev & select.POLLIN:
+            poller = self._poller
+            if poller is None:
+                raise OSError(_ENOTCONN)
+            for _obj, ev in poller.ipoll(timeout_ms):
+                if not ev & select.POLLIN:  # error, hang-up, or closed meanwhile
                     raise OSError(_ECONNRESET)
                 return self._read_packet()
         finally:
@@ -702,6 +716,8 @@ class MQTTClient:
         """The connection is gone. With reconn=True start reconnecting; else
         tell the error callback and, if ``report_raise``, raise ``exc``."""
         self._drop()
+        if self._stopped:
+            return  # disconnect()/close() from another thread: nothing was lost
         if self.reconn:
             if not self._lost:
                 self._lost = True
@@ -751,7 +767,9 @@ class MQTTClient:
             self._open(self._clean, True)
             for topic, qos in self._subs:
                 self._subscribe(_as_bytes(topic), qos)
-        except (OSError, MQTTException):
+        except (OSError, MQTTException, ValueError):
+            # ValueError: a TLS certificate not trusted; tried again later like
+            # any failure, as the app cannot act on it from inside wait_msg.
             self._failed_attempt()
             return False
         self._lost = False
