@@ -83,6 +83,9 @@ _CLOSE_WAIT = 7
 _LAST_ACK = 8
 
 _PINGREQ = b"\xc0\x00"
+_QOS = (b"\x00", b"\x01")
+# _poll_packet(): another thread holds the socket's read side.
+_BUSY = -1
 _DISCONNECT = b"\xe0\x00"
 
 # How long a reply (CONNACK, SUBACK, PUBACK) may take, and the socket timeout
@@ -101,7 +104,8 @@ class MQTTException(Exception):
 
 
 class _NoLock:
-    def acquire(self, *_):
+    # Named parameters, not *args: collecting those would allocate a tuple.
+    def acquire(self, waitflag=1, timeout=-1):
         return True
 
     def release(self):
@@ -186,10 +190,14 @@ class MQTTClient:
         self._last_ping = 0
         self._ping_outstanding = False
         self._pings_left = pingmaxnum
-        self._reader = None  # thread id inside wait_msg/check_msg/publish's read
+        # One thread writes a packet at a time (_wlock) and one reads (_rlock,
+        # held by thread _reader, which may re-enter from the message callback).
+        self._reader = None
         self._wlock = _thread.allocate_lock() if _thread is not None else _NoLock()
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
+        self._rlock = _thread.allocate_lock() if _thread is not None else _NoLock()
+        self._b1 = bytearray(1)  # reading
+        self._b2 = bytearray(2)  # reading
+        self._wb2 = bytearray(2)  # writing
         self._hdr = bytearray(5)  # fixed header: type byte + up to 4 length bytes
         self._ack = bytearray(b"\x40\x02\x00\x00")  # PUBACK, pid filled in
         self._skip = bytearray(64)
@@ -393,9 +401,10 @@ class MQTTClient:
         self._drop()
 
     def get_mqttsta(self):
-        if self._raw is None or self._stopped:
+        raw = self._raw  # another thread may drop it meanwhile
+        if raw is None or self._stopped:
             return -1
-        st = self._raw.getsocketsta()
+        st = raw.getsocketsta()
         if st in (_SYN_SENT, _SYN_RCVD):
             return 1
         if st == _ESTABLISHED:
@@ -445,21 +454,20 @@ class MQTTClient:
         msg = _as_bytes(msg)
         if not self._connected and not self._service(False):
             return False
-        if self._reader is None:
-            # Due ping, and a waiting reply (a PINGRESP) read, so an app that only
-            # publishes keeps its connection too.
-            try:
-                self._poll_packet(0)
-            except (OSError, MQTTException) as e:
-                self._on_loss(e, False)
-                return False
+        # Due ping, and a waiting reply (a PINGRESP) read, so an app that only
+        # publishes keeps its connection too (unless another thread is reading).
+        try:
+            self._poll_packet(0, False)
+        except (OSError, MQTTException) as e:
+            self._on_loss(e, False)
+            return False
         size = 2 + len(topic) + len(msg) + (2 if qos else 0)
         pid = 0
         self._wlock.acquire()
         try:
             n = self._fixed(0x30 | qos << 1 | (1 if retain else 0), size)
             self._write(self._hdr, n)
-            b2 = self._b2
+            b2 = self._wb2
             b2[0] = len(topic) >> 8
             b2[1] = len(topic) & 0xFF
             self._write(b2)
@@ -486,17 +494,14 @@ class MQTTClient:
 
     def _await_ack(self, pid):
         deadline = time.ticks_add(time.ticks_ms(), _REPLY_MS)
-        me = _ident()
         while pid in self._acks:
             left = time.ticks_diff(deadline, time.ticks_ms())
             if left <= 0:
                 self._acks.discard(pid)
                 return False
-            if self._reader is not None and self._reader != me:
+            if self._poll_packet(min(left, _NET_CHECK_MS), False) is _BUSY:
                 # Another thread's wait_msg reads the socket and sees the PUBACK.
                 time.sleep_ms(10)
-                continue
-            self._poll_packet(min(left, _NET_CHECK_MS))
         return True
 
     def subscribe(self, topic, qos=0):
@@ -527,7 +532,7 @@ class MQTTClient:
         try:
             n = self._fixed(0x82, 2 + 2 + len(topic) + 1)
             self._write(self._hdr, n)
-            b2 = self._b2
+            b2 = self._wb2
             b2[0] = pid >> 8
             b2[1] = pid & 0xFF
             self._write(b2)
@@ -535,8 +540,7 @@ class MQTTClient:
             b2[1] = len(topic) & 0xFF
             self._write(b2)
             self._write(topic)
-            self._b1[0] = qos
-            self._write(self._b1)
+            self._write(_QOS[qos])
         finally:
             self._wlock.release()
         if not self._wait_for(0x90, _REPLY_MS, pid):
@@ -669,24 +673,32 @@ class MQTTClient:
         if n is not None and not (_usocket_net.link_up(n) and n.isconnected()):
             raise OSError(_ENETDOWN)
 
-    def _poll_packet(self, timeout_ms):
+    def _poll_packet(self, timeout_ms, wait_turn=True):
         """Keepalive and link check, then wait up to ``timeout_ms`` for a packet
-        and handle it. Returns its first byte, or None if none came."""
+        and handle it. Returns its first byte, None if none came, or _BUSY when
+        another thread is reading and ``wait_turn`` is False."""
         self._check_net()
         self._keepalive()
         me = _ident()
-        outer = self._reader
+        if self._reader == me:  # re-entered from the message callback
+            return self._poll_read(timeout_ms)
+        if not self._rlock.acquire(wait_turn):
+            return _BUSY
         self._reader = me
         try:
-            poller = self._poller
-            if poller is None:
-                raise OSError(_ENOTCONN)
-            for _obj, ev in poller.ipoll(timeout_ms):
-                if not ev & select.POLLIN:  # error, hang-up, or closed meanwhile
-                    raise OSError(_ECONNRESET)
-                return self._read_packet()
+            return self._poll_read(timeout_ms)
         finally:
-            self._reader = outer
+            self._reader = None
+            self._rlock.release()
+
+    def _poll_read(self, timeout_ms):
+        poller = self._poller
+        if poller is None:
+            raise OSError(_ENOTCONN)
+        for _obj, ev in poller.ipoll(timeout_ms):
+            if not ev & select.POLLIN:  # error, hang-up, or closed meanwhile
+                raise OSError(_ECONNRESET)
+            return self._read_packet()
         return None
 
     def _wait_for(self, kind, timeout_ms, pid=None):
@@ -705,6 +717,7 @@ class MQTTClient:
                 op = self._poll_packet(min(left, _NET_CHECK_MS))
             if (
                 op is not None
+                and op is not _BUSY
                 and op & 0xF0 == kind
                 and (pid is None or (self._suback and self._suback[0] == pid))
             ):
