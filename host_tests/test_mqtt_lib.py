@@ -1,4 +1,4 @@
-"""micropython-lib's MQTT clients, unmodified from PyPI (MPY_LIB_PACKAGES in
+"""micropython-lib's MQTT clients, unmodified from PyPI (MPY_LIB_SDISTS in
 versions.mk, fetched at test time by tools/fetch_mpy_lib.py into build/mpy-lib),
 on the firmware against mosquitto; and their coexistence with our frozen umqtt
 (QuecPython's client) in one package name."""
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _pins():
     text = (REPO / "versions.mk").read_text()
-    m = re.search(r"^MPY_LIB_PACKAGES\s*:=\s*(.+)$", text, re.MULTILINE)
+    m = re.search(r"^MPY_LIB_SDISTS\s*:=\s*(.+)$", text, re.MULTILINE)
     return m.group(1).split()
 
 

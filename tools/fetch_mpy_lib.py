@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fetch MicroPython libraries published on PyPI into a directory the firmware can
 import from, unmodified: ``fetch_mpy_lib.py DEST PIN...`` (PIN: name==version, as
-MPY_LIB_PACKAGES in versions.mk lists them).
+MPY_LIB_SDISTS in versions.mk lists them).
 
 The libraries' .py files land in DEST/lib with their package layout
 (DEST/lib/umqtt/simple.py, ...); point MICROPYPATH at DEST/lib. A second run with
