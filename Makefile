@@ -58,14 +58,26 @@ deps:
 mpy-cross: deps
 	@$(MAKE) -s -C $(MICROPY_DIR)/mpy-cross -j$(JOBS) >/dev/null
 
+# The CA bundle frozen into the firmware (tools/cabundle.py, from Debian's
+# ca-certificates): CA_BUNDLE=common (default: the roots behind most public
+# sites, 36 CAs, ~35 KB of flash), full (every CA of the package, ~150 KB) or
+# none (only the device's certs/ directory is trusted). The manifest freezes
+# the file named by USOCKET_CA_BUNDLE: one path for every set, rewritten only
+# when its content changes, so that choosing another set rebuilds the frozen code.
+CA_BUNDLE ?= common
+CA_BUNDLE_PY := $(TOP)/build/cabundle/_cabundle.py
+.PHONY: cabundle
+cabundle:
+	@$(PYTHON) $(TOP)/tools/cabundle.py --set $(CA_BUNDLE) --out $(CA_BUNDLE_PY)
+
 # The host firmware: MicroPython's unix port with our variant in boards/unix.
 # mpy-cross is built in its own make call: a FROZEN_MANIFEST on the command line
 # would leak into its sub-make.
-unix: deps mpy-cross
+unix: deps mpy-cross cabundle
 	@echo "building $(FIRMWARE)"
 	@mkdir -p $(UNIX_BUILD)
 	@# flock: concurrent `make unix` runs (parallel test sessions) share one build dir.
-	@flock $(UNIX_BUILD).lock $(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) \
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) flock $(UNIX_BUILD).lock $(MAKE) -C $(MICROPY_DIR)/ports/unix -j$(JOBS) \
 		VARIANT_DIR=$(UNIX_VARIANT_DIR) BUILD=$(UNIX_BUILD) \
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/frozen/manifest.py \
 		MPY_LIB_DIR=$(MPY_LIB_DIR) USOCKET_TOP=$(TOP) LWIP_DIR=$(LWIP_DIR) \
@@ -157,7 +169,7 @@ export PICO_SDK_DEB_VERSION TINYUSB_DEB_VERSION PICOTOOL_DEB_VERSION RP2_APT_PAC
 deps-rp2: deps
 	@$(TOP)/tools/deps_rp2.sh
 
-rp2: deps-rp2 mpy-cross
+rp2: deps-rp2 mpy-cross cabundle
 	@if grep -qs NETWORK_CYW43 $(RP2_BOARD_DIR)/mpconfigboard.cmake \
 		&& [ ! -f $(MICROPY_DIR)/lib/cyw43-driver/src/cyw43.h ]; then \
 		echo "rp2: $(RP2_BOARD) needs the cyw43-driver, which is in no package registry:" >&2; \
@@ -174,7 +186,7 @@ rp2: deps-rp2 mpy-cross
 	@# the firmware's qstr set does (a config change then fails with "redeclaration of
 	@# enumerator MP_QSTR_..."): always regenerate it (a few seconds).
 	@rm -f $(RP2_BUILD)/frozen_content.c
-	@$(MAKE) -C $(RP2_BUILD) -j$(JOBS) $(if $(V),,-s) >$(RP2_BUILD)/build.log 2>&1 \
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) $(MAKE) -C $(RP2_BUILD) -j$(JOBS) $(if $(V),,-s) >$(RP2_BUILD)/build.log 2>&1 \
 		|| { tail -40 $(RP2_BUILD)/build.log; echo "rp2: build failed, log: $(RP2_BUILD)/build.log"; exit 1; }
 	@ls -l $(RP2_BUILD)/firmware.uf2
 
@@ -186,8 +198,8 @@ size: rp2
 # it says what is missing (and fetches nothing) where it is not.
 esp32:
 	@$(TOP)/tools/build_esp32.sh --check
-	@$(MAKE) -s deps mpy-cross
-	@$(TOP)/tools/build_esp32.sh $(MICROPY_DIR) $(TOP)/boards/$(ESP32_BOARD) $(ESP32_BUILD) $(MPY_LIB_DIR)
+	@$(MAKE) -s deps mpy-cross cabundle
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) $(TOP)/tools/build_esp32.sh $(MICROPY_DIR) $(TOP)/boards/$(ESP32_BOARD) $(ESP32_BUILD) $(MPY_LIB_DIR)
 
 # --- Deploying and flashing ---------------------------------------------------------
 # `make deploy PORT=/dev/ttyACM0` copies the frozen Python, compiled by `make mpy`, to

@@ -7,7 +7,7 @@ LWIP_DEB_VERSION := 2.2.1+dfsg1-9
 MBEDTLS_DEB_VERSION := 3.6.7-3
 
 # Debian binary packages the host build and tests need.
-APT_PACKAGES := build-essential pkg-config libffi-dev libslirp-dev libglib2.0-dev python3 xz-utils bzip2 mosquitto mosquitto-clients
+APT_PACKAGES := build-essential pkg-config libffi-dev libslirp-dev libglib2.0-dev python3 xz-utils bzip2 ca-certificates mosquitto mosquitto-clients
 
 # PyPI packages for the tests and tools.
 PIP_PACKAGES := pytest==9.0.3 pytest-timeout==2.4.0 ruff==0.17.5 mypy==2.4.1 setuptools==84.2.1 mpremote==1.26.1 esptool==5.6.0

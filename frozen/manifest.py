@@ -21,6 +21,13 @@ module("checkNet.py")
 module("log.py")
 module("dataCall.py")
 module("request.py")
+module("ussl.py")
 # QuecPython's MQTT client as the package umqtt (its __init__), so micropython-lib's
 # umqtt.simple/umqtt.robust can live in the same package: see umqtt/__init__.py.
 package("umqtt")
+
+# The CA bundle (tools/cabundle.py writes it; `make unix` names it here). A build
+# without it freezes no bundle: only the device's certs/ directory is trusted.
+_ca_bundle = __import__("os").environ.get("USOCKET_CA_BUNDLE")
+if _ca_bundle:
+    module("_cabundle.py", base_path=_ca_bundle.rpartition("/")[0])

@@ -15,12 +15,16 @@
 Design choices (see also the project README):
 
 - TLS verification is on by default and never silently off. ``verify`` is
-  ``True`` (use the CA set with ``set_default_ca()``), CA data (PEM or DER
-  bytes), a CA file path (str), a ready ``SSLContext``, or ``False`` to skip
-  verification explicitly. A device has no system CA store, so ``verify=True``
-  without a configured CA raises ``CertificateError`` (a ``ValueError``)
-  instead of quietly connecting unverified. A failed verification raises the
-  firmware's TLS error (``ValueError``/``OSError`` with mbedTLS's reason).
+  ``True`` (the default trust store: the CA bundle frozen into the firmware
+  plus the PEM files in ``certs/``, or only the CA set with
+  ``set_default_ca()``), CA data (PEM or DER bytes), a CA file path (str), a
+  ready ``SSLContext``, or ``False`` to skip verification explicitly. A failed
+  verification raises ``CertificateError`` (a ``ValueError``) naming the host,
+  with mbedTLS's reason and how to add the CA. See docs/tls.md.
+- A redirect to another scheme, host or port drops ``Authorization``,
+  ``Proxy-Authorization`` and ``Cookie`` (from the call, the Session or
+  ``auth=``), as requests does; an https -> http redirect is never followed
+  (``InsecureRedirect``, a ``ValueError``).
 - ``timeout`` (seconds, or a ``(connect, read)`` pair) bounds DNS, connect,
   the TLS handshake and every read and write. DNS: when a timeout is given the
   host name is handed to ``socket.connect()``, which resolves it with the
@@ -29,7 +33,8 @@ Design choices (see also the project README):
 - Errors: ``OSError`` for transport failures (including a server closing the
   connection too early), ``ValueError`` for a malformed URL, argument or
   response (status line, headers, chunk framing, limits below).
-  ``TooManyRedirects`` and ``CertificateError`` subclass ``ValueError``.
+  ``TooManyRedirects``, ``InsecureRedirect`` and ``CertificateError`` subclass
+  ``ValueError``.
 - Garbage from a server cannot exhaust RAM: a response line is at most
   ``MAX_LINE`` bytes, at most ``MAX_HEADERS`` header lines and
   ``MAX_HEADER_BYTES`` bytes of headers are accepted.
@@ -50,16 +55,9 @@ import json as _json
 import socket
 
 try:
-    import tls as _tls
-
-    _TLS_KW = False  # tls.SSLContext.load_verify_locations takes cadata positionally
-except ImportError:
-    try:
-        import ssl as _tls
-
-        _TLS_KW = True
-    except ImportError:
-        _tls = None
+    import ssl as _ssl  # our frozen ssl (over tls): the trust store lives there
+except ImportError:  # a firmware without TLS
+    _ssl = None
 
 try:
     import select as _select
@@ -91,8 +89,12 @@ class TooManyRedirects(ValueError):
     pass
 
 
-class CertificateError(ValueError):
-    pass
+if _ssl is not None:
+    CertificateError = _ssl.CertificateError
+else:
+
+    class CertificateError(ValueError):
+        pass
 
 
 class HTTPError(OSError):
@@ -100,9 +102,8 @@ class HTTPError(OSError):
 
 
 def set_default_ca(ca):
-    """Set the CA (PEM/DER bytes or a file path) used when ``verify=True``.
-
-    ``None`` removes it again.
+    """Set the CA (PEM/DER bytes or a file path) used when ``verify=True``,
+    instead of the default trust store. ``None`` goes back to the store.
     """
     global _default_ca
     _default_ca = ca
@@ -539,60 +540,51 @@ def _read_file(path):
 def _tls_context(verify, cert):
     if hasattr(verify, "wrap_socket"):
         return verify
-    if _tls is None:
+    if _ssl is None:
         raise ValueError("https needs TLS support, which this firmware lacks")
-    ctx = _tls.SSLContext(_tls.PROTOCOL_TLS_CLIENT)
+    ca = _default_ca if verify is True or verify is None else verify
+    if verify is not False and ca is None and not cert:
+        return _ssl._default_context()  # shared: the CAs it learns stay parsed
+    ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
     if verify is False:
-        ctx.verify_mode = _tls.CERT_NONE
+        ctx.verify_mode = _ssl.CERT_NONE
+    elif ca is None:
+        ctx.load_default_certs()
+    elif isinstance(ca, str):
+        ctx.load_verify_locations(cafile=ca)
     else:
-        ca = _default_ca if verify is True or verify is None else verify
-        if ca is None:
-            raise CertificateError(
-                "https certificate verification needs a CA: pass verify=<CA bytes or path>, "
-                "call urequests.set_default_ca(), or pass verify=False to skip verification"
-            )
-        if isinstance(ca, str):
-            ca = _read_file(ca)
-        ctx.verify_mode = _tls.CERT_REQUIRED
-        # Each call adds one CA to the context's chain, so a PEM bundle works.
-        for der in _pem_blocks(ca):
-            if _TLS_KW:
-                ctx.load_verify_locations(cadata=der)
-            else:
-                ctx.load_verify_locations(der)
+        ctx.load_verify_locations(cadata=ca)
     if cert:
         c, k = cert if isinstance(cert, (tuple, list)) else (cert, None)
-        c = _read_file(c) if isinstance(c, str) else c
-        k = _read_file(k) if isinstance(k, str) else k
-        ctx.load_cert_chain(_pem_blocks(c)[0], _pem_blocks(k)[0] if k else k)
+        ctx.load_cert_chain(c, k)
     return ctx
 
 
-def _pem_blocks(data):
-    """DER bytes of every PEM block in ``data`` (DER input passes through).
-
-    MicroPython's mbedTLS configs are built without PEM parsing, so PEM files
-    (what CAs and openssl hand out) are decoded here.
-    """
-    if isinstance(data, str):
-        data = data.encode()
-    if b"-----BEGIN" not in data:
-        return [data]
-    out = []
-    pos = 0
-    while True:
-        start = data.find(b"-----BEGIN", pos)
-        if start < 0:
-            break
-        body = data.find(b"\n", start) + 1
-        end = data.find(b"-----END", body)
-        if body <= 0 or end < 0:
-            raise ValueError("truncated PEM block")
-        out.append(
-            binascii.a2b_base64(data[body:end].replace(b"\r", b"").replace(b"\n", b""))
-        )
-        pos = end + 8
-    return out
+def _connect(u, ct):
+    """A TCP connection to the URL's host and port (``ct``: connect timeout)."""
+    if ct is not None and not _is_numeric_host(u.host):
+        # Let connect() resolve the name so the timeout covers DNS too.
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(ct)
+        try:
+            raw.connect((u.host, u.port))
+            return raw
+        except TypeError:
+            raw.close()  # this port's connect() only takes addresses
+        except BaseException:
+            raw.close()
+            raise
+    ai = socket.getaddrinfo(u.host, u.port, 0, socket.SOCK_STREAM)
+    if not ai:
+        raise OSError(f"no address for host {u.host!r}")
+    raw = socket.socket(ai[0][0], socket.SOCK_STREAM)
+    try:
+        raw.settimeout(ct)
+        raw.connect(ai[0][-1])
+    except BaseException:
+        raw.close()
+        raise
+    return raw
 
 
 class _Conn:
@@ -600,44 +592,27 @@ class _Conn:
 
     def __init__(self, u, timeout, ctx, pool):
         ct, rt = _split_timeout(timeout)
-        raw = None
-        if ct is not None and not _is_numeric_host(u.host):
-            # Let connect() resolve the name so the timeout covers DNS too.
-            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            raw.settimeout(ct)
-            try:
-                raw.connect((u.host, u.port))
-            except TypeError:
-                raw.close()  # this port's connect() only takes addresses
-                raw = None
-            except BaseException:
-                raw.close()
-                raise
-        if raw is None:
-            ai = socket.getaddrinfo(u.host, u.port, 0, socket.SOCK_STREAM)
-            if not ai:
-                raise OSError(f"no address for host {u.host!r}")
-            raw = socket.socket(ai[0][0], socket.SOCK_STREAM)
-            try:
-                raw.settimeout(ct)
-                raw.connect(ai[0][-1])
-            except BaseException:
-                raw.close()
-                raise
+        raw = _connect(u, ct)
         sock = raw
         if u.scheme == "https":
             try:
-                sock = ctx.wrap_socket(raw, server_hostname=u.host)
+                if hasattr(ctx, "_wrap"):
+                    # Our ssl may reconnect to load the CA the server needs.
+                    raw, sock = ctx._wrap(
+                        raw, False, True, u.host, lambda: _connect(u, ct)
+                    )
+                else:
+                    sock = ctx.wrap_socket(raw, server_hostname=u.host)
+            except CertificateError:
+                raw.close()
+                raise
             except (ValueError, OSError) as e:
                 raw.close()
                 # A failed verification is a ValueError carrying mbedTLS's reason,
                 # or (builds without X.509 info strings) OSError(-0x2700).
                 if isinstance(e, OSError) and e.errno != _X509_VERIFY_FAILED:
                     raise
-                why = str(e).strip()
-                raise CertificateError(
-                    f"TLS handshake with {u.host}:{u.port} failed: {why}"
-                )
+                raise _ssl._untrusted(f"{u.host}:{u.port}", str(e))
             except BaseException:
                 raw.close()
                 raise
@@ -1026,22 +1001,43 @@ def _body_for(conn, version, status, headers, method, sent_close):
 # --- the request itself ------------------------------------------------------
 
 
-def _merge_headers(sess_headers, headers):
+# Credentials that must not follow a redirect to another origin, whatever their
+# source (call headers, Session headers, ``auth=``), as requests' rebuild_auth.
+_CREDENTIALS = ("authorization", "proxy-authorization", "cookie")
+
+
+def _merge_headers(sess_headers, headers, drop):
     """Session and call headers merged case-insensitively into a new dict
     (lower-case name -> (name, value)); the call wins and a None value removes
-    a header. Checked here, before any connection is made."""
+    a header; names in ``drop`` are left out. Checked here, before any
+    connection is made."""
     merged = {}
     for src in (sess_headers, headers):
         if src:
             for k, v in src.items():
                 _check_field(k, "name", True)
-                if v is None:
-                    merged.pop(k.lower(), None)
+                lk = k.lower()
+                if v is None or lk in drop:
+                    merged.pop(lk, None)
                 else:
                     v = v if isinstance(v, (str, bytes, bytearray)) else str(v)
                     _check_field(v, "value", False)
-                    merged[k.lower()] = (k, v)
+                    merged[lk] = (k, v)
     return merged
+
+
+def _strips_credentials(old, new):
+    """True when a redirect from ``old`` to ``new`` (_URL) leaves the origin.
+
+    As requests' should_strip_auth: another host, port or scheme, except the
+    upgrade from http on port 80 to https on port 443 of the same host, which
+    only makes the credentials safer.
+    """
+    if old.host.lower() != new.host.lower():
+        return True
+    if (old.scheme, old.port, new.scheme, new.port) == ("http", 80, "https", 443):
+        return False
+    return old.port != new.port or old.scheme != new.scheme
 
 
 def _write_head(sock, u, method, merged, auth, ctype, length, chunked, close):
@@ -1116,219 +1112,19 @@ def _user_length(headers):
     return None
 
 
-def _exchange(
-    sess, method, u, url, headers, body, ctype, length, auth, timeout, verify, cert
-):
-    sess_headers = sess.headers if sess is not None else None
-    close = sess is None or _user_says_close(sess_headers) or _user_says_close(headers)
-    replayable = body is None or isinstance(body, (bytes, bytearray, memoryview))
-    chunked = False
-    if body is not None and length is None:
-        length = _user_length(headers) or _user_length(sess_headers)
-        chunked = length is None
-    merged = _merge_headers(sess_headers, headers)
-    ctx = None
-    if u.scheme == "https":
-        ctx = (
-            sess._context(verify, cert)
-            if sess is not None
-            else _tls_context(verify, cert)
-        )
-    attempt = 0
-    while True:
-        attempt += 1
-        conn = sess._take(u.key) if sess is not None else None
-        reused = conn is not None
-        if conn is None:
-            conn = _Conn(u, timeout, ctx, sess)
-        else:
-            conn.raw.settimeout(_split_timeout(timeout)[1])
-        try:
-            sock = conn.sock
-            head = _write_head(
-                sock, u, method, merged, auth, ctype, length, chunked, close
-            )
-            if body is not None and replayable and len(head) + len(body) <= 1024:
-                head += body  # a small body shares the head's segment / TLS record
-                _write(sock, head)
-            else:
-                _write(sock, head)
-                if body is not None:
-                    if replayable:
-                        _write(sock, body)
-                    else:
-                        _send_body(sock, body, length, chunked)
-            version, status, reason, rheaders = _read_head(conn, method)
-            rbody = _body_for(conn, version, status, rheaders, method, close)
-        except OSError as e:
-            conn.close()
-            # A kept-alive connection the server dropped: retry once on a new
-            # one, unless the body was a one-shot stream or we merely timed out.
-            if (
-                reused
-                and replayable
-                and attempt == 1
-                and e.errno not in (_EAGAIN, _ETIMEDOUT)
-            ):
-                continue
-            raise
-        except BaseException:
-            conn.close()
-            raise
-        return Response(status, reason, rheaders, rbody, url)
-
-
-def _request(
-    sess,
-    method,
-    url,
-    data,
-    json,
-    headers,
-    params,
-    auth,
-    timeout,
-    stream,
-    allow_redirects,
-    max_redirects,
-    files,
-    verify,
-    cert,
-):
-    method = method.upper()
-    for c in method:
-        if not 32 < ord(c) < 127:
-            raise ValueError(f"bad HTTP method {method!r}")
-    if params:
-        q = _form(params).decode()
-        base = url.partition("#")[0]
-        url = base + ("&" if "?" in base else "?") + q
-    body, ctype, length = _prepare_body(data, json, files)
-    if auth is None and sess is not None:
-        auth = sess.auth
-    if verify is None:
-        verify = sess.verify if sess is not None else True
-    if cert is None and sess is not None:
-        cert = sess.cert
-    redirects = 0
-    first = None
-    while True:
-        u = _URL(url)
-        if first is None:
-            first = u
-        a = auth if auth is not None else u.auth
-        r = _exchange(
-            sess, method, u, url, headers, body, ctype, length, a, timeout, verify, cert
-        )
-        loc = r.headers.get("location")
-        if (
-            not allow_redirects
-            or r.status_code not in (301, 302, 303, 307, 308)
-            or not loc
-        ):
-            break
-        if redirects >= max_redirects:
-            r.close()
-            raise TooManyRedirects(
-                f"more than {max_redirects} redirects (last to {loc[:200]})"
-            )
-        redirects += 1
-        r.raw.drain(_DRAIN_LIMIT)
-        r.close()
-        url = _join(url, loc)
-        code = r.status_code
-        if (code == 303 and method != "HEAD") or (
-            code in (301, 302) and method == "POST"
-        ):
-            method = "GET"
-            body = ctype = length = None
-            if headers:
-                headers = {
-                    k: v
-                    for k, v in headers.items()
-                    if k.lower() not in ("content-type", "content-length")
-                }
-        elif body is not None and not isinstance(body, (bytes, bytearray, memoryview)):
-            raise ValueError(f"cannot resend a streamed body after a {code} redirect")
-        nu = _URL(url)
-        if nu.host != first.host or (first.scheme == "https" and nu.scheme == "http"):
-            # Never leak credentials to another host or over plain http.
-            auth = None
-            if headers:
-                headers = {
-                    k: v for k, v in headers.items() if k.lower() != "authorization"
-                }
-    if not stream:
-        r._content = r.raw.read()
-    return r
-
-
-def request(
-    method,
-    url,
-    data=None,
-    json=None,
-    headers=None,
-    params=None,
-    auth=None,
-    timeout=None,
-    stream=False,
-    allow_redirects=True,
-    max_redirects=MAX_REDIRECTS,
-    files=None,
-    verify=None,
-    cert=None,
-):
-    return _request(
-        None,
-        method,
-        url,
-        data,
-        json,
-        headers,
-        params,
-        auth,
-        timeout,
-        stream,
-        allow_redirects,
-        max_redirects,
-        files,
-        verify,
-        cert,
-    )
-
-
-def head(url, **kw):
-    kw.setdefault("allow_redirects", False)
-    return request("HEAD", url, **kw)
-
-
-def get(url, params=None, **kw):
-    return request("GET", url, params=params, **kw)
-
-
-def post(url, data=None, json=None, **kw):
-    return request("POST", url, data=data, json=json, **kw)
-
-
-def put(url, data=None, **kw):
-    return request("PUT", url, data=data, **kw)
-
-
-def patch(url, data=None, **kw):
-    return request("PATCH", url, data=data, **kw)
-
-
-def delete(url, **kw):
-    return request("DELETE", url, **kw)
+class InsecureRedirect(ValueError):
+    """A redirect from https to plain http, which is never followed."""
 
 
 class Session:
     """Keeps one idle connection per (scheme, host, port) for reuse.
 
     ``headers``, ``auth``, ``verify`` and ``cert`` apply to every request made
-    through the session (per-call values win).
+    through the session (per-call values win). The module-level functions run
+    through the same code with a session that keeps nothing (``_OneShot``).
     """
+
+    _keep = True  # pool connections; False sends Connection: close
 
     def __init__(self, headers=None, auth=None, verify=True, cert=None):
         self.headers = dict(headers) if headers else {}
@@ -1386,23 +1182,137 @@ class Session:
         verify=None,
         cert=None,
     ):
-        return _request(
-            self,
-            method,
-            url,
-            data,
-            json,
-            headers,
-            params,
-            auth,
-            timeout,
-            stream,
-            allow_redirects,
-            max_redirects,
-            files,
-            verify,
-            cert,
+        method = method.upper()
+        for c in method:
+            if not 32 < ord(c) < 127:
+                raise ValueError(f"bad HTTP method {method!r}")
+        if params:
+            q = _form(params).decode()
+            base = url.partition("#")[0]
+            url = base + ("&" if "?" in base else "?") + q
+        body, ctype, length = _prepare_body(data, json, files)
+        if auth is None:
+            auth = self.auth
+        if verify is None:
+            verify = self.verify
+        if cert is None:
+            cert = self.cert
+        drop = ()  # header names left out once a redirect has left the origin
+        redirects = 0
+        u = _URL(url)
+        while True:
+            a = None if drop else auth if auth is not None else u.auth
+            r = self._exchange(
+                method, u, url, headers, drop, body, ctype, length, a, timeout,
+                verify, cert,
+            )  # fmt: skip
+            loc = r.headers.get("location")
+            if (
+                not allow_redirects
+                or r.status_code not in (301, 302, 303, 307, 308)
+                or not loc
+            ):
+                break
+            if redirects >= max_redirects:
+                r.close()
+                raise TooManyRedirects(
+                    f"more than {max_redirects} redirects (last to {loc[:200]})"
+                )
+            redirects += 1
+            r.raw.drain(_DRAIN_LIMIT)
+            r.close()
+            url = _join(url, loc)
+            nu = _URL(url)
+            if u.scheme == "https" and nu.scheme == "http":
+                raise InsecureRedirect(
+                    f"refusing to follow a redirect from https to plain http ({url[:200]});"
+                    " request the http URL yourself if that is really meant"
+                )
+            if _strips_credentials(u, nu):
+                # Once dropped they stay dropped, even if a later hop comes back.
+                drop = _CREDENTIALS
+            u = nu
+            code = r.status_code
+            if (code == 303 and method != "HEAD") or (
+                code in (301, 302) and method == "POST"
+            ):
+                method = "GET"
+                body = ctype = length = None
+                if headers:
+                    headers = {
+                        k: v
+                        for k, v in headers.items()
+                        if k.lower() not in ("content-type", "content-length")
+                    }
+            elif body is not None and not isinstance(
+                body, (bytes, bytearray, memoryview)
+            ):
+                raise ValueError(
+                    f"cannot resend a streamed body after a {code} redirect"
+                )
+        if not stream:
+            r._content = r.raw.read()
+        return r
+
+    def _exchange(
+        self, method, u, url, headers, drop, body, ctype, length, auth, timeout,
+        verify, cert,
+    ):  # fmt: skip
+        sess_headers = self.headers
+        close = (
+            not self._keep
+            or _user_says_close(sess_headers)
+            or _user_says_close(headers)
         )
+        replayable = body is None or isinstance(body, (bytes, bytearray, memoryview))
+        chunked = False
+        if body is not None and length is None:
+            length = _user_length(headers) or _user_length(sess_headers)
+            chunked = length is None
+        merged = _merge_headers(sess_headers, headers, drop)
+        ctx = self._context(verify, cert) if u.scheme == "https" else None
+        attempt = 0
+        while True:
+            attempt += 1
+            conn = self._take(u.key)
+            reused = conn is not None
+            if conn is None:
+                conn = _Conn(u, timeout, ctx, self if self._keep else None)
+            else:
+                conn.raw.settimeout(_split_timeout(timeout)[1])
+            try:
+                sock = conn.sock
+                head = _write_head(
+                    sock, u, method, merged, auth, ctype, length, chunked, close
+                )
+                if body is not None and replayable and len(head) + len(body) <= 1024:
+                    head += body  # a small body shares the head's segment / TLS record
+                    _write(sock, head)
+                else:
+                    _write(sock, head)
+                    if body is not None:
+                        if replayable:
+                            _write(sock, body)
+                        else:
+                            _send_body(sock, body, length, chunked)
+                version, status, reason, rheaders = _read_head(conn, method)
+                rbody = _body_for(conn, version, status, rheaders, method, close)
+            except OSError as e:
+                conn.close()
+                # A kept-alive connection the server dropped: retry once on a new
+                # one, unless the body was a one-shot stream or we merely timed out.
+                if (
+                    reused
+                    and replayable
+                    and attempt == 1
+                    and e.errno not in (_EAGAIN, _ETIMEDOUT)
+                ):
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            return Response(status, reason, rheaders, rbody, url)
 
     def head(self, url, **kw):
         kw.setdefault("allow_redirects", False)
@@ -1422,3 +1332,50 @@ class Session:
 
     def delete(self, url, **kw):
         return self.request("DELETE", url, **kw)
+
+
+class _OneShot(Session):
+    """The module-level calls: one connection per request, Connection: close,
+    nothing kept between calls (a TLS context is built per call too, so
+    ``set_default_ca()`` takes effect at once)."""
+
+    _keep = False
+
+    def _take(self, key):
+        return None
+
+    def _context(self, verify, cert):
+        return _tls_context(verify, cert)
+
+
+_ONE_SHOT = _OneShot()
+
+
+def request(method, url, *args, **kw):
+    """``Session.request`` without a session: same arguments, same code."""
+    return _ONE_SHOT.request(method, url, *args, **kw)
+
+
+def head(url, **kw):
+    kw.setdefault("allow_redirects", False)
+    return request("HEAD", url, **kw)
+
+
+def get(url, params=None, **kw):
+    return request("GET", url, params=params, **kw)
+
+
+def post(url, data=None, json=None, **kw):
+    return request("POST", url, data=data, json=json, **kw)
+
+
+def put(url, data=None, **kw):
+    return request("PUT", url, data=data, **kw)
+
+
+def patch(url, data=None, **kw):
+    return request("PATCH", url, data=data, **kw)
+
+
+def delete(url, **kw):
+    return request("DELETE", url, **kw)

@@ -57,7 +57,7 @@ def test_modules_are_frozen_bytecode(mp):
         """
         import sys
         names = ("urequests", "requests", "ssl", "checkNet", "log", "dataCall",
-                 "request", "_usocket_net", "asyncio")
+                 "request", "_usocket_net", "asyncio", "ussl", "_cabundle")
         keep = sys.path[:]
         sys.path[:] = [p for p in keep if p != ".frozen"]
         for n in names:
@@ -85,6 +85,8 @@ def test_modules_are_frozen_bytecode(mp):
         "dataCall",
         "request",
         "asyncio",
+        "ussl",
+        "_cabundle",
     ):
         assert f"{name} frozen" in res.lines
     assert "alias True 0.1.0" in res.lines
@@ -434,6 +436,126 @@ def test_redirect_to_other_host_drops_credentials(mp, http_server, make_http_ser
     assert req.headers["Host"] == f"test.example:{other.port}"
 
 
+CREDENTIAL_SOURCES = {
+    # name: (Session(...) arguments, call arguments); each sends Authorization,
+    # Proxy-Authorization and Cookie to the first server.
+    "session headers": (
+        "headers={'Authorization': 'Bearer SESSION-SECRET', 'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=SESSION'}",
+        "",
+    ),
+    "call headers": (
+        "",
+        "headers={'Authorization': 'Bearer CALL-SECRET', 'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=CALL'}",
+    ),
+    "session auth": (
+        "auth=('user', 'pw'), headers={'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=S'}",
+        "",
+    ),
+    "call auth": (
+        "headers={'Cookie': 'sid=C'}",
+        "auth=('user', 'pw'), headers={'Proxy-Authorization': 'Basic cHg6cHg='}",
+    ),
+}  # fmt: skip
+CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+@pytest.mark.parametrize("source", CREDENTIAL_SOURCES)
+@pytest.mark.parametrize("target", ["other port", "other host"])
+def test_redirect_to_other_origin_strips_every_credential(
+    mp, http_server, make_http_server, dns_server, source, target
+):
+    # Two real servers on different ports; the first redirects to the second (by
+    # address, or by another name for the same address). Whatever the source of
+    # the credentials, the second server must see none of them, and a later hop
+    # back to the first origin does not bring them back.
+    other = make_http_server()
+    dns_server.add("elsewhere.example", "10.0.2.2")
+    name = "10.0.2.2" if target == "other port" else "elsewhere.example"
+    back = f"http://{host(http_server)}/echo"
+    other.route("GET", "/hop", lambda req: redirect(back, 302))
+    http_server.route(
+        "GET", "/start", lambda req: redirect(f"http://{name}:{other.port}/hop", 307)
+    )
+    sess_args, call_args = CREDENTIAL_SOURCES[source]
+    out = run(
+        mp,
+        f"""
+        with urequests.Session({sess_args}) as s:
+            r = s.get("http://{host(http_server)}/start", {call_args + ", " if call_args else ""}timeout=10)
+            out([r.status_code, r.url])
+        r = urequests.get("http://{host(http_server)}/start", {call_args + ", " if call_args else ""}timeout=10)
+        out(r.status_code)
+        """,
+    )
+    assert out[0] == [200, back]
+    assert out[1] == 200
+    start, back1, _, back2 = http_server.requests
+    for h in CREDENTIAL_HEADERS:
+        assert h in start.headers, f"{h} was not sent to the first server at all"
+    assert len(other.requests) == 2
+    for req in other.requests + [back1, back2]:
+        leaked = [h for h in CREDENTIAL_HEADERS if h in req.headers]
+        assert leaked == [], f"{leaked} followed the redirect to {req.target}"
+    assert other.requests[0].headers["Host"] == f"{name}:{other.port}"
+
+
+# (from, to, stripped) as CPython requests' SessionRedirectMixin.should_strip_auth
+# decides (requests 2.32): another host, port or scheme strips, default ports are
+# the same as none, and http:80 -> https:443 on the same host keeps credentials.
+STRIP_CASES = [
+    ("http://a.example/x", "http://a.example/y", False),
+    ("http://a.example/", "http://b.example/", True),
+    ("http://a.example/", "http://A.EXAMPLE/", False),
+    ("http://a.example:80/", "http://a.example/", False),
+    ("https://a.example/", "https://a.example:443/z", False),
+    ("http://a.example/", "https://a.example/", False),
+    ("http://a.example:8080/", "https://a.example/", True),
+    ("http://a.example/", "https://a.example:8443/", True),
+    ("http://a.example:1/", "http://a.example:2/", True),
+    ("https://a.example/", "http://a.example/", True),
+]
+
+
+def test_which_redirects_strip_credentials(mp):
+    out = run(
+        mp,
+        f"""
+        from urequests import _URL, _strips_credentials
+        out([_strips_credentials(_URL(a), _URL(b)) for a, b, _ in {STRIP_CASES!r}])
+        """,
+    )
+    assert out[0] == [c[2] for c in STRIP_CASES]
+
+
+def test_redirect_within_origin_keeps_credentials(mp, http_server):
+    out = run(
+        mp,
+        f"""
+        with urequests.Session(headers={{"Authorization": "Bearer S", "Cookie": "a=1"}}) as s:
+            out(s.get("http://{host(http_server)}/redirect/302?to=/echo", timeout=10).json()["headers"])
+        """,
+    )
+    assert out[0]["Authorization"] == "Bearer S"
+    assert out[0]["Cookie"] == "a=1"
+
+
+@pytest.mark.ssl
+def test_redirect_from_https_to_http_is_refused(mp, https_server, http_server):
+    target = f"http://{host(http_server)}/echo"
+    https_server.route("GET", "/down", lambda req: redirect(target, 302))
+    out = run(
+        mp,
+        f"""
+        with urequests.Session(headers={{"Authorization": "Bearer S"}}, verify={https_server.ca_der!r}) as s:
+            out(catch(lambda: s.get("{https_server.url("/down")}", timeout=10)))
+        """,
+    )
+    assert out[0][0] == "InsecureRedirect"
+    assert "https to plain http" in out[0][1]
+    assert target in out[0][1]
+    assert http_server.requests == []
+
+
 def test_redirect_loop_stops_with_clear_error(mp, http_server):
     http_server.route("GET", "/loop", lambda req: redirect("/loop"))
     out = run(
@@ -629,7 +751,7 @@ except ImportError:
     raise SystemExit
 url = "{https_server.url("/echo")}"
 byname = "{https_server.url("/echo", host="test.example")}"
-out(catch(lambda: urequests.get(url, timeout=10)))        # verify=True, no CA
+out(catch(lambda: urequests.get(url, timeout=10)))        # verify=True, CA not trusted
 r = urequests.get(url, verify={https_server.ca_der!r}, timeout=10)
 out([r.status_code, r.json()["path"]])
 r = urequests.get(byname, verify="{https_server.ca_pem_path}", timeout=10)
@@ -649,15 +771,19 @@ with urequests.Session() as s:
     )
     _needs_tls(res)
     no_ca, ok, by_name, wrong, unverified, session, reconnected = results(res)
+    # verify=True with the test CA nowhere in the trust store (bundle, certs/).
     assert no_ca[0] == "CertificateError"
-    assert "needs a CA" in no_ca[1]
+    assert "certificate of 10.0.2.2 failed verification" in no_ca[1]
+    assert "certs/" in no_ca[1]
     assert ok == [200, "/echo"]
     assert by_name == [200, f"test.example:{https_server.port}"]
     assert wrong[0] == "CertificateError"
     assert "failed" in wrong[1]
     assert unverified == 200
-    assert session == [5, 5, 5]  # one TLS connection for the whole session
-    assert reconnected == 6
+    # Connections 1-5 are the calls above (the untrusted one included: the trust
+    # store is consulted in the handshake); one TLS connection for the session.
+    assert session == [6, 6, 6]
+    assert reconnected == 7
 
 
 @pytest.mark.ssl

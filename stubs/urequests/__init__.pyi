@@ -44,7 +44,8 @@ _Headers: TypeAlias = Mapping[str, str]
 _Auth: TypeAlias = tuple[str, str]
 # Seconds, or a (connect, read) pair.
 _Timeout: TypeAlias = float | tuple[float, float]
-# True: the CA from set_default_ca(); CA bytes; a CA file path; an SSLContext;
+# True: the trust store (frozen CA bundle + certs/), or the CA from set_default_ca();
+# CA bytes; a CA file path; an SSLContext;
 # False: skip verification (explicitly).
 _Verify: TypeAlias = bool | bytes | str | Any
 _Cert: TypeAlias = tuple[str | bytes, str | bytes | None] | str
@@ -82,6 +83,7 @@ class _OptionsAll(_OptionsBody, total=False):
 class TooManyRedirects(ValueError): ...
 class CertificateError(ValueError): ...
 class HTTPError(OSError): ...
+class InsecureRedirect(ValueError): ...  # a redirect from https to plain http
 
 def set_default_ca(ca: bytes | str | None) -> None: ...
 
