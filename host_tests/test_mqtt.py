@@ -510,39 +510,80 @@ def test_reconn_false_reports_the_error_and_raises(mp, broker):
 
 @pytest.mark.ssl
 def test_tls_to_mosquitto_with_the_test_ca(mp, tmp_path, certs):
-    """ssl=True with ssl_params as QuecPython apps pass them ("ca" as PEM text). The
-    CA is passed explicitly: the repo's certs/ store is not used here."""
+    """ssl=True with ssl_params as QuecPython apps pass them: the CA as PEM text
+    ("ca"), or nothing at all, the CA then being in the trust store's certs/
+    directory (the firmware's working directory here); a CA that did not sign
+    the broker's certificate is refused."""
     broker = Broker(tmp_path, certs=certs)
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "test-ca.pem").write_bytes(certs.ca_pem)
     try:
         body = f"""
             CA = {certs.ca_pem.decode()!r}
             WRONG = {certs.wrong_ca_pem.decode()!r}
-            got = []
-            c = MQTTClient("fw-tls", HOST, PORT, ssl=True, ssl_params={{"ca": CA}}, keepalive=30)
-            c.set_callback(lambda t, m: got.append(m))
-            print("connect", c.connect())
-            c.subscribe(b"tls/echo", 1)
-            print("pub", c.publish(b"tls/echo", b"over tls", qos=1))
-            while not got:
-                c.wait_msg()
-            print("got", got, c.get_mqttsta())
-            c.disconnect()
+            for name, params in (("fw-tls-ca", {{"ca": CA}}), ("fw-tls-store", {{}})):
+                got = []
+                c = MQTTClient(name, HOST, PORT, ssl=True, ssl_params=params, keepalive=30)
+                c.set_callback(lambda t, m: got.append(m))
+                print("connect", c.connect())
+                c.subscribe(b"tls/echo", 1)
+                print("pub", c.publish(b"tls/echo", b"over tls", qos=1))
+                while not got:
+                    c.wait_msg()
+                print("got", got, c.get_mqttsta())
+                c.disconnect()
             bad = MQTTClient("fw-tls-bad", HOST, PORT, ssl=True, ssl_params={{"cadata": WRONG}})
             try:
                 bad.connect()
             except ValueError as e:
-                print("wrong CA refused")
+                print("wrong CA refused", bad.get_mqttsta())
         """
         res = mp(script(broker.tls_port, body), timeout=60).check()
         assert res.lines == [
             "connect 0",
             "pub True",
             "got [b'over tls'] 0",
-            "wrong CA refused",
-        ]
+        ] * 2 + ["wrong CA refused -1"]
         log = broker.log_text()
-        assert "as fw-tls (p2, c1, k30)" in log
+        assert "as fw-tls-ca (p2, c1, k30)" in log
+        assert "as fw-tls-store (p2, c1, k30)" in log
         assert "as fw-tls-bad" not in log
+    finally:
+        broker.stop()
+
+
+@pytest.mark.ssl
+def test_tls_ca_put_in_certs_after_a_refusal_is_used_on_the_next_connect(
+    mp, tmp_path, certs
+):
+    """The trust store reads certs/ again when a chain fails, and then handshakes
+    on a new TCP connection: the client follows it to that connection, so
+    get_mqttsta() and the session work on it."""
+    broker = Broker(tmp_path, certs=certs)
+    (tmp_path / "certs").mkdir()
+    try:
+        body = f"""
+            CA = {certs.ca_pem.decode()!r}
+            c = MQTTClient("fw-tls-late", HOST, PORT, ssl=True, keepalive=30)
+            got = []
+            c.set_callback(lambda t, m: got.append(m))
+            try:
+                c.connect()
+            except ValueError:
+                print("refused", c.get_mqttsta())
+            with open("certs/late-ca.pem", "w") as f:
+                f.write(CA)
+            print("connect", c.connect(), c.get_mqttsta())
+            c.subscribe(b"tls/late", 1)
+            c.publish(b"tls/late", b"late", qos=1)
+            while not got:
+                c.wait_msg()
+            print("got", got, c.get_mqttsta())
+            c.disconnect()
+        """
+        res = mp(script(broker.tls_port, body), timeout=60).check()
+        assert res.lines == ["refused -1", "connect 0 0", "got [b'late'] 0"]
+        assert broker.log_text().count("as fw-tls-late (p2, c1, k30)") == 1
     finally:
         broker.stop()
 

@@ -121,11 +121,11 @@ def _as_bytes(x):
     return x.encode() if isinstance(x, str) else x
 
 
-def _tls_arg(x):
-    # PEM text read with open(..., "r") is a str; ssl takes a str as a path.
-    if isinstance(x, str) and x.startswith("-----BEGIN"):
-        return x.encode()
-    return x
+def _first(d, keys):
+    for k in keys:
+        if d.get(k) is not None:
+            return d[k]
+    return None
 
 
 class MQTTClient:
@@ -174,6 +174,7 @@ class MQTTClient:
         self.sock = None  # what packets go through (the TLS object with ssl=True)
         self._raw = None  # the TCP socket, for getsocketsta()
         self._poller = None
+        self._ctx = None  # the TLS context (ssl=True), made at the first connect
         self._pid = 0
         self._acks = set()  # packet ids sent and not yet acknowledged
         self._suback = None  # (pid, return code) of the last SUBACK
@@ -299,7 +300,7 @@ class MQTTClient:
         raw.settimeout(_IO_TIMEOUT_S)
         sock = raw
         if self.ssl:
-            sock = self._wrap(raw)
+            sock = self._wrap(raw)  # may replace self._raw
         self.sock = sock
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
@@ -311,23 +312,40 @@ class MQTTClient:
         self._pings_left = self.pingmaxnum
         self._last_ping = time.ticks_ms()
 
-    def _wrap(self, raw):
-        import ssl
+    def _context(self):
+        # One TLS context per client, kept across reconnections: the CAs it
+        # loads (from ssl_params or the trust store) are parsed once.
+        if self._ctx is None:
+            import ssl
 
-        p = self.ssl_params
-        kw = {"server_hostname": p.get("server_hostname", self.server)}
-        for ours, names in (
-            ("cadata", ("cadata", "ca", "ca_certs")),
-            ("cert", ("cert", "certfile")),
-            ("key", ("key", "keyfile")),
-        ):
-            for name in names:
-                if p.get(name) is not None:
-                    kw[ours] = _tls_arg(p[name])
-                    break
-        if "cert_reqs" in p:
-            kw["cert_reqs"] = p["cert_reqs"]
-        return ssl.wrap_socket(raw, **kw)
+            p = self.ssl_params
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.verify_mode = p.get("cert_reqs", ssl.CERT_REQUIRED)
+            ca = _first(p, ("cadata", "ca", "ca_certs"))
+            if ca is not None:
+                ctx.load_verify_locations(cadata=ca)
+            # Else ssl verifies against its trust store (certs/, the CA bundle).
+            # PEM given as str (read with open(..., "r")) is taken as data.
+            cert = _first(p, ("cert", "certfile"))
+            if cert is not None:
+                ctx.load_cert_chain(cert, _first(p, ("key", "keyfile")))
+            self._ctx = ctx
+        return self._ctx
+
+    def _wrap(self, raw):
+        ctx = self._context()
+        host = self.ssl_params.get("server_hostname", self.server)
+        if hasattr(ctx, "_wrap"):
+            # Our ssl may load a trust-store CA and handshake again on a new
+            # connection: ours, so the TCP socket for getsocketsta() is known.
+            raw, sock = ctx._wrap(raw, False, True, host, self._tcp_again)
+            self._raw = raw
+            return sock
+        return ctx.wrap_socket(raw, server_hostname=host)
+
+    def _tcp_again(self):
+        self._tcp_start(True)
+        return self._raw
 
     def _send_connect(self, clean_session):
         v3 = self.mqttversion == 3
