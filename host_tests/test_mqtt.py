@@ -442,6 +442,40 @@ def test_reconnect_after_broker_restart(mp, broker):
     assert states[-2:] == [0, -1]
 
 
+def test_wait_msg_blocks_through_a_broker_restart(mp, broker):
+    """QuecPython's usual loop, ``while True: c.wait_msg()``: wait_msg does not
+    return while the broker is away; it reconnects, subscribes again and then
+    delivers the next message."""
+    body = """
+        events = []
+        got = []
+        c = MQTTClient("fw-wait", HOST, PORT, keepalive=30)
+        c.set_callback(lambda t, m: got.append(m))
+        c.error_register_cb(lambda e: print("event", e))
+        c.connect()
+        c.subscribe(b"rw/down", 1)
+        print("ready")
+        while not got:
+            c.wait_msg()
+        print("got", got, c.get_mqttsta())
+        c.disconnect()
+    """
+    proc = mp.spawn(script(broker.port, body))
+    proc.wait_for("ready")
+    broker.stop()
+    proc.wait_for("event reconnect_start")
+    broker.start()
+    proc.wait_for("event reconnect_success", timeout=30)
+    broker.wait_log("Received SUBSCRIBE from fw-wait", count=2)
+    publish(broker, "rw/down", "back", qos=1)
+    res = proc.wait(30).check()
+    assert res.lines[-3:] == [
+        "event reconnect_start",
+        "event reconnect_success",
+        "got [b'back'] 0",
+    ]
+
+
 def test_reconnect_after_link_down_and_up(mp, broker):
     up = Subscriber(broker, "rc/up", count=1, qos=1)
     body = (
