@@ -263,11 +263,17 @@ def test_unanswered_pings_end_the_connection_after_pingmaxnum_retries(
 
 
 def test_keepalive_ping_allocates_nothing(mp, broker):
-    """A ping and the handling of its PINGRESP run with the heap locked."""
+    """A ping and the handling of its PINGRESP run with the heap locked, and so
+    does the once-a-second check of the network interface."""
     body = """
         import micropython
         c = MQTTClient("fw-alloc", HOST, PORT, keepalive=60)
         c.connect()
+        # The interface object is made at the first check (outside the lock);
+        # after another second the next call checks it again, inside the lock.
+        time.sleep_ms(1100)
+        c.check_msg()
+        time.sleep_ms(1100)
         for i in range(3):
             micropython.heap_lock()
             try:
