@@ -54,6 +54,14 @@ typedef struct _usocket_dgram_t {
     uint16_t port;
 } usocket_dgram_t;
 
+// The TCP options a socket keeps itself (see usocket_tcp_apply_opts).
+enum {
+    USOCKET_KEEP_IDLE,          // ms
+    USOCKET_KEEP_INTVL,         // ms
+    USOCKET_KEEP_CNT,           // probes
+    USOCKET_KEEP_N,
+};
+
 typedef struct _usocket_obj_t {
     mp_obj_base_t base;
     union {
@@ -73,6 +81,10 @@ typedef struct _usocket_obj_t {
         usocket_dgram_t *dgram;
     } q;
     int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
+    // Keepalive settings as set by setsockopt (0: lwIP's default). A listening pcb
+    // has no room for them, so the socket keeps them and applies them to every
+    // connection pcb it gets: its own, or each one accepted from it.
+    uint32_t keep[USOCKET_KEEP_N];
     int16_t error;              // errno that ended the connection, 0 if none
     uint8_t type;
     uint8_t family;
@@ -85,6 +97,7 @@ typedef struct _usocket_obj_t {
     bool shut_rd : 1;           // shutdown(SHUT_RD): reads return b'', arrivals dropped
     bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
+    bool nodelay : 1;           // TCP_NODELAY, kept as the keepalive settings are
 } usocket_obj_t;
 
 // lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
@@ -106,6 +119,30 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
     }
     #endif
     return IPADDR_TYPE_V4;
+}
+
+// Applies the TCP options the socket keeps to a connection pcb: its own (new,
+// bound, connecting or connected) or one accepted from it, which inherits them as
+// on Linux. Never to a listening pcb: a struct tcp_pcb_listen ends before the
+// flags and keepalive fields, and writing them would overrun its pool element.
+// Called with the lock held.
+static void usocket_tcp_apply_opts(const usocket_obj_t *s, struct tcp_pcb *pcb) {
+    if (s->nodelay) {
+        tcp_nagle_disable(pcb);
+    } else {
+        tcp_nagle_enable(pcb);
+    }
+    if (s->keep[USOCKET_KEEP_IDLE] != 0) {
+        pcb->keep_idle = s->keep[USOCKET_KEEP_IDLE];
+    }
+    #if LWIP_TCP_KEEPALIVE
+    if (s->keep[USOCKET_KEEP_INTVL] != 0) {
+        pcb->keep_intvl = s->keep[USOCKET_KEEP_INTVL];
+    }
+    if (s->keep[USOCKET_KEEP_CNT] != 0) {
+        pcb->keep_cnt = s->keep[USOCKET_KEEP_CNT];
+    }
+    #endif
 }
 
 // --- lwIP callbacks (record state only) ------------------------------------------
@@ -699,6 +736,8 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->shut_rd = false;
     s->shut_wr = false;
     s->handed_over = false;
+    s->nodelay = false;
+    memset(s->keep, 0, sizeof(s->keep));
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
@@ -876,6 +915,9 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
             tcp_err(pcb, usocket_tcp_err_cb);
             c->pcb.tcp = pcb;
             c->peer_fin = fin;
+            c->nodelay = s->nodelay;
+            memcpy(c->keep, s->keep, sizeof(c->keep));
+            usocket_tcp_apply_opts(c, pcb);
             usocket_state_set(c, USOCKET_STATE_CONNECTED);
             // Data that arrived before accept() was refused and kept by lwIP:
             // deliver it now rather than at the next TCP timer.
@@ -1359,6 +1401,25 @@ static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
 
+// The integer TCP options: the setting each one stores, its range (1 to max) and
+// its unit in the stored value. QuecPython's TCP_KEEPALIVE is in minutes (it also
+// turns keepalive on), TCP_KEEPIDLE and TCP_KEEPINTVL in seconds, as on Linux.
+typedef struct _usocket_tcp_int_opt_t {
+    uint8_t opt;
+    uint8_t slot;
+    uint32_t max;
+    uint32_t unit;
+} usocket_tcp_int_opt_t;
+
+static const usocket_tcp_int_opt_t usocket_tcp_int_opts[] = {
+    { USOCKET_TCP_KEEPALIVE, USOCKET_KEEP_IDLE, 120, 60 * 1000 },
+    { USOCKET_TCP_KEEPIDLE, USOCKET_KEEP_IDLE, 0x7fffffff / 1000, 1000 },
+    #if LWIP_TCP_KEEPALIVE
+    { USOCKET_TCP_KEEPINTVL, USOCKET_KEEP_INTVL, 0x7fffffff / 1000, 1000 },
+    { USOCKET_TCP_KEEPCNT, USOCKET_KEEP_CNT, 255, 1 },
+    #endif
+};
+
 static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t level = mp_obj_get_int(args[1]);
@@ -1380,52 +1441,41 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
         mp_raise_TypeError(MP_ERROR_TEXT("option value must be an int or bytes-like"));
     }
     bool is_tcp = s->type == USOCKET_SOCK_STREAM;
-    int errcode = 0;
+    int errcode = MP_EINVAL;
     USOCKET_LWIP_LOCK();
     struct ip_pcb_common {
         IP_PCB;
     };
-    // Every lwIP pcb starts with the IP_PCB fields, which hold so_options.
+    // Every lwIP pcb, a listening one too, starts with the IP_PCB fields, which
+    // hold so_options; a connection that ended has no pcb left to set.
     struct ip_pcb_common *ip_pcb = s->pcb.any;
-    if (ip_pcb == NULL) {
-        errcode = s->error != 0 ? s->error : MP_ENOTCONN;
-    } else if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
-        if (val) {
+    if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
+        if (ip_pcb != NULL && val) {
             ip_set_option(ip_pcb, opt);
-        } else {
+        } else if (ip_pcb != NULL) {
             ip_reset_option(ip_pcb, opt);
         }
-    } else if (is_tcp && (level == USOCKET_SOL_SOCKET || level == USOCKET_IPPROTO_TCP) && opt == USOCKET_TCP_KEEPALIVE) {
-        // QuecPython: keepalive idle time in minutes, 1 to 120.
-        if (val < 1 || val > 120) {
-            errcode = MP_EINVAL;
-        } else {
-            ip_set_option(ip_pcb, SOF_KEEPALIVE);
-            s->pcb.tcp->keep_idle = (u32_t)val * 60 * 1000;
-        }
+        errcode = 0;
     } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_NODELAY) {
-        if (val) {
-            tcp_nagle_disable(s->pcb.tcp);
-        } else {
-            tcp_nagle_enable(s->pcb.tcp);
+        s->nodelay = val != 0;
+        errcode = 0;
+    } else if (is_tcp && (level == USOCKET_IPPROTO_TCP || (level == USOCKET_SOL_SOCKET && opt == USOCKET_TCP_KEEPALIVE))) {
+        for (size_t i = 0; i < MP_ARRAY_SIZE(usocket_tcp_int_opts); ++i) {
+            const usocket_tcp_int_opt_t *o = &usocket_tcp_int_opts[i];
+            if (o->opt == opt) {
+                if (val >= 1 && (mp_uint_t)val <= o->max) {
+                    s->keep[o->slot] = (u32_t)val * o->unit;
+                    if (opt == USOCKET_TCP_KEEPALIVE && ip_pcb != NULL) {
+                        ip_set_option(ip_pcb, SOF_KEEPALIVE);
+                    }
+                    errcode = 0;
+                }
+                break;
+            }
         }
-    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && (opt == USOCKET_TCP_KEEPIDLE || opt == USOCKET_TCP_KEEPINTVL)) {
-        // Seconds, as on Linux.
-        if (val < 1 || val > 0x7fffffff / 1000) {
-            errcode = MP_EINVAL;
-        } else if (opt == USOCKET_TCP_KEEPIDLE) {
-            s->pcb.tcp->keep_idle = (u32_t)val * 1000;
-        } else {
-            s->pcb.tcp->keep_intvl = (u32_t)val * 1000;
-        }
-    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_KEEPCNT) {
-        if (val < 1 || val > 255) {
-            errcode = MP_EINVAL;
-        } else {
-            s->pcb.tcp->keep_cnt = val;
-        }
-    } else {
-        errcode = MP_EINVAL;
+    }
+    if (errcode == 0 && is_tcp && s->pcb.tcp != NULL && usocket_state(s) != USOCKET_STATE_LISTENING) {
+        usocket_tcp_apply_opts(s, s->pcb.tcp);
     }
     USOCKET_LWIP_UNLOCK();
     if (errcode != 0) {
