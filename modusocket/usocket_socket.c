@@ -98,6 +98,13 @@ typedef struct _usocket_obj_t {
     bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
     bool nodelay : 1;           // TCP_NODELAY, kept as the keepalive settings are
+    // Written by the methods only, so bytes of their own (the bit-fields above
+    // share theirs with flags that lwIP's callbacks write).
+    // How reads see the stream's end (usocket_rd_end_errno).
+    bool rd_closed;             // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
+    bool rd_marker_gone;        // the error's mailbox marker was read, or never posted
+    bool rd_pending_gone;       // the error as the netconn's pending error was reported
+    bool wr_reported;           // a write reported the error that ended the connection
 } usocket_obj_t;
 
 // lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
@@ -429,24 +436,65 @@ MP_NORETURN static void usocket_raise_state(usocket_obj_t *s, int fallback) {
     mp_raise_OSError(s->error != 0 ? s->error : fallback);
 }
 
-// The error that ended a connection is reported once, as POSIX sockets do: the
-// call that reports it to the application clears it, and from then on reads see
-// EOF and writes EPIPE. Calls that merely stop early (a read that returns the data
-// it has) leave it for the next call. Returns errcode.
-static int usocket_reported(usocket_obj_t *s, int errcode) {
-    if (errcode != 0 && errcode == s->error && usocket_state(s) == USOCKET_STATE_DEAD) {
-        s->error = 0;
-        s->peer_fin = true;
+// What a read gets once the received data is used up, as on lwIP's socket layer
+// (what QuecPython and the ESP32 port run on; docs/socket-semantics.md has the
+// table, with the lwIP function behind each row), modelled with three flags:
+// lwIP's receive mailbox closes when the FIN is read (or on SHUT_RD); an error that
+// ends the connection is posted to the mailbox as a marker if it is still open,
+// and kept as the netconn's pending error until a read (or write) reports it.
+// 0: EOF.
+static int usocket_rd_end_errno(const usocket_obj_t *s) {
+    if (s->error != 0 && (!s->rd_marker_gone || !s->rd_pending_gone)) {
+        return s->error;
+    }
+    if (!s->rd_closed && s->peer_fin) {
+        return 0;
+    }
+    return MP_ENOTCONN;
+}
+
+// A read method returned b'' (errcode 0) or raised errcode: if that reported the
+// stream's end, the mailbox marker or pending error it came from is used up. The
+// stream protocol's read leaves them alone, so py/stream.c's loops and a TLS layer
+// above may see EOF more than once; only what the application is given counts.
+// Returns errcode.
+static int usocket_rd_reported(usocket_obj_t *s, int errcode) {
+    bool ended = s->rd_closed || s->error != 0 || s->peer_fin;
+    if (s->type != USOCKET_SOCK_STREAM || !ended || errcode != usocket_rd_end_errno(s)) {
+        return errcode;
+    }
+    if (errcode == 0) {
+        // An error arriving from now on finds the mailbox closed: no marker.
+        s->rd_closed = true;
+        s->rd_marker_gone = true;
+    } else if (errcode == s->error && !s->rd_marker_gone) {
+        s->rd_marker_gone = true;
+    } else if (errcode == s->error) {
+        s->rd_pending_gone = true;
+    }
+    return errcode;
+}
+
+// Writes report the error that ended the connection once, then EPIPE, as on Linux.
+// Reporting it takes the pending error from the reads too, as lwIP's write does
+// (lwip_netconn_do_write calls netconn_err()).
+static int usocket_wr_reported(usocket_obj_t *s, int errcode) {
+    if (errcode != 0 && errcode == s->error) {
+        s->wr_reported = true;
+        s->rd_pending_gone = true;
     }
     return errcode;
 }
 
 // --- Readiness predicates for usocket_wait --------------------------------------------
 
-static bool usocket_tcp_readable(void *arg) {
+// Something for usocket_dequeue: a pending connection or a datagram, TCP data or
+// the stream's end, or the socket lost its pcb (the connection ended, or another
+// thread closed the socket).
+static bool usocket_readable(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->rx != NULL || s->peer_fin || s->shut_rd || s->pcb.tcp == NULL;
+    bool r = s->rx != NULL || s->q_len > 0 || s->peer_fin || s->shut_rd || s->pcb.any == NULL;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -464,14 +512,6 @@ static bool usocket_not_connecting(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
     bool r = usocket_state(s) != USOCKET_STATE_CONNECTING;
-    USOCKET_LWIP_UNLOCK();
-    return r;
-}
-
-static bool usocket_has_queued(void *arg) {
-    usocket_obj_t *s = arg;
-    USOCKET_LWIP_LOCK();
-    bool r = s->q_len > 0;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -498,67 +538,173 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // --- Data transfer (shared by methods and the stream protocol) ------------------------
 
-// Copies up to len bytes of received TCP data (with line: up to and including the
-// first newline) and hands the window back to the peer. Returns the count, 0 at
-// EOF; MP_STREAM_ERROR with *errcode otherwise.
-static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, bool line, int *errcode) {
-    if (s->type != USOCKET_SOCK_STREAM) {
-        *errcode = MP_EOPNOTSUPP;
+// usocket_dequeue's flags.
+#define USOCKET_DQ_PEEK (0x01)      // leave what was read queued
+#define USOCKET_DQ_LINE (0x02)      // TCP: stop after the first newline
+#define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
+
+// What usocket_dequeue took, besides TCP data.
+typedef struct _usocket_item_t {
+    usocket_obj_t *conn;        // accept: the new socket, which gets the connection
+    struct pbuf *p;             // UDP/raw: the datagram, now the caller's to free
+    ip_addr_t addr;             // UDP/raw: its source
+    uint16_t port;
+    mp_uint_t avail;            // TCP: bytes that were queued before this read
+} usocket_item_t;
+
+// Makes an accepted connection c's: installs its callbacks and the options the
+// listener s keeps. Called with the lock held.
+static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct tcp_pcb *pcb, bool fin) {
+    tcp_backlog_accepted(pcb);
+    tcp_arg(pcb, c);
+    tcp_recv(pcb, usocket_tcp_recv_cb);
+    tcp_sent(pcb, usocket_tcp_sent_cb);
+    tcp_err(pcb, usocket_tcp_err_cb);
+    c->pcb.tcp = pcb;
+    c->peer_fin = fin;
+    c->nodelay = s->nodelay;
+    memcpy(c->keep, s->keep, sizeof(c->keep));
+    usocket_tcp_apply_opts(c, pcb);
+    usocket_state_set(c, USOCKET_STATE_CONNECTED);
+    // Data that arrived before accept() was refused and kept by lwIP: deliver it
+    // now rather than at the next TCP timer.
+    if (pcb->refused_data != NULL) {
+        tcp_process_refused_data(pcb);
+    }
+}
+
+// The one way anything leaves a socket's receive side (recv, recvfrom, accept and
+// the stream reads): waits within the socket's timeout until there is something,
+// then takes it under the lwIP lock, checking again first: another thread blocked
+// on the same socket may have been woken by the same arrival and taken it, and
+// then this one waits again. Takes
+// - with USOCKET_DQ_ACCEPT, the oldest pending connection, for item->conn;
+// - on UDP and raw sockets, the oldest datagram, into item (a reference with
+//   USOCKET_DQ_PEEK);
+// - on TCP, up to len bytes of the stream into buf (0 at the stream's end, which
+//   is never used up here: see usocket_rd_reported).
+// Returns the count (a datagram's length), or MP_STREAM_ERROR with *errcode.
+static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uint8_t flags, usocket_item_t *item, int *errcode) {
+    bool listening = usocket_state(s) == USOCKET_STATE_LISTENING;
+    if (listening != ((flags & USOCKET_DQ_ACCEPT) != 0)) {
+        *errcode = listening ? MP_ENOTCONN : MP_EINVAL;
         return MP_STREAM_ERROR;
     }
-    if (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND || usocket_state(s) == USOCKET_STATE_LISTENING) {
+    if (s->type == USOCKET_SOCK_STREAM && (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND)) {
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
-    if (usocket_state(s) == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) {
-        *errcode = MP_EAGAIN;
-        return MP_STREAM_ERROR;
-    }
-    // Under the lock: the flag shares its byte with peer_fin, which lwIP's callbacks
-    // write (from the tcpip thread where lwIP has one).
-    USOCKET_LWIP_LOCK();
-    bool shut_rd = s->shut_rd;
-    USOCKET_LWIP_UNLOCK();
-    if (shut_rd) {
-        return 0;
-    }
-    if (!usocket_wait(usocket_tcp_readable, s, s->timeout_ms)) {
-        *errcode = usocket_wait_errno(s);
-        return MP_STREAM_ERROR;
-    }
-    USOCKET_LWIP_LOCK();
-    if (s->rx == NULL) {
-        // Data received before a FIN or RST has all been read by now.
-        bool peer_fin = s->peer_fin;
-        int error = s->error;
+    mp_uint_t start = mp_hal_ticks_ms();
+    for (;;) {
+        int32_t timeout_ms = s->timeout_ms;
+        if (timeout_ms > 0) {
+            mp_uint_t elapsed = mp_hal_ticks_ms() - start;
+            timeout_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
+        }
+        if (!usocket_wait(usocket_readable, s, timeout_ms)) {
+            *errcode = usocket_wait_errno(s);
+            return MP_STREAM_ERROR;
+        }
+        mp_uint_t n = 0;
+        bool retry = false;
+        *errcode = 0;
+        USOCKET_LWIP_LOCK();
+        if (usocket_state(s) == USOCKET_STATE_CLOSED) {
+            *errcode = MP_EBADF;
+        } else if (listening || s->type != USOCKET_SOCK_STREAM) {
+            retry = s->q_len == 0;
+            if (!retry && listening) {
+                usocket_pending_t *slot = &s->q.pending[s->q_head];
+                struct tcp_pcb *pcb = slot->pcb;
+                slot->pcb = NULL;
+                s->q_head = (s->q_head + 1) % s->q_size;
+                s->q_len -= 1;
+                if (pcb != NULL) {
+                    usocket_tcp_adopt(item->conn, s, pcb, slot->fin);
+                } else {
+                    // That connection was reset before it was accepted: take the next.
+                    retry = true;
+                }
+            } else if (!retry) {
+                usocket_dgram_t *slot = &s->q.dgram[s->q_head];
+                item->p = slot->p;
+                ip_addr_copy(item->addr, slot->addr);
+                item->port = slot->port;
+                n = slot->p->tot_len;
+                if (flags & USOCKET_DQ_PEEK) {
+                    pbuf_ref(slot->p);
+                } else {
+                    slot->p = NULL;
+                    s->q_head = (s->q_head + 1) % s->q_size;
+                    s->q_len -= 1;
+                }
+            }
+        } else if (s->rx != NULL && !s->shut_rd) {
+            item->avail = s->rx->tot_len;
+            n = MIN(len, s->rx->tot_len);
+            if (flags & USOCKET_DQ_LINE) {
+                u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
+                if (newline != 0xffff && newline < n) {
+                    n = newline + 1;
+                }
+            }
+            if (n > 0) {
+                pbuf_copy_partial(s->rx, buf, n, 0);
+            }
+            if (!(flags & USOCKET_DQ_PEEK)) {
+                s->rx = pbuf_free_header(s->rx, n);
+                if (s->pcb.tcp != NULL) {
+                    tcp_recved(s->pcb.tcp, n);
+                }
+            }
+        } else if (usocket_state(s) == USOCKET_STATE_CONNECTING) {
+            // Woken by something else (a datagram can't be it): keep waiting.
+            retry = true;
+        } else {
+            item->avail = 0;
+            *errcode = usocket_rd_end_errno(s);
+        }
         USOCKET_LWIP_UNLOCK();
-        if (peer_fin) {
-            return 0;
+        if (*errcode != 0) {
+            return MP_STREAM_ERROR;
         }
-        *errcode = error != 0 ? error : MP_ENOTCONN;
-        return MP_STREAM_ERROR;
-    }
-    if (len > s->rx->tot_len) {
-        len = s->rx->tot_len;
-    }
-    if (line) {
-        u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
-        if (newline != 0xffff && newline < len) {
-            len = newline + 1;
+        if (!retry) {
+            return n;
         }
     }
-    pbuf_copy_partial(s->rx, buf, len, 0);
-    s->rx = pbuf_free_header(s->rx, len);
-    if (s->pcb.tcp != NULL) {
-        tcp_recved(s->pcb.tcp, len);
-    }
+}
+
+// Copies up to len bytes of a dequeued datagram into buf and frees it.
+static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
+    len = MIN(len, p->tot_len);
+    pbuf_copy_partial(p, buf, len, 0);
+    USOCKET_LWIP_LOCK();
+    pbuf_free(p);
     USOCKET_LWIP_UNLOCK();
     return len;
 }
 
+// A dequeued datagram as a bytes object of at most len bytes; the datagram is
+// freed even when there is no memory for the bytes.
+static mp_obj_t usocket_dgram_bytes(struct pbuf *p, mp_uint_t len) {
+    len = MIN(len, p->tot_len);
+    vstr_t vstr;
+    vstr.buf = m_new_maybe(char, len + 1);
+    if (vstr.buf == NULL) {
+        USOCKET_LWIP_LOCK();
+        pbuf_free(p);
+        USOCKET_LWIP_UNLOCK();
+        m_malloc_fail(len + 1);
+    }
+    vstr.alloc = len + 1;
+    vstr.fixed_buf = false;
+    vstr.len = usocket_dgram_copy(p, vstr.buf, len);
+    return mp_obj_new_bytes_from_vstr(&vstr);
+}
+
 // Queues up to len bytes once there is room. Returns the count queued.
 static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
-    // Under the lock, as shut_rd in usocket_tcp_read.
+    // Under the lock: the flag shares its byte with flags lwIP's callbacks write.
     USOCKET_LWIP_LOCK();
     bool shut_wr = s->shut_wr;
     USOCKET_LWIP_UNLOCK();
@@ -583,7 +729,7 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         if (pcb == NULL) {
             USOCKET_LWIP_UNLOCK();
             // The connection ended: with its error, or EPIPE once that was reported.
-            *errcode = s->error != 0 ? s->error : MP_EPIPE;
+            *errcode = s->error != 0 && !s->wr_reported ? s->error : MP_EPIPE;
             return MP_STREAM_ERROR;
         }
         // At most what the send buffer and the segment queue have room for (a
@@ -618,34 +764,6 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
             return MP_STREAM_ERROR;
         }
     }
-}
-
-// Takes the oldest datagram; copies up to len bytes (the rest is discarded, as
-// recv() on a datagram socket does). Optionally returns its source.
-static mp_uint_t usocket_dgram_read(usocket_obj_t *s, void *buf, mp_uint_t len, ip_addr_t *addr, uint16_t *port, int *errcode) {
-    if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-        *errcode = usocket_wait_errno(s);
-        return MP_STREAM_ERROR;
-    }
-    USOCKET_LWIP_LOCK();
-    usocket_dgram_t *slot = &s->q.dgram[s->q_head];
-    struct pbuf *p = slot->p;
-    if (addr != NULL) {
-        ip_addr_copy(*addr, slot->addr);
-        *port = slot->port;
-    }
-    slot->p = NULL;
-    s->q_head = (s->q_head + 1) % s->q_size;
-    s->q_len -= 1;
-    USOCKET_LWIP_UNLOCK();
-    if (len > p->tot_len) {
-        len = p->tot_len;
-    }
-    pbuf_copy_partial(p, buf, len, 0);
-    USOCKET_LWIP_LOCK();
-    pbuf_free(p);
-    USOCKET_LWIP_UNLOCK();
-    return len;
 }
 
 // Sends one datagram to addr (NULL: the connected peer).
@@ -737,6 +855,10 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->shut_wr = false;
     s->handed_over = false;
     s->nodelay = false;
+    s->rd_closed = false;
+    s->rd_marker_gone = false;
+    s->rd_pending_gone = false;
+    s->wr_reported = false;
     memset(s->keep, 0, sizeof(s->keep));
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
@@ -784,6 +906,8 @@ static void usocket_close(usocket_obj_t *s) {
     usocket_release(s);
     usocket_state_set(s, USOCKET_STATE_CLOSED);
     USOCKET_LWIP_UNLOCK();
+    // Other threads blocked on the socket wake and raise EBADF.
+    USOCKET_EVENT_SIGNAL();
     // The FIN (or RST) leaves now rather than at the next wait.
     USOCKET_EVENT_POLL();
 }
@@ -882,9 +1006,6 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_listen_obj, 1, 2, usoc
 
 static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     usocket_obj_t *s = usocket_get(self_in);
-    if (usocket_state(s) != USOCKET_STATE_LISTENING) {
-        mp_raise_OSError(MP_EINVAL);
-    }
     // The new object exists before a connection is taken off the queue, so a
     // MemoryError can't lose a connection.
     usocket_obj_t *c = mp_obj_malloc_with_finaliser(usocket_obj_t, &usocket_socket_type);
@@ -894,42 +1015,10 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     c->family = s->family;
     usocket_state_set(c, USOCKET_STATE_CLOSED);
 
-    struct tcp_pcb *pcb = NULL;
-    bool fin = false;
-    for (;;) {
-        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-            mp_raise_OSError(usocket_wait_errno(s));
-        }
-        USOCKET_LWIP_LOCK();
-        usocket_pending_t *slot = &s->q.pending[s->q_head];
-        pcb = slot->pcb;
-        fin = slot->fin;
-        slot->pcb = NULL;
-        s->q_head = (s->q_head + 1) % s->q_size;
-        s->q_len -= 1;
-        if (pcb != NULL) {
-            tcp_backlog_accepted(pcb);
-            tcp_arg(pcb, c);
-            tcp_recv(pcb, usocket_tcp_recv_cb);
-            tcp_sent(pcb, usocket_tcp_sent_cb);
-            tcp_err(pcb, usocket_tcp_err_cb);
-            c->pcb.tcp = pcb;
-            c->peer_fin = fin;
-            c->nodelay = s->nodelay;
-            memcpy(c->keep, s->keep, sizeof(c->keep));
-            usocket_tcp_apply_opts(c, pcb);
-            usocket_state_set(c, USOCKET_STATE_CONNECTED);
-            // Data that arrived before accept() was refused and kept by lwIP:
-            // deliver it now rather than at the next TCP timer.
-            if (pcb->refused_data != NULL) {
-                tcp_process_refused_data(pcb);
-            }
-        }
-        USOCKET_LWIP_UNLOCK();
-        if (pcb != NULL) {
-            break;
-        }
-        // That connection was reset before it was accepted: take the next one.
+    usocket_item_t item = { .conn = c };
+    int errcode;
+    if (usocket_dequeue(s, NULL, 0, USOCKET_DQ_ACCEPT, &item, &errcode) == MP_STREAM_ERROR) {
+        mp_raise_OSError(errcode);
     }
 
     USOCKET_LWIP_LOCK();
@@ -1038,7 +1127,7 @@ static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
     int errcode;
     mp_uint_t n = usocket_send_common(s, bufinfo.buf, bufinfo.len, &errcode);
     if (n == MP_STREAM_ERROR) {
-        mp_raise_OSError(usocket_reported(s, errcode));
+        mp_raise_OSError(usocket_wr_reported(s, errcode));
     }
     return mp_obj_new_int_from_uint(n);
 }
@@ -1057,7 +1146,7 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
         int errcode;
         mp_uint_t n = usocket_tcp_write(s, p, left, &errcode);
         if (n == MP_STREAM_ERROR) {
-            mp_raise_OSError(usocket_reported(s, errcode));
+            mp_raise_OSError(usocket_wr_reported(s, errcode));
         }
         p += n;
         left -= n;
@@ -1095,7 +1184,7 @@ static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
             if (mp_is_nonblocking_error(errcode)) {
                 return mp_const_none;
             }
-            mp_raise_OSError(usocket_reported(s, errcode));
+            mp_raise_OSError(usocket_wr_reported(s, errcode));
         }
         done += n;
     } while (done < len && s->type == USOCKET_SOCK_STREAM);
@@ -1114,57 +1203,43 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
     ip_addr_t ip;
     uint16_t port = 0;
     ip_addr_set_zero(&ip);
-    vstr_t vstr;
-    mp_uint_t n;
+    uint8_t flags = peek ? USOCKET_DQ_PEEK : 0;
+    usocket_item_t item;
+    mp_obj_t data;
     if (s->type == USOCKET_SOCK_STREAM) {
-        // Wait with a zero-length read, then size the buffer to the data at hand.
-        byte dummy;
-        n = len == 0 ? 0 : usocket_tcp_read(s, &dummy, 0, false, &errcode);
-        if (n == MP_STREAM_ERROR) {
-            mp_raise_OSError(usocket_reported(s, errcode));
+        // Wait with a zero-length read, then size the buffer to the data at hand
+        // (another thread may take some in between: then this is a short read).
+        // recv(0) waits for nothing and takes nothing.
+        item.avail = 0;
+        if (len > 0 && usocket_dequeue(s, NULL, 0, USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR) {
+            mp_raise_OSError(usocket_rd_reported(s, errcode));
         }
+        vstr_t vstr;
+        vstr_init_len(&vstr, MIN((mp_uint_t)len, item.avail));
+        mp_uint_t n = vstr.len == 0 ? 0 : usocket_dequeue(s, vstr.buf, vstr.len, flags, &item, &errcode);
+        if (n == MP_STREAM_ERROR) {
+            vstr_clear(&vstr);
+            mp_raise_OSError(usocket_rd_reported(s, errcode));
+        }
+        if (n == 0 && len > 0) {
+            usocket_rd_reported(s, 0);
+        }
+        vstr.len = n;
+        data = mp_obj_new_bytes_from_vstr(&vstr);
         USOCKET_LWIP_LOCK();
-        mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
         if (s->pcb.tcp != NULL) {
             ip_addr_copy(ip, s->pcb.tcp->remote_ip);
             port = s->pcb.tcp->remote_port;
         }
         USOCKET_LWIP_UNLOCK();
-        vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        if (avail == 0) {
-            n = 0;
-        } else if (peek) {
-            USOCKET_LWIP_LOCK();
-            n = pbuf_copy_partial(s->rx, vstr.buf, vstr.len, 0);
-            USOCKET_LWIP_UNLOCK();
-        } else {
-            n = usocket_tcp_read(s, vstr.buf, vstr.len, false, &errcode);
-        }
     } else {
-        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-            mp_raise_OSError(usocket_wait_errno(s));
+        if (usocket_dequeue(s, NULL, 0, flags, &item, &errcode) == MP_STREAM_ERROR) {
+            mp_raise_OSError(errcode);
         }
-        USOCKET_LWIP_LOCK();
-        usocket_dgram_t *slot = &s->q.dgram[s->q_head];
-        mp_uint_t avail = slot->p->tot_len;
-        USOCKET_LWIP_UNLOCK();
-        vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        if (peek) {
-            USOCKET_LWIP_LOCK();
-            n = pbuf_copy_partial(slot->p, vstr.buf, vstr.len, 0);
-            ip_addr_copy(ip, slot->addr);
-            port = slot->port;
-            USOCKET_LWIP_UNLOCK();
-        } else {
-            n = usocket_dgram_read(s, vstr.buf, vstr.len, &ip, &port, &errcode);
-        }
+        data = usocket_dgram_bytes(item.p, len);
+        ip_addr_copy(ip, item.addr);
+        port = item.port;
     }
-    if (n == MP_STREAM_ERROR) {
-        vstr_clear(&vstr);
-        mp_raise_OSError(usocket_reported(s, errcode));
-    }
-    vstr.len = n;
-    mp_obj_t data = mp_obj_new_bytes_from_vstr(&vstr);
     if (!with_addr) {
         return data;
     }
@@ -1221,12 +1296,14 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_recvfrom_obj, 2, 3, us
 // Reads into buf until len bytes (with line: a newline) or EOF. Returns the count;
 // MP_STREAM_ERROR with *errcode only if the wait ended before anything was read.
 static mp_uint_t usocket_read_full(usocket_obj_t *s, byte *buf, mp_uint_t len, bool line, int *errcode) {
+    usocket_item_t item;
     if (s->type != USOCKET_SOCK_STREAM) {
-        return usocket_dgram_read(s, buf, len, NULL, NULL, errcode);
+        mp_uint_t n = usocket_dequeue(s, NULL, 0, 0, &item, errcode);
+        return n == MP_STREAM_ERROR ? n : usocket_dgram_copy(item.p, buf, len);
     }
     mp_uint_t got = 0;
     while (got < len) {
-        mp_uint_t n = usocket_tcp_read(s, buf + got, MIN(len - got, 0xffff), line, errcode);
+        mp_uint_t n = usocket_dequeue(s, buf + got, MIN(len - got, 0xffff), line ? USOCKET_DQ_LINE : 0, &item, errcode);
         if (n == MP_STREAM_ERROR) {
             return got > 0 ? got : MP_STREAM_ERROR;
         }
@@ -1245,62 +1322,55 @@ static mp_uint_t usocket_read_full(usocket_obj_t *s, byte *buf, mp_uint_t len, b
 // into a new bytes object, or None if a non-blocking socket has nothing.
 static mp_obj_t usocket_read_bytes(usocket_obj_t *s, mp_int_t size, bool line) {
     int errcode = 0;
+    usocket_item_t item;
     vstr_t vstr;
     if (s->type != USOCKET_SOCK_STREAM) {
-        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-            errcode = usocket_wait_errno(s);
-        } else {
-            USOCKET_LWIP_LOCK();
-            mp_uint_t avail = s->q.dgram[s->q_head].p->tot_len;
-            USOCKET_LWIP_UNLOCK();
-            vstr_init_len(&vstr, size < 0 ? avail : MIN((mp_uint_t)size, avail));
-            mp_uint_t n = usocket_dgram_read(s, vstr.buf, vstr.len, NULL, NULL, &errcode);
-            if (n != MP_STREAM_ERROR) {
-                vstr.len = n;
-                return mp_obj_new_bytes_from_vstr(&vstr);
-            }
-            vstr_clear(&vstr);
+        if (usocket_dequeue(s, NULL, 0, 0, &item, &errcode) != MP_STREAM_ERROR) {
+            return usocket_dgram_bytes(item.p, size < 0 ? item.p->tot_len : (mp_uint_t)size);
         }
     } else if (size >= 0) {
         vstr_init_len(&vstr, size);
         mp_uint_t n = usocket_read_full(s, (byte *)vstr.buf, size, line, &errcode);
         if (n != MP_STREAM_ERROR) {
+            // An error after some data is the next call's.
             vstr.len = n;
-            return mp_obj_new_bytes_from_vstr(&vstr);
+            errcode = 0;
+        } else {
+            vstr_clear(&vstr);
         }
-        vstr_clear(&vstr);
     } else {
         // Until EOF (or a newline): each round waits, then takes what has arrived,
         // growing the buffer at least geometrically.
         vstr_init(&vstr, line ? 64 : 256);
         for (;;) {
-            byte dummy;
-            if (usocket_tcp_read(s, &dummy, 0, false, &errcode) == MP_STREAM_ERROR) {
+            if (usocket_dequeue(s, NULL, 0, USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR || item.avail == 0) {
                 break;
             }
-            USOCKET_LWIP_LOCK();
-            mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
-            USOCKET_LWIP_UNLOCK();
-            if (avail == 0) {
-                // EOF.
-                break;
-            }
-            vstr_hint_size(&vstr, MAX(avail, vstr.len));
-            mp_uint_t n = usocket_tcp_read(s, vstr_add_len(&vstr, avail), avail, line, &errcode);
-            vstr.len -= avail - (n == MP_STREAM_ERROR ? 0 : n);
-            if (n == MP_STREAM_ERROR || (line && vstr.buf[vstr.len - 1] == '\n')) {
+            vstr_hint_size(&vstr, MAX(item.avail, vstr.len));
+            mp_uint_t n = usocket_dequeue(s, vstr_add_len(&vstr, item.avail), item.avail, line ? USOCKET_DQ_LINE : 0, &item, &errcode);
+            vstr.len -= item.avail - (n == MP_STREAM_ERROR ? 0 : n);
+            if (n == MP_STREAM_ERROR || n == 0 || (line && vstr.buf[vstr.len - 1] == '\n')) {
                 break;
             }
         }
-        if (vstr.len > 0 || errcode == 0) {
-            return mp_obj_new_bytes_from_vstr(&vstr);
+        if (vstr.len > 0) {
+            // What was read is returned; an error that stopped the reading is the
+            // next call's.
+            errcode = 0;
+        } else if (errcode != 0) {
+            vstr_clear(&vstr);
         }
-        vstr_clear(&vstr);
+    }
+    if (errcode == 0) {
+        if (vstr.len == 0 && size != 0) {
+            usocket_rd_reported(s, 0);
+        }
+        return mp_obj_new_bytes_from_vstr(&vstr);
     }
     if (mp_is_nonblocking_error(errcode)) {
         return mp_const_none;
     }
-    mp_raise_OSError(usocket_reported(s, errcode));
+    mp_raise_OSError(usocket_rd_reported(s, errcode));
 }
 
 static mp_int_t usocket_size_arg(size_t n_args, const mp_obj_t *args) {
@@ -1341,7 +1411,10 @@ static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
         if (mp_is_nonblocking_error(errcode)) {
             return mp_const_none;
         }
-        mp_raise_OSError(usocket_reported(s, errcode));
+        mp_raise_OSError(usocket_rd_reported(s, errcode));
+    }
+    if (n == 0 && len > 0) {
+        usocket_rd_reported(s, 0);
     }
     return MP_OBJ_NEW_SMALL_INT(n);
 }
@@ -1505,6 +1578,10 @@ static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     struct tcp_pcb *pcb = s->pcb.tcp;
     if (how != USOCKET_SHUT_WR && !s->shut_rd) {
         s->shut_rd = true;
+        // As lwIP's socket layer drops the receive mailbox: a pending error is
+        // reported once, then every read raises ENOTCONN.
+        s->rd_closed = true;
+        s->rd_marker_gone = true;
         if (s->rx != NULL) {
             if (pcb != NULL) {
                 tcp_recved(pcb, s->rx->tot_len);
@@ -1611,15 +1688,14 @@ static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
-    if (s->type == USOCKET_SOCK_STREAM) {
-        // One chunk at a time: py/stream.c loops for the no-short-reads rule.
-        mp_uint_t n = usocket_tcp_read(s, buf, MIN(size, 0xffff), false, errcode);
-        if (n == MP_STREAM_ERROR) {
-            usocket_reported(s, *errcode);
-        }
-        return n;
+    // One chunk (or datagram) at a time: py/stream.c loops for the no-short-reads
+    // rule. The end of the stream is not counted as reported here (see
+    // usocket_rd_reported).
+    if (s->type != USOCKET_SOCK_STREAM) {
+        return usocket_read_full(s, buf, size, false, errcode);
     }
-    return usocket_dgram_read(s, buf, size, NULL, NULL, errcode);
+    usocket_item_t item;
+    return usocket_dequeue(s, buf, MIN(size, 0xffff), 0, &item, errcode);
 }
 
 static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
@@ -1630,7 +1706,7 @@ static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint
     }
     mp_uint_t n = usocket_send_common(s, buf, size, errcode);
     if (n == MP_STREAM_ERROR) {
-        usocket_reported(s, *errcode);
+        usocket_wr_reported(s, *errcode);
     }
     return n;
 }
@@ -1676,6 +1752,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
                 // Readable (remaining data, then the error) and writable (the error),
                 // so a waiter of either kind wakes and sees what happened.
                 ret |= MP_STREAM_POLL_RD | MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
+                // For good, as lwIP's socket layer keeps its error event.
                 if (s->error != 0) {
                     ret |= MP_STREAM_POLL_ERR;
                 }
