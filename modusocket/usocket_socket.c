@@ -105,6 +105,9 @@ typedef struct _usocket_obj_t {
     bool rd_marker_gone;        // the error's mailbox marker was read, or never posted
     bool rd_pending_gone;       // the error as the netconn's pending error was reported
     bool wr_reported;           // a write reported the error that ended the connection
+    // Stream method calls in progress (see usocket_stream_call): entries on the
+    // callers' C stacks, one per thread at most.
+    struct _usocket_call_t *calls;
 } usocket_obj_t;
 
 // lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
@@ -855,6 +858,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->shut_wr = false;
     s->handed_over = false;
     s->nodelay = false;
+    s->calls = NULL;
     s->rd_closed = false;
     s->rd_marker_gone = false;
     s->rd_pending_gone = false;
@@ -1155,43 +1159,6 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
 
-// write(buf[, off[, max]]), as py/stream.c's: no short writes on a blocking socket.
-// When a timeout or a would-block ends it part-way it returns the count queued so
-// far instead of raising (py/stream.c's raises and the count is lost); None if a
-// non-blocking socket could queue nothing.
-static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    mp_buffer_info_t bufinfo;
-    mp_get_buffer_raise(args[1], &bufinfo, MP_BUFFER_READ);
-    const byte *p = bufinfo.buf;
-    mp_uint_t len = bufinfo.len;
-    if (n_args > 2) {
-        mp_uint_t off = mp_get_index(mp_obj_get_type(args[1]), len, args[2], true);
-        p += off;
-        len -= off;
-        if (n_args > 3 && (mp_uint_t)mp_obj_get_int_truncated(args[3]) < len) {
-            len = mp_obj_get_int_truncated(args[3]);
-        }
-    }
-    mp_uint_t done = 0;
-    int errcode = 0;
-    do {
-        mp_uint_t n = usocket_send_common(s, p + done, len - done, &errcode);
-        if (n == MP_STREAM_ERROR) {
-            if (done > 0) {
-                break;
-            }
-            if (mp_is_nonblocking_error(errcode)) {
-                return mp_const_none;
-            }
-            mp_raise_OSError(usocket_wr_reported(s, errcode));
-        }
-        done += n;
-    } while (done < len && s->type == USOCKET_SOCK_STREAM);
-    return mp_obj_new_int_from_uint(done);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
-
 // recv and recvfrom: waits first, then allocates only what will be returned, so
 // recv(65536) on a small message doesn't take 64 KiB of heap. With MSG_PEEK the
 // data stays queued.
@@ -1282,143 +1249,6 @@ static mp_obj_t usocket_socket_recvfrom(size_t n_args, const mp_obj_t *args) {
     return usocket_recv_common(n_args, args, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_recvfrom_obj, 2, 3, usocket_socket_recvfrom);
-
-// --- read, readinto, readline, readall --------------------------------------------
-//
-// py/stream.c's methods would do but for two things: when a timeout ends a read
-// part-way they raise and the bytes already read are lost, and on a datagram socket
-// read(n) waits for more datagrams to fill n. These keep the "no short reads" rule
-// of the documents on blocking sockets; when a timeout or a would-block ends the
-// wait after some data, they return that data (the next call raises); and they read
-// one datagram per call on UDP and raw sockets. Nothing to read on a non-blocking
-// socket returns None, as the stream methods do.
-
-// Reads into buf until len bytes (with line: a newline) or EOF. Returns the count;
-// MP_STREAM_ERROR with *errcode only if the wait ended before anything was read.
-static mp_uint_t usocket_read_full(usocket_obj_t *s, byte *buf, mp_uint_t len, bool line, int *errcode) {
-    usocket_item_t item;
-    if (s->type != USOCKET_SOCK_STREAM) {
-        mp_uint_t n = usocket_dequeue(s, NULL, 0, 0, &item, errcode);
-        return n == MP_STREAM_ERROR ? n : usocket_dgram_copy(item.p, buf, len);
-    }
-    mp_uint_t got = 0;
-    while (got < len) {
-        mp_uint_t n = usocket_dequeue(s, buf + got, MIN(len - got, 0xffff), line ? USOCKET_DQ_LINE : 0, &item, errcode);
-        if (n == MP_STREAM_ERROR) {
-            return got > 0 ? got : MP_STREAM_ERROR;
-        }
-        if (n == 0) {
-            break;
-        }
-        got += n;
-        if (line && buf[got - 1] == '\n') {
-            break;
-        }
-    }
-    return got;
-}
-
-// Reads up to size bytes (size < 0: up to EOF on TCP, one whole datagram otherwise)
-// into a new bytes object, or None if a non-blocking socket has nothing.
-static mp_obj_t usocket_read_bytes(usocket_obj_t *s, mp_int_t size, bool line) {
-    int errcode = 0;
-    usocket_item_t item;
-    vstr_t vstr;
-    if (s->type != USOCKET_SOCK_STREAM) {
-        if (usocket_dequeue(s, NULL, 0, 0, &item, &errcode) != MP_STREAM_ERROR) {
-            return usocket_dgram_bytes(item.p, size < 0 ? item.p->tot_len : (mp_uint_t)size);
-        }
-    } else if (size >= 0) {
-        vstr_init_len(&vstr, size);
-        mp_uint_t n = usocket_read_full(s, (byte *)vstr.buf, size, line, &errcode);
-        if (n != MP_STREAM_ERROR) {
-            // An error after some data is the next call's.
-            vstr.len = n;
-            errcode = 0;
-        } else {
-            vstr_clear(&vstr);
-        }
-    } else {
-        // Until EOF (or a newline): each round waits, then takes what has arrived,
-        // growing the buffer at least geometrically.
-        vstr_init(&vstr, line ? 64 : 256);
-        for (;;) {
-            if (usocket_dequeue(s, NULL, 0, USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR || item.avail == 0) {
-                break;
-            }
-            vstr_hint_size(&vstr, MAX(item.avail, vstr.len));
-            mp_uint_t n = usocket_dequeue(s, vstr_add_len(&vstr, item.avail), item.avail, line ? USOCKET_DQ_LINE : 0, &item, &errcode);
-            vstr.len -= item.avail - (n == MP_STREAM_ERROR ? 0 : n);
-            if (n == MP_STREAM_ERROR || n == 0 || (line && vstr.buf[vstr.len - 1] == '\n')) {
-                break;
-            }
-        }
-        if (vstr.len > 0) {
-            // What was read is returned; an error that stopped the reading is the
-            // next call's.
-            errcode = 0;
-        } else if (errcode != 0) {
-            vstr_clear(&vstr);
-        }
-    }
-    if (errcode == 0) {
-        if (vstr.len == 0 && size != 0) {
-            usocket_rd_reported(s, 0);
-        }
-        return mp_obj_new_bytes_from_vstr(&vstr);
-    }
-    if (mp_is_nonblocking_error(errcode)) {
-        return mp_const_none;
-    }
-    mp_raise_OSError(usocket_rd_reported(s, errcode));
-}
-
-static mp_int_t usocket_size_arg(size_t n_args, const mp_obj_t *args) {
-    return n_args > 1 && args[1] != mp_const_none ? mp_obj_get_int(args[1]) : -1;
-}
-
-static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
-    return usocket_read_bytes(usocket_get(args[0]), usocket_size_arg(n_args, args), false);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
-
-// QuecPython's documents call read() without a size readall().
-static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
-    return usocket_read_bytes(usocket_get(self_in), -1, false);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
-
-static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
-    return usocket_read_bytes(usocket_get(args[0]), usocket_size_arg(n_args, args), true);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readline_obj, 1, 2, usocket_socket_readline);
-
-// readinto(buf[, nbytes])
-static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    mp_buffer_info_t bufinfo;
-    mp_get_buffer_raise(args[1], &bufinfo, MP_BUFFER_WRITE);
-    mp_uint_t len = bufinfo.len;
-    if (n_args > 2) {
-        mp_int_t n = mp_obj_get_int(args[2]);
-        if (n >= 0 && (mp_uint_t)n < len) {
-            len = n;
-        }
-    }
-    int errcode;
-    mp_uint_t n = usocket_read_full(s, bufinfo.buf, len, false, &errcode);
-    if (n == MP_STREAM_ERROR) {
-        if (mp_is_nonblocking_error(errcode)) {
-            return mp_const_none;
-        }
-        mp_raise_OSError(usocket_rd_reported(s, errcode));
-    }
-    if (n == 0 && len > 0) {
-        usocket_rd_reported(s, 0);
-    }
-    return MP_OBJ_NEW_SMALL_INT(n);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
 
 static mp_obj_t usocket_socket_sendto(mp_obj_t self_in, mp_obj_t buf_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
@@ -1680,36 +1510,139 @@ static mp_obj_t usocket_socket_getpeername(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getpeername_obj, usocket_socket_getpeername);
 
-// --- Stream protocol -----------------------------------------------------------------
+// --- Stream protocol and the stream methods -------------------------------------------
+//
+// read, readinto, readline and write are py/stream.c's, over the protocol functions
+// below, as in modlwip. usocket_stream_call adds one rule of ours: when a timeout or
+// an error ends a method call that already moved data, the call returns that data
+// (or the count written) and the error is the next call's. The protocol functions
+// see that such a call is in progress and end it with EAGAIN, which py/stream.c
+// answers by returning what was done; a datagram socket's read stops after one
+// datagram the same way.
+
+// A stream method call in progress on a socket, on the calling thread's stack.
+typedef struct _usocket_call_t {
+    struct _usocket_call_t *next;
+    void *thread;
+    bool moved;                 // data was read or written in this call
+} usocket_call_t;
+
+static void *usocket_thread(void) {
+    #if MICROPY_PY_THREAD
+    return mp_thread_get_state();
+    #else
+    return NULL;
+    #endif
+}
+
+static usocket_call_t *usocket_call_find(usocket_obj_t *s) {
+    void *thread = usocket_thread();
+    usocket_call_t *call = s->calls;
+    while (call != NULL && call->thread != thread) {
+        call = call->next;
+    }
+    return call;
+}
+
+// Ends a protocol read or write (n: its result) inside a method call: what the
+// application is given is counted as reported (usocket_rd_reported), and an error
+// after data moved becomes EAGAIN (see above).
+static mp_uint_t usocket_call_result(usocket_obj_t *s, usocket_call_t *call, mp_uint_t n, int *errcode, bool read) {
+    if (call == NULL) {
+        return n;
+    }
+    if (n == MP_STREAM_ERROR && call->moved) {
+        *errcode = MP_EAGAIN;
+    } else if (n == MP_STREAM_ERROR) {
+        *errcode = read ? usocket_rd_reported(s, *errcode) : usocket_wr_reported(s, *errcode);
+    } else if (n > 0) {
+        call->moved = true;
+    } else if (read && !call->moved) {
+        usocket_rd_reported(s, 0);
+    }
+    return n;
+}
 
 static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
-        *errcode = MP_EBADF;
-        return MP_STREAM_ERROR;
-    }
-    // One chunk (or datagram) at a time: py/stream.c loops for the no-short-reads
-    // rule. The end of the stream is not counted as reported here (see
-    // usocket_rd_reported).
-    if (s->type != USOCKET_SOCK_STREAM) {
-        return usocket_read_full(s, buf, size, false, errcode);
-    }
+    usocket_call_t *call = usocket_call_find(s);
     usocket_item_t item;
-    return usocket_dequeue(s, buf, MIN(size, 0xffff), 0, &item, errcode);
+    mp_uint_t n;
+    if (s->type == USOCKET_SOCK_STREAM) {
+        // One chunk at a time: py/stream.c loops for the no-short-reads rule.
+        n = usocket_dequeue(s, buf, MIN(size, 0xffff), 0, &item, errcode);
+    } else if (call != NULL && call->moved) {
+        *errcode = MP_EAGAIN;
+        return MP_STREAM_ERROR;
+    } else {
+        n = usocket_dequeue(s, NULL, 0, 0, &item, errcode);
+        if (n != MP_STREAM_ERROR) {
+            n = usocket_dgram_copy(item.p, buf, size);
+        }
+    }
+    return usocket_call_result(s, call, n, errcode, true);
 }
 
 static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    mp_uint_t n = MP_STREAM_ERROR;
     if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         *errcode = MP_EBADF;
-        return MP_STREAM_ERROR;
+    } else {
+        n = usocket_send_common(s, buf, size, errcode);
     }
-    mp_uint_t n = usocket_send_common(s, buf, size, errcode);
-    if (n == MP_STREAM_ERROR) {
-        usocket_wr_reported(s, *errcode);
-    }
-    return n;
+    return usocket_call_result(s, usocket_call_find(s), n, errcode, false);
 }
+
+// Runs one of py/stream.c's methods as a call of this socket (see above).
+static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    usocket_call_t call = { s->calls, usocket_thread(), false };
+    s->calls = &call;
+    nlr_buf_t nlr;
+    bool raised = nlr_push(&nlr) != 0;
+    mp_obj_t ret = MP_OBJ_NULL;
+    if (!raised) {
+        ret = fn->fun.var(n_args, args);
+        nlr_pop();
+    }
+    // Other threads' calls may have been added after this one.
+    usocket_call_t **link = &s->calls;
+    while (*link != &call) {
+        link = &(*link)->next;
+    }
+    *link = call.next;
+    if (raised) {
+        nlr_jump(nlr.ret_val);
+    }
+    return ret;
+}
+
+static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_read_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
+
+// QuecPython's documents call read() without a size readall().
+static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
+    return usocket_stream_call(&mp_stream_read_obj, 1, &self_in);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
+
+static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_readinto_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
+
+static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_unbuffered_readline_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readline_obj, 1, 2, usocket_socket_readline);
+
+static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_write_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
 
 static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
