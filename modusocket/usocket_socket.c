@@ -92,9 +92,9 @@ typedef struct _usocket_obj_t {
     uint8_t q_head;
     uint8_t q_len;
     uint8_t q_size;
-    bool peer_fin : 1;          // the peer sent FIN: reads return b'' once rx is empty
+    bool peer_fin : 1;          // the peer sent FIN (see usocket_rd_end_errno)
     bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
-    bool shut_rd : 1;           // shutdown(SHUT_RD): reads return b'', arrivals dropped
+    bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
     bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
     bool nodelay : 1;           // TCP_NODELAY, kept as the keepalive settings are
@@ -661,7 +661,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 }
             }
         } else if (usocket_state(s) == USOCKET_STATE_CONNECTING) {
-            // Woken by something else (a datagram can't be it): keep waiting.
+            // Nothing can have arrived before the connection is up.
             retry = true;
         } else {
             item->avail = 0;
@@ -1389,8 +1389,9 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
 
 // shutdown(how): SHUT_WR sends FIN after the queued data (the peer reads EOF) while
-// this side can still receive; SHUT_RD makes reads return b''. CPython's API, and
-// the only way to see FIN_WAIT_1/FIN_WAIT_2/TIME_WAIT from getsocketsta().
+// this side can still receive; after SHUT_RD reads raise ENOTCONN, as on lwIP's
+// socket layer. CPython's API, and the only way to see FIN_WAIT_1/FIN_WAIT_2/
+// TIME_WAIT from getsocketsta().
 static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     usocket_obj_t *s = usocket_get(self_in);
     mp_int_t how = mp_obj_get_int(how_in);
