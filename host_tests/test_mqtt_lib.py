@@ -39,29 +39,6 @@ def mpy_lib():
     return dest / "lib"
 
 
-@pytest.fixture
-def stream_write(mp, echo_server):
-    """umqtt.simple sends its CONNECT with ``write(buf, n)``, n being a maximum
-    length in MicroPython's stream protocol. Until the socket module does the same
-    (branch core fixes it) the library cannot connect: those tests are expected
-    to fail, and they run for real as soon as the probe sees the fix."""
-    res = mp(
-        f"""
-        import socket
-        s = socket.socket()
-        s.connect(("10.0.2.2", {echo_server.port}))
-        s.write(b"ABCDEF", 2)
-        print(s.read(2))
-        s.close()
-        """
-    ).check()
-    if res.lines != ["b'AB'"]:
-        pytest.xfail(
-            "socket.write(buf, n) does not take n as a maximum length "
-            f"(write(b'ABCDEF', 2) echoed {res.lines}): umqtt.simple's CONNECT goes out cut"
-        )
-
-
 def lib_env(mpy_lib):
     # After .frozen, as /lib comes after it on a board: the frozen umqtt package
     # is found first and sends its submodules to this directory.
@@ -112,9 +89,7 @@ def test_both_umqtt_clients_import_side_by_side(mp, mpy_lib):
     assert res.lines == ["quec MQTTClient", "no umqtt.simple"]
 
 
-def test_umqtt_simple_qos0_qos1_and_100kb_both_ways(
-    mp, broker, mpy_lib, tmp_path, stream_write
-):
+def test_umqtt_simple_qos0_qos1_and_100kb_both_ways(mp, broker, mpy_lib, tmp_path):
     size = 100 * 1024
     down = bytes((i * 11 + 5) & 0xFF for i in range(size))
     down_file = tmp_path / "down.bin"
@@ -165,7 +140,7 @@ def test_umqtt_simple_qos0_qos1_and_100kb_both_ways(
     assert "Received PUBACK from fw-simple" in broker.log_text()
 
 
-def test_umqtt_robust_survives_a_broker_restart(mp, tmp_path, mpy_lib, stream_write):
+def test_umqtt_robust_survives_a_broker_restart(mp, tmp_path, mpy_lib):
     """umqtt.robust reconnects with clean_session=False; mosquitto with persistence
     keeps the session (its subscription) across its restart, so a QoS 1 message
     published after the restart reaches the firmware, and the firmware's own
