@@ -9,7 +9,7 @@ import textwrap
 import time
 
 import pytest
-from mqtt_broker import Broker, Subscriber, publish
+from mqtt_broker import Broker, Subscriber, free_port, publish
 
 
 def script(port, body):
@@ -31,10 +31,10 @@ def broker(tmp_path):
 # Quectel's demo and the basic calls
 
 
-def test_quectel_demo_flow_round_trip(mp, broker):
+def test_quectel_demo_flow_round_trip(mp, broker, dns_server):
     """Quectel's MQTT demo, as its apps are written: wait for the network, set the
-    callback, connect, subscribe, publish, wait_msg until the message comes back,
-    disconnect. mosquitto_sub sees the same message."""
+    callback, connect to the broker by name, subscribe, publish, wait_msg until the
+    message comes back, disconnect. mosquitto_sub sees the same message."""
     watcher = Subscriber(broker, "/public/TEST/quecpython")
     body = """
         import checkNet
@@ -53,7 +53,7 @@ def test_quectel_demo_flow_round_trip(mp, broker):
         stagecode, subcode = checknet.wait_network_connected(30)
         if stagecode == 3 and subcode == 1:
             mqtt_log.info("Network connection successful!")
-            c = MQTTClient("umqtt_client", HOST, PORT)
+            c = MQTTClient("umqtt_client", "mqtt.test", PORT)
             c.set_callback(sub_cb)
             print("connect", c.connect())
             c.subscribe(b"/public/TEST/quecpython")
@@ -77,6 +77,9 @@ def test_quectel_demo_flow_round_trip(mp, broker):
     assert watcher.wait().lines() == [
         "0 0 /public/TEST/quecpython my name is Quecpython!"
     ]
+    # The name went through lwIP's resolver to the test DNS server (a .test name
+    # is 10.0.2.2 there).
+    assert ("mqtt.test", "A") in dns_server.queries
     log = broker.wait_log("Received DISCONNECT from umqtt_client")
     # MQTT 3.1.1 (p2), clean session, keepalive 0, as the client was created.
     assert "as umqtt_client (p2, c1, k0)" in log
@@ -639,14 +642,26 @@ def test_bad_credentials_raise_quecpython_valueerror(mp, tmp_path):
                     c.disconnect()
                 except ValueError as e:
                     print("ValueError", e, c.get_mqttsta())
+            try:
+                MQTTClient("fw-dns", "no-such-broker.invalid", PORT).connect()
+            except ValueError as e:
+                print("ValueError", e)
+            try:
+                MQTTClient("fw-closed", HOST, CLOSED).connect()
+            except ValueError as e:
+                print("ValueError", e)
         """
-        res = mp(script(broker.port, body)).check()
+        closed = str(free_port())  # nothing listens there
+        res = mp(script(broker.port, body.replace("CLOSED", closed))).check()
         # mosquitto answers CONNACK 5 (not authorised) to a wrong password and to
-        # no credentials at all.
+        # no credentials at all. The test DNS server answers NXDOMAIN for the
+        # unknown name; nothing listens on the closed port.
         assert res.lines == [
             "ValueError MQTT Connect error='5' FAIL -1",
             "ValueError MQTT Connect error='5' FAIL -1",
             "connect 0 0",
+            "ValueError DNS Parsing 'no-such-broker.invalid'",
+            "ValueError MQTT Connect error='111' FAIL",
         ]
     finally:
         broker.stop()

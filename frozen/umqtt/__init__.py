@@ -251,7 +251,8 @@ class MQTTClient:
                 why = "FAIL"
             raise ValueError(f"MQTT Connect error='{code}' {why}")
         except ValueError:
-            # The TLS handshake's verdict (a certificate not trusted), as ssl gives it.
+            # The name did not resolve, or the TLS handshake's verdict (a
+            # certificate not trusted) as ssl gives it.
             self._drop()
             raise
         self._lost = False
@@ -274,7 +275,11 @@ class MQTTClient:
         self._acks.clear()
 
     def _tcp_start(self, blocking):
-        addr = socket.getaddrinfo(self.server, self.port)[0][-1]
+        try:
+            addr = socket.getaddrinfo(self.server, self.port)[0][-1]
+        except (OSError, IndexError):
+            # QuecPython's words for a name that does not resolve.
+            raise ValueError(f"DNS Parsing '{self.server}'")
         raw = socket.socket()
         self._raw = raw
         if blocking:
@@ -784,7 +789,7 @@ class MQTTClient:
             return False  # wait for the network; no back-off meanwhile
         try:
             self._tcp_start(False)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: the name did not resolve
             self._failed_attempt()
         return False
 
