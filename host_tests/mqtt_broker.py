@@ -8,6 +8,7 @@ command-line clients (mosquitto_pub / mosquitto_sub) as the independent peer.
     broker = Broker(tmp_path, certs=certs)     # plus a TLS listener (tls_port)
     broker.port, broker.tls_port               # the firmware reaches them at 10.0.2.2
     broker.stop(); broker.start()              # a restart keeps the same ports
+    broker.close()                             # at the end: broker and subscribers
     broker.pause(); broker.resume()            # SIGSTOP/SIGCONT: a broker that hangs
     broker.log_text()                          # mosquitto's own log (log_type all)
 
@@ -118,6 +119,7 @@ class Broker:
             ]
         self.conf_path.write_text("\n".join(lines) + "\n")
         self.proc = None
+        self.subscribers = []  # closed by close()
         self.start()
 
     def start(self):
@@ -148,6 +150,13 @@ class Broker:
                 self.proc.kill()
                 self.proc.wait(10)
         self.proc = None
+
+    def close(self):
+        """End of the test: stop the broker and every Subscriber made on it
+        (mosquitto_sub would otherwise keep retrying to connect)."""
+        for sub in self.subscribers:
+            sub.close()
+        self.stop()
 
     def pause(self):
         """SIGSTOP: connections stay open, nothing is answered."""
@@ -219,6 +228,7 @@ class Subscriber:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        broker.subscribers.append(self)
         # Subscribed once the broker has answered the SUBSCRIBE.
         broker.wait_log(f"Sending SUBACK to {self.client_id}")
 

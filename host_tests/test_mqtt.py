@@ -24,7 +24,7 @@ def script(port, body):
 def broker(tmp_path):
     b = Broker(tmp_path)
     yield b
-    b.stop()
+    b.close()
 
 
 # --------------------------------------------------------------------------------------
@@ -592,7 +592,7 @@ def test_tls_to_mosquitto_with_the_test_ca(mp, tmp_path, certs):
         assert "as fw-tls-store (p2, c1, k30)" in log
         assert "as fw-tls-bad" not in log
     finally:
-        broker.stop()
+        broker.close()
 
 
 @pytest.mark.ssl
@@ -628,7 +628,7 @@ def test_tls_ca_put_in_certs_after_a_refusal_is_used_on_the_next_connect(
         assert res.lines == ["refused -1", "connect 0 0", "got [b'late'] 0"]
         assert broker.log_text().count("as fw-tls-late (p2, c1, k30)") == 1
     finally:
-        broker.stop()
+        broker.close()
 
 
 def test_bad_credentials_raise_quecpython_valueerror(mp, tmp_path):
@@ -664,4 +664,4 @@ def test_bad_credentials_raise_quecpython_valueerror(mp, tmp_path):
             "ValueError MQTT Connect error='111' FAIL",
         ]
     finally:
-        broker.stop()
+        broker.close()

@@ -53,7 +53,7 @@ def script(port, body):
 def broker(tmp_path):
     b = Broker(tmp_path)
     yield b
-    b.stop()
+    b.close()
 
 
 def test_both_umqtt_clients_import_side_by_side(mp, mpy_lib):
@@ -174,4 +174,4 @@ def test_umqtt_robust_survives_a_broker_restart(mp, tmp_path, mpy_lib):
         assert "got [b'after restart']" in res.lines
         assert up.wait().lines() == ["0 1 rb/up after restart"]
     finally:
-        broker.stop()
+        broker.close()
