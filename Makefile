@@ -108,13 +108,15 @@ unix: deps mpy-cross cabundle
 
 # The frozen Python as .mpy files (for deploying to a board's /lib without a
 # firmware rebuild), compiled by the mpy-cross that matches the firmware.
-FROZEN_PY := $(filter-out $(TOP)/frozen/manifest.py,$(wildcard $(TOP)/frozen/*.py))
+# Modules and packages (frozen/umqtt/), each .mpy at its path under build/mpy.
+FROZEN_PY := $(filter-out $(TOP)/frozen/manifest.py,$(wildcard $(TOP)/frozen/*.py $(TOP)/frozen/*/*.py))
 mpy: mpy-cross
 	@mkdir -p $(TOP)/build/mpy
 	@for f in $(FROZEN_PY); do \
-		$(MPY_CROSS) -o $(TOP)/build/mpy/$$(basename $$f .py).mpy -s $$(basename $$f) $$f || exit 1; \
+		rel=$${f#$(TOP)/frozen/}; mkdir -p $(TOP)/build/mpy/$$(dirname $$rel); \
+		$(MPY_CROSS) -o $(TOP)/build/mpy/$${rel%.py}.mpy -s $$rel $$f || exit 1; \
 	done
-	@ls -l $(TOP)/build/mpy
+	@ls -lR $(TOP)/build/mpy
 
 # A short demo: the firmware fetches a page from a local HTTP server through lwIP.
 demo: unix
@@ -303,7 +305,7 @@ deploy-check-port:
 
 deploy: deploy-check-port mpy
 	@$(MPREMOTE) connect $(PORT) fs mkdir :/lib >/dev/null 2>&1 || true
-	@$(MPREMOTE) connect $(PORT) fs cp $(wildcard $(TOP)/build/mpy/*.mpy) :/lib/ \
+	@$(MPREMOTE) connect $(PORT) fs cp -r $(TOP)/build/mpy/. :/lib/ \
 		|| $(call usocket_fail,deploy: mpremote could not copy to $(PORT))
 
 run: deps

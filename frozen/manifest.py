@@ -7,8 +7,8 @@
 
 metadata(
     version="0.1.0",
-    description="urequests HTTP client, ssl over tls, and QuecPython-style "
-    "checkNet/log/dataCall/request/ntptime helpers for the usocket module",
+    description="urequests HTTP client, ssl over tls, QuecPython-style "
+    "checkNet/log/dataCall/request/ntptime helpers and umqtt MQTT client for the usocket module",
 )
 
 include("$(MPY_DIR)/extmod/asyncio")
@@ -23,6 +23,9 @@ module("dataCall.py")
 module("request.py")
 module("ntptime.py")
 module("ussl.py")
+# QuecPython's MQTT client as the package umqtt (its __init__), so micropython-lib's
+# umqtt.simple/umqtt.robust can live in the same package: see umqtt/__init__.py.
+package("umqtt")
 
 # The CA bundle (tools/cabundle.py writes it; `make unix` names it here). A build
 # without it freezes no bundle: only the device's certs/ directory is trusted.

@@ -16,7 +16,11 @@ BOGUS_PORT = "/dev/nonexistent-usocket-board"
 
 def manifest_modules():
     text = (FROZEN / "manifest.py").read_text()
-    return set(re.findall(r'^module\("([^"]+)"\)', text, re.MULTILINE))
+    mods = set(re.findall(r'^module\("([^"]+)"\)', text, re.MULTILINE))
+    # package("umqtt") freezes every .py under frozen/umqtt.
+    for pkg in re.findall(r'^package\("([^"]+)"\)', text, re.MULTILINE):
+        mods |= {p.relative_to(FROZEN).as_posix() for p in (FROZEN / pkg).rglob("*.py")}
+    return mods
 
 
 def test_package_json_names_every_frozen_module_and_only_existing_files():
@@ -31,9 +35,10 @@ def test_package_json_names_every_frozen_module_and_only_existing_files():
     for dest, src in pkg["urls"]:
         assert "\\" not in src, src  # mip wants forward slashes, even on Windows
         assert (REPO / src).is_file(), src
-        assert dest == Path(src).name, (dest, src)
+        assert dest == Path(src).relative_to("frozen").as_posix(), (dest, src)
         sources[dest] = src
-    frozen_py = {p.name for p in FROZEN.glob("*.py")} - {"manifest.py"}
+    frozen_py = {p.relative_to(FROZEN).as_posix() for p in FROZEN.rglob("*.py")}
+    frozen_py -= {"manifest.py"}
     assert set(sources) == frozen_py
     assert set(sources) == manifest_modules()
 

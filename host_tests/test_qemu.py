@@ -87,7 +87,13 @@ try:
 except OSError:
     pass
 for name in os.listdir("/lib"):
-    os.remove("/lib/" + name)
+    path = "/lib/" + name
+    try:
+        os.remove(path)
+    except OSError:  # a package directory (umqtt/)
+        for sub in os.listdir(path):
+            os.remove(path + "/" + sub)
+        os.rmdir(path)
 """
 
 
@@ -100,8 +106,11 @@ def test_deploy_replaces_the_frozen_package_and_run_runs_an_app(board):
     proc = make("deploy", f"PORT={board.pty}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     listing = board.mpremote("exec", "import os; print(sorted(os.listdir('/lib')))")
-    built = sorted(p.name for p in (REPO / "build" / "mpy").glob("*.mpy"))
+    built = sorted(p.name for p in (REPO / "build" / "mpy").iterdir())
     assert built and listing.strip() == repr(built)
+    # Packages keep their directory: /lib/umqtt/__init__.mpy.
+    out = board.mpremote("exec", "import os; print(os.listdir('/lib/umqtt'))")
+    assert out.strip() == "['__init__.mpy']"
 
     # mpremote's exec starts with a soft reset: the files survived it, and /lib
     # comes first on sys.path.

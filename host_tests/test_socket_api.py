@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from peers import free_port, free_udp_port, recv_all
+from peers import free_port, free_udp_port, recv_all, rst_close
 
 # A MicroPython prelude: `res(name, value)` prints a result line the test parses
 # with `results()`; `err(f, *args)` returns the errno f raised, the name of any
@@ -496,7 +496,8 @@ buf = bytearray(8)
 res("readinto", (s.readinto(buf, 4), bytes(buf[:4])))
 res("readinto_all", (s.readinto(buf), bytes(buf)))
 res("eof_recv", s.recv(10))
-res("eof_read", s.read())
+# The end was reported: as on lwIP's socket layer, later reads raise ENOTCONN.
+res("eof_read", err(s.read))
 s.close()
 """,
     )
@@ -512,7 +513,7 @@ s.close()
         # No short reads: 6 bytes remain before EOF, readinto returns those.
         "readinto_all": (6, b"456789\x00\x00"),
         "eof_recv": b"",
-        "eof_read": b"",
+        "eof_read": ENOTCONN,
     }
 
 
@@ -1035,3 +1036,175 @@ res("after", (st["tcp_pcb"], st["tcp_pcb_listen"]))
         except ConnectionResetError:
             pass
     assert r == {"pending": 1, "after": (0, 0)}
+
+
+def test_options_set_on_a_listener_leave_other_listeners_intact(mp):
+    """Issue 15 bug 1: after listen() the pcb is lwIP's much smaller struct
+    tcp_pcb_listen, and TCP options written into it went past its end into the
+    next pcb of the pool (here: the other listeners, whose port and state changed
+    and which stopped accepting). Every option on a listener must leave the other
+    listeners as they were, and each listener must still accept a real client."""
+    ports = [free_port() for _ in range(3)]
+    fw = mp.spawn(
+        PRELUDE
+        + """
+ls = []
+for i in range(3):
+    s = socket.socket()
+    s.bind(("", 8110 + i))
+    s.listen(2)
+    ls.append(s)
+before = [(s.getsockname(), s.getsocketsta()) for s in ls]
+# lwIP hands out pool elements from the top down: the last listener lies below
+# the others, and a write past its end lands in them.
+s = ls[-1]
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.TCP_KEEPALIVE, 120)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 2147483)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 2147483)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 255)
+res("unchanged", [(s.getsockname(), s.getsocketsta()) for s in ls] == before)
+print("listening")
+for i, s in enumerate(ls):
+    s.settimeout(10)
+    c, _ = s.accept()
+    c.settimeout(10)
+    c.sendall(b"from listener %d: " % i + c.recv(100))
+    c.close()
+    s.close()
+""",
+        hostfwd=[f"tcp:{p}:{8110 + i}" for i, p in enumerate(ports)],
+    )
+    fw.wait_for("listening")
+    for i, port in enumerate(ports):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(b"hello %d" % i)
+            assert recv_all(c) == b"from listener %d: hello %d" % (i, i)
+    r = results(fw.wait(20).check().out)
+    assert r == {"unchanged": True}
+
+
+def test_accepted_connection_carries_the_listeners_keepalive_options(mp):
+    """As on Linux, a connection accepted from a listener has the listener's
+    options. Observable through lwIP's keepalive probes: with a 1 s idle time and
+    interval set on the listener, frames leave while the accepted connection only
+    waits in recv and the CPython client answers them (the connection stays up);
+    from a listener without them, nothing leaves."""
+    ports = [free_port(), free_port()]
+    fw = mp.spawn(
+        PRELUDE
+        + """
+def serve(port, keep):
+    s = socket.socket()
+    s.bind(("", port))
+    if keep:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    s.listen(1)
+    return s
+
+ls = [serve(8120, True), serve(8121, False)]
+print("listening")
+conns = []
+for s in ls:
+    s.settimeout(10)
+    conns.append(s.accept()[0])
+# The firmware's start-up traffic and the handshakes' last frames are over by then.
+time.sleep(1)
+# The keepalive connection first: its probes would count in the other's window.
+for name, c in zip(("keep", "plain"), conns):
+    c.settimeout(3.5)
+    before = LAN.stats()["frames_out"]
+    res(name + "_idle", err(c.recv, 10))
+    res(name + "_frames", LAN.stats()["frames_out"] - before)
+    res(name + "_state", c.getsocketsta())
+    c.close()
+    # Its FIN and the peer's are exchanged before the next window.
+    time.sleep(0.5)
+""",
+        hostfwd=[f"tcp:{p}:{8120 + i}" for i, p in enumerate(ports)],
+    )
+    fw.wait_for("listening")
+    clients = [socket.create_connection(("127.0.0.1", p), timeout=10) for p in ports]
+    try:
+        r = results(fw.wait(30).check().out)
+    finally:
+        for c in clients:
+            c.close()
+    assert r.pop("keep_frames") >= 2
+    assert r == {
+        "plain_idle": 110,
+        "plain_frames": 0,
+        "plain_state": 4,
+        "keep_idle": 110,
+        "keep_state": 4,
+    }
+
+
+def test_setsockopt_in_every_socket_state(mp, tcp_server):
+    """Every option is accepted in every state a TCP socket can be in (new,
+    bound, listening, connecting, connected, ended by the peer's RST); only a
+    closed socket refuses, with EBADF."""
+    release = threading.Event()
+
+    def handler(conn, addr):
+        if conn.recv(10) == b"rst":
+            rst_close(conn)
+        release.wait(10)
+
+    server = tcp_server(handler)
+    r = run(
+        mp,
+        f"""
+OPTS = (
+    (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
+    (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1),
+    (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+    (socket.SOL_SOCKET, socket.TCP_KEEPALIVE, 1),
+    (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5),
+    (socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 5),
+    (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 5),
+)
+
+def check(name, s):
+    res(name, sorted(set(err(s.setsockopt, *o) for o in OPTS)))
+
+s = socket.socket()
+check("new", s)
+s.bind(("", 0))
+check("bound", s)
+s.listen(1)
+check("listening", s)
+s.close()
+check("closed", s)
+s = socket.socket()
+s.setblocking(False)
+err(s.connect, ("10.0.2.2", {server.port}))
+check("connecting", s)
+s.setblocking(True)
+s.settimeout(10)
+# Wait for the connection: a zero-length write blocks until connected.
+t = time.ticks_ms()
+while s.getsocketsta() != 4 and time.ticks_diff(time.ticks_ms(), t) < 5000:
+    time.sleep_ms(10)
+check("connected", s)
+s.send(b"rst")
+res("reset", err(s.recv, 10))
+check("ended", s)
+s.close()
+""",
+    )
+    release.set()
+    assert r == {
+        "new": ["ok"],
+        "bound": ["ok"],
+        "listening": ["ok"],
+        "closed": [EBADF],
+        "connecting": ["ok"],
+        "connected": ["ok"],
+        "reset": 104,
+        "ended": ["ok"],
+    }

@@ -454,6 +454,7 @@ s.connect(("10.0.2.2", {echo_server.port}))
 s.shutdown(socket.SHUT_WR)
 res("after_shut", err(s.send, b"x"))
 res("eof_after_shut", s.recv(1))
+res("after_eof", err(s.recv, 1))
 """,
     )
     assert r == {
@@ -466,6 +467,7 @@ res("eof_after_shut", s.recv(1))
         "sendto_tcp": ENOTCONN,
         "after_shut": EPIPE,
         "eof_after_shut": b"",
+        "after_eof": ENOTCONN,
     }
 
 

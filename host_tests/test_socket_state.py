@@ -209,9 +209,10 @@ s = socket.socket()
 s.connect(("10.0.2.2", {server.port}))
 time.sleep(0.2)
 s.shutdown(socket.SHUT_RD)
-res("read", s.recv(100))
+# As on lwIP's socket layer, whose shutdown(SHUT_RD) closes the receive mailbox.
+res("read", err(s.recv, 100))
 time.sleep(1)
-res("still", s.recv(100))
+res("still", err(s.recv, 100))
 res("sta", s.getsocketsta())
 res("send", s.send(b"still writable"))
 res("bad_how", err(s.shutdown, 3))
@@ -220,8 +221,8 @@ s.close()
     )
     assert done.wait(5)
     assert r == {
-        "read": b"",
-        "still": b"",
+        "read": ENOTCONN,
+        "still": ENOTCONN,
         "sta": ESTABLISHED,
         "send": 14,
         "bad_how": 22,
@@ -264,10 +265,14 @@ while True:
         break
     got += d
 res("got", (len(got), got == bytes(range(256)) * 160))
-# Reported once, as POSIX sockets do: then reads see EOF and writes EPIPE.
+# As on lwIP's socket layer: reads report the error twice (from the receive
+# mailbox, then as the pending error), then raise ENOTCONN. Writes report it once
+# on their own, then EPIPE, as on Linux.
 res("poll_after", p.poll(0)[0][1])
-res("again", s.recv(1))
+res("again", err(s.recv, 1))
+res("then", err(s.recv, 1))
 res("send", err(s.send, b"x"))
+res("send_again", err(s.send, b"x"))
 res("pbufs", LAN.stats()["pbuf_pool"] + LAN.stats()["pbuf"])
 s.close()
 """,
@@ -278,9 +283,11 @@ s.close()
         "sta": CLOSED,
         "got": (40960, True),
         "error": ECONNRESET,
-        "poll_after": POLLIN | POLLHUP,
-        "again": b"",
-        "send": EPIPE,
+        "poll_after": POLLIN | POLLERR | POLLHUP,
+        "again": ECONNRESET,
+        "then": ENOTCONN,
+        "send": ECONNRESET,
+        "send_again": EPIPE,
         "pbufs": 0,
     }
 
@@ -302,10 +309,11 @@ res("readline", s.readline())
 buf = bytearray(4)
 res("readinto", (s.readinto(buf), bytes(buf)))
 # No short reads, but the connection is gone: what is left, then the error
-# (once), then EOF.
+# (twice, as lwIP's socket layer reports it), then ENOTCONN.
 res("read", s.read(100))
 res("read_again", err(s.read, 100))
-res("readline_then", s.readline())
+res("readline_then", err(s.readline))
+res("readinto_last", err(s.readinto, buf))
 """,
     )
     assert r == {
@@ -313,13 +321,15 @@ res("readline_then", s.readline())
         "readinto": (4, b"line"),
         "read": b" two\npartial",
         "read_again": ECONNRESET,
-        "readline_then": b"",
+        "readline_then": ECONNRESET,
+        "readinto_last": ENOTCONN,
     }
 
 
-def test_rst_error_is_reported_once_to_whichever_call_comes_first(mp, tcp_server):
-    """As on Linux/CPython: a write after the RST reports ECONNRESET; from then on
-    writes raise EPIPE and reads return b''."""
+def test_rst_error_is_reported_to_writes_and_reads_each_their_own_way(mp, tcp_server):
+    """A write after the RST reports ECONNRESET, then writes raise EPIPE (as on
+    Linux/CPython). As on lwIP's socket layer, that write took the pending error:
+    reads still find the RST in the receive mailbox (once), then ENOTCONN."""
 
     def handler(conn, addr):
         time.sleep(0.2)
@@ -334,11 +344,18 @@ s.connect(("10.0.2.2", {server.port}))
 time.sleep(0.6)
 res("send", err(s.send, b"x"))
 res("send_again", err(s.write, b"x"))
-res("recv", s.recv(10))
-res("read", s.read())
+res("recv", err(s.recv, 10))
+res("read", err(s.read))
+res("readline", err(s.readline))
 """,
     )
-    assert r == {"send": ECONNRESET, "send_again": EPIPE, "recv": b"", "read": b""}
+    assert r == {
+        "send": ECONNRESET,
+        "send_again": EPIPE,
+        "recv": ECONNRESET,
+        "read": ENOTCONN,
+        "readline": ENOTCONN,
+    }
 
 
 def test_rst_wakes_a_blocked_recv_and_a_blocked_send(mp, tcp_server):

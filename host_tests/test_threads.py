@@ -7,12 +7,14 @@ finish without a deadlock and leave the heap and lwIP's pools at their baseline.
 Skipped on firmware without `_thread` (the standard host firmware, where lwIP runs
 with NO_SYS=1 on the MicroPython thread)."""
 
+import socket
 import subprocess
 import threading
+import time
 
 import pytest
-from peers import recv_all
-from test_socket_api import run
+from peers import free_port, recv_all
+from test_socket_api import PRELUDE, results, run
 from test_socket_soak import CYCLE, SNAPSHOT, reply_and_close
 
 
@@ -232,3 +234,236 @@ res("n", len(order))
     assert r["errors"] == []
     assert r["n"] == 4
     assert r["last"] == ("blocked got", b"late")
+
+
+EBADF, ENOTCONN = 9, 107
+
+# Issue 15 bug 2: threads blocked on the SAME socket. Each wakes for an arrival;
+# only one may take it. Every read path (recv, recvfrom, accept and the stream
+# reads) goes through one dequeue that checks again under lwIP's lock.
+
+HIST = """
+import _thread
+hist_lock = _thread.allocate_lock()
+
+def add(hist, data):
+    with hist_lock:
+        for b in data:
+            hist[b] += 1
+"""
+
+
+def test_threads_blocked_in_recv_read_readinto_on_one_socket_share_the_data(
+    mp, tcp_server
+):
+    """Four threads read one connection at once (recv, read, readinto) while the
+    CPython peer sends 256 KiB in bursts, then FIN. Every byte is delivered
+    exactly once (the byte histogram is exact); one thread sees the end as b''
+    and the others, reading after it, ENOTCONN (lwIP's socket-layer rule)."""
+    rounds = 1024
+
+    def handler(conn, addr):
+        for _ in range(rounds // 64):
+            conn.sendall(bytes(range(256)) * 64)
+            time.sleep(0.01)
+        conn.shutdown(socket.SHUT_WR)
+        recv_all(conn)
+
+    server = tcp_server(handler)
+    r = run(
+        mp,
+        THREADS
+        + HIST
+        + f"""
+s = socket.socket()
+s.connect(("10.0.2.2", {server.port}))
+hist = [0] * 256
+ends = []
+
+def reader(i):
+    buf = bytearray(53)
+    while True:
+        try:
+            if i % 3 == 0:
+                d = s.recv(97)
+            elif i % 3 == 1:
+                d = s.read(61)
+            else:
+                d = buf[:s.readinto(buf)]
+        except OSError as e:
+            ends.append(e.args[0])
+            return
+        if not d:
+            ends.append("eof")
+            return
+        add(hist, d)
+
+res("errors", run_threads(4, reader))
+res("exact", hist == [{rounds}] * 256)
+res("total", sum(hist))
+res("ends", sorted(ends, key=str))
+s.close()
+""",
+        timeout=90,
+    )
+    assert r["errors"] == []
+    assert r["total"] == rounds * 256
+    assert r["exact"] is True
+    assert r["ends"] == [ENOTCONN, ENOTCONN, ENOTCONN, "eof"]
+
+
+def test_threads_blocked_in_recvfrom_on_one_socket_share_the_datagrams(
+    mp, udp_echo_server
+):
+    """Four threads block in recvfrom on one UDP socket; the main thread sends
+    batches of datagrams from it to a CPython echo peer (a batch fits the
+    socket's queue, so none is dropped). Each echo reaches exactly one thread,
+    whole."""
+    r = run(
+        mp,
+        THREADS
+        + f"""
+import _thread
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("", 0))
+peer = ("10.0.2.2", {udp_echo_server.port})
+got = []
+lock = _thread.allocate_lock()
+
+def reader(i):
+    while True:
+        d, a = u.recvfrom(200)
+        if d == b"end":
+            return
+        with lock:
+            got.append(d)
+
+def main():
+    for batch in range(30):
+        for k in range(4):
+            u.sendto(b"datagram %d.%d " % (batch, k) + bytes(batch * 4), peer)
+        t = time.ticks_ms()
+        while len(got) < 4 * (batch + 1):
+            if time.ticks_diff(time.ticks_ms(), t) > 5000:
+                raise OSError("batch %d: %d received" % (batch, len(got)))
+            time.sleep_ms(1)
+    for k in range(4):
+        u.sendto(b"end", peer)
+
+_thread.start_new_thread(main, ())
+res("errors", run_threads(4, reader))
+want = sorted(b"datagram %d.%d " % (b, k) + bytes(b * 4) for b in range(30) for k in range(4))
+res("exact", sorted(got) == want)
+res("n", len(got))
+u.close()
+""",
+        timeout=90,
+    )
+    assert r["errors"] == []
+    assert r["n"] == 120
+    assert r["exact"] is True
+
+
+def test_threads_blocked_in_accept_on_one_listener_then_closed(mp):
+    """Four threads block in accept() on one listener while 24 CPython clients
+    connect, each sending its number: every connection is accepted by exactly
+    one thread. Then the main thread closes the listener the threads are still
+    blocked on: each wakes with OSError(EBADF), nothing crashes."""
+    port = free_port()
+    fw = mp.spawn(
+        PRELUDE
+        + THREADS
+        + """
+import _thread
+lst = socket.socket()
+lst.bind(("", 8130))
+lst.listen(8)
+got = []
+ends = []
+lock = _thread.allocate_lock()
+
+def acceptor(i):
+    while True:
+        try:
+            c, a = lst.accept()
+        except OSError as e:
+            with lock:
+                ends.append(e.args[0])
+            return
+        c.settimeout(10)
+        n = c.read(2)
+        c.write(b"ok")
+        c.close()
+        with lock:
+            got.append(int(n))
+
+def closer():
+    t = time.ticks_ms()
+    while len(got) < 24 and time.ticks_diff(time.ticks_ms(), t) < 30000:
+        time.sleep_ms(10)
+    # Let every thread get back into accept().
+    time.sleep_ms(200)
+    lst.close()
+
+print("listening")
+_thread.start_new_thread(closer, ())
+res("errors", run_threads(4, acceptor))
+res("got", sorted(got))
+res("ends", ends)
+""",
+        hostfwd=[f"tcp:{port}:8130"],
+    )
+    fw.wait_for("listening")
+    clients = []
+    for i in range(24):
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        c.sendall(b"%02d" % i)
+        clients.append(c)
+    for c in clients:
+        assert recv_all(c) == b"ok"
+        c.close()
+    r = results(fw.wait(60).check().out)
+    assert r["errors"] == []
+    assert r["got"] == list(range(24))
+    assert r["ends"] == [EBADF] * 4
+
+
+def test_closing_a_socket_wakes_the_threads_blocked_on_it(mp, tcp_server):
+    """A thread closes a TCP socket and a UDP socket that other threads are
+    blocked on in recv/read/recvfrom (no timeout): they wake with OSError(EBADF)."""
+    release = threading.Event()
+    server = tcp_server(lambda conn, addr: release.wait(30))
+    r = run(
+        mp,
+        THREADS
+        + f"""
+import _thread
+s = socket.socket()
+s.connect(("10.0.2.2", {server.port}))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("", 0))
+ends = []
+lock = _thread.allocate_lock()
+CALLS = (lambda: s.recv(10), lambda: s.read(10), lambda: u.recvfrom(10), lambda: u.recv(10))
+
+def blocked(i):
+    try:
+        CALLS[i]()
+    except OSError as e:
+        with lock:
+            ends.append((i, e.args[0]))
+
+def closer():
+    time.sleep(0.5)
+    s.close()
+    u.close()
+
+_thread.start_new_thread(closer, ())
+res("errors", run_threads(4, blocked))
+res("ends", sorted(ends))
+""",
+        timeout=60,
+    )
+    release.set()
+    assert r["errors"] == []
+    assert r["ends"] == [(0, EBADF), (1, EBADF), (2, EBADF), (3, EBADF)]

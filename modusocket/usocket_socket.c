@@ -54,6 +54,14 @@ typedef struct _usocket_dgram_t {
     uint16_t port;
 } usocket_dgram_t;
 
+// The TCP options a socket keeps itself (see usocket_tcp_apply_opts).
+enum {
+    USOCKET_KEEP_IDLE,          // ms
+    USOCKET_KEEP_INTVL,         // ms
+    USOCKET_KEEP_CNT,           // probes
+    USOCKET_KEEP_N,
+};
+
 typedef struct _usocket_obj_t {
     mp_obj_base_t base;
     union {
@@ -73,6 +81,10 @@ typedef struct _usocket_obj_t {
         usocket_dgram_t *dgram;
     } q;
     int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
+    // Keepalive settings as set by setsockopt (0: lwIP's default). A listening pcb
+    // has no room for them, so the socket keeps them and applies them to every
+    // connection pcb it gets: its own, or each one accepted from it.
+    uint32_t keep[USOCKET_KEEP_N];
     int16_t error;              // errno that ended the connection, 0 if none
     uint8_t type;
     uint8_t family;
@@ -80,11 +92,22 @@ typedef struct _usocket_obj_t {
     uint8_t q_head;
     uint8_t q_len;
     uint8_t q_size;
-    bool peer_fin : 1;          // the peer sent FIN: reads return b'' once rx is empty
+    bool peer_fin : 1;          // the peer sent FIN (see usocket_rd_end_errno)
     bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
-    bool shut_rd : 1;           // shutdown(SHUT_RD): reads return b'', arrivals dropped
+    bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
     bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
+    bool nodelay : 1;           // TCP_NODELAY, kept as the keepalive settings are
+    // Written by the methods only, so bytes of their own (the bit-fields above
+    // share theirs with flags that lwIP's callbacks write).
+    // How reads see the stream's end (usocket_rd_end_errno).
+    bool rd_closed;             // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
+    bool rd_marker_gone;        // the error's mailbox marker was read, or never posted
+    bool rd_pending_gone;       // the error as the netconn's pending error was reported
+    bool wr_reported;           // a write reported the error that ended the connection
+    // Stream method calls in progress (see usocket_stream_call): entries on the
+    // callers' C stacks, one per thread at most.
+    struct _usocket_call_t *calls;
 } usocket_obj_t;
 
 // lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
@@ -106,6 +129,30 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
     }
     #endif
     return IPADDR_TYPE_V4;
+}
+
+// Applies the TCP options the socket keeps to a connection pcb: its own (new,
+// bound, connecting or connected) or one accepted from it, which inherits them as
+// on Linux. Never to a listening pcb: a struct tcp_pcb_listen ends before the
+// flags and keepalive fields, and writing them would overrun its pool element.
+// Called with the lock held.
+static void usocket_tcp_apply_opts(const usocket_obj_t *s, struct tcp_pcb *pcb) {
+    if (s->nodelay) {
+        tcp_nagle_disable(pcb);
+    } else {
+        tcp_nagle_enable(pcb);
+    }
+    if (s->keep[USOCKET_KEEP_IDLE] != 0) {
+        pcb->keep_idle = s->keep[USOCKET_KEEP_IDLE];
+    }
+    #if LWIP_TCP_KEEPALIVE
+    if (s->keep[USOCKET_KEEP_INTVL] != 0) {
+        pcb->keep_intvl = s->keep[USOCKET_KEEP_INTVL];
+    }
+    if (s->keep[USOCKET_KEEP_CNT] != 0) {
+        pcb->keep_cnt = s->keep[USOCKET_KEEP_CNT];
+    }
+    #endif
 }
 
 // --- lwIP callbacks (record state only) ------------------------------------------
@@ -392,24 +439,65 @@ MP_NORETURN static void usocket_raise_state(usocket_obj_t *s, int fallback) {
     mp_raise_OSError(s->error != 0 ? s->error : fallback);
 }
 
-// The error that ended a connection is reported once, as POSIX sockets do: the
-// call that reports it to the application clears it, and from then on reads see
-// EOF and writes EPIPE. Calls that merely stop early (a read that returns the data
-// it has) leave it for the next call. Returns errcode.
-static int usocket_reported(usocket_obj_t *s, int errcode) {
-    if (errcode != 0 && errcode == s->error && usocket_state(s) == USOCKET_STATE_DEAD) {
-        s->error = 0;
-        s->peer_fin = true;
+// What a read gets once the received data is used up, as on lwIP's socket layer
+// (what QuecPython and the ESP32 port run on; docs/socket-semantics.md has the
+// table, with the lwIP function behind each row), modelled with three flags:
+// lwIP's receive mailbox closes when the FIN is read (or on SHUT_RD); an error that
+// ends the connection is posted to the mailbox as a marker if it is still open,
+// and kept as the netconn's pending error until a read (or write) reports it.
+// 0: EOF.
+static int usocket_rd_end_errno(const usocket_obj_t *s) {
+    if (s->error != 0 && (!s->rd_marker_gone || !s->rd_pending_gone)) {
+        return s->error;
+    }
+    if (!s->rd_closed && s->peer_fin) {
+        return 0;
+    }
+    return MP_ENOTCONN;
+}
+
+// A read method returned b'' (errcode 0) or raised errcode: if that reported the
+// stream's end, the mailbox marker or pending error it came from is used up. The
+// stream protocol's read leaves them alone, so py/stream.c's loops and a TLS layer
+// above may see EOF more than once; only what the application is given counts.
+// Returns errcode.
+static int usocket_rd_reported(usocket_obj_t *s, int errcode) {
+    bool ended = s->rd_closed || s->error != 0 || s->peer_fin;
+    if (s->type != USOCKET_SOCK_STREAM || !ended || errcode != usocket_rd_end_errno(s)) {
+        return errcode;
+    }
+    if (errcode == 0) {
+        // An error arriving from now on finds the mailbox closed: no marker.
+        s->rd_closed = true;
+        s->rd_marker_gone = true;
+    } else if (errcode == s->error && !s->rd_marker_gone) {
+        s->rd_marker_gone = true;
+    } else if (errcode == s->error) {
+        s->rd_pending_gone = true;
+    }
+    return errcode;
+}
+
+// Writes report the error that ended the connection once, then EPIPE, as on Linux.
+// Reporting it takes the pending error from the reads too, as lwIP's write does
+// (lwip_netconn_do_write calls netconn_err()).
+static int usocket_wr_reported(usocket_obj_t *s, int errcode) {
+    if (errcode != 0 && errcode == s->error) {
+        s->wr_reported = true;
+        s->rd_pending_gone = true;
     }
     return errcode;
 }
 
 // --- Readiness predicates for usocket_wait --------------------------------------------
 
-static bool usocket_tcp_readable(void *arg) {
+// Something for usocket_dequeue: a pending connection or a datagram, TCP data or
+// the stream's end, or the socket lost its pcb (the connection ended, or another
+// thread closed the socket).
+static bool usocket_readable(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->rx != NULL || s->peer_fin || s->shut_rd || s->pcb.tcp == NULL;
+    bool r = s->rx != NULL || s->q_len > 0 || s->peer_fin || s->shut_rd || s->pcb.any == NULL;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -427,14 +515,6 @@ static bool usocket_not_connecting(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
     bool r = usocket_state(s) != USOCKET_STATE_CONNECTING;
-    USOCKET_LWIP_UNLOCK();
-    return r;
-}
-
-static bool usocket_has_queued(void *arg) {
-    usocket_obj_t *s = arg;
-    USOCKET_LWIP_LOCK();
-    bool r = s->q_len > 0;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -461,67 +541,173 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // --- Data transfer (shared by methods and the stream protocol) ------------------------
 
-// Copies up to len bytes of received TCP data (with line: up to and including the
-// first newline) and hands the window back to the peer. Returns the count, 0 at
-// EOF; MP_STREAM_ERROR with *errcode otherwise.
-static mp_uint_t usocket_tcp_read(usocket_obj_t *s, void *buf, mp_uint_t len, bool line, int *errcode) {
-    if (s->type != USOCKET_SOCK_STREAM) {
-        *errcode = MP_EOPNOTSUPP;
+// usocket_dequeue's flags.
+#define USOCKET_DQ_PEEK (0x01)      // leave what was read queued
+#define USOCKET_DQ_LINE (0x02)      // TCP: stop after the first newline
+#define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
+
+// What usocket_dequeue took, besides TCP data.
+typedef struct _usocket_item_t {
+    usocket_obj_t *conn;        // accept: the new socket, which gets the connection
+    struct pbuf *p;             // UDP/raw: the datagram, now the caller's to free
+    ip_addr_t addr;             // UDP/raw: its source
+    uint16_t port;
+    mp_uint_t avail;            // TCP: bytes that were queued before this read
+} usocket_item_t;
+
+// Makes an accepted connection c's: installs its callbacks and the options the
+// listener s keeps. Called with the lock held.
+static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct tcp_pcb *pcb, bool fin) {
+    tcp_backlog_accepted(pcb);
+    tcp_arg(pcb, c);
+    tcp_recv(pcb, usocket_tcp_recv_cb);
+    tcp_sent(pcb, usocket_tcp_sent_cb);
+    tcp_err(pcb, usocket_tcp_err_cb);
+    c->pcb.tcp = pcb;
+    c->peer_fin = fin;
+    c->nodelay = s->nodelay;
+    memcpy(c->keep, s->keep, sizeof(c->keep));
+    usocket_tcp_apply_opts(c, pcb);
+    usocket_state_set(c, USOCKET_STATE_CONNECTED);
+    // Data that arrived before accept() was refused and kept by lwIP: deliver it
+    // now rather than at the next TCP timer.
+    if (pcb->refused_data != NULL) {
+        tcp_process_refused_data(pcb);
+    }
+}
+
+// The one way anything leaves a socket's receive side (recv, recvfrom, accept and
+// the stream reads): waits within the socket's timeout until there is something,
+// then takes it under the lwIP lock, checking again first: another thread blocked
+// on the same socket may have been woken by the same arrival and taken it, and
+// then this one waits again. Takes
+// - with USOCKET_DQ_ACCEPT, the oldest pending connection, for item->conn;
+// - on UDP and raw sockets, the oldest datagram, into item (a reference with
+//   USOCKET_DQ_PEEK);
+// - on TCP, up to len bytes of the stream into buf (0 at the stream's end, which
+//   is never used up here: see usocket_rd_reported).
+// Returns the count (a datagram's length), or MP_STREAM_ERROR with *errcode.
+static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uint8_t flags, usocket_item_t *item, int *errcode) {
+    bool listening = usocket_state(s) == USOCKET_STATE_LISTENING;
+    if (listening != ((flags & USOCKET_DQ_ACCEPT) != 0)) {
+        *errcode = listening ? MP_ENOTCONN : MP_EINVAL;
         return MP_STREAM_ERROR;
     }
-    if (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND || usocket_state(s) == USOCKET_STATE_LISTENING) {
+    if (s->type == USOCKET_SOCK_STREAM && (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND)) {
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
-    if (usocket_state(s) == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) {
-        *errcode = MP_EAGAIN;
-        return MP_STREAM_ERROR;
-    }
-    // Under the lock: the flag shares its byte with peer_fin, which lwIP's callbacks
-    // write (from the tcpip thread where lwIP has one).
-    USOCKET_LWIP_LOCK();
-    bool shut_rd = s->shut_rd;
-    USOCKET_LWIP_UNLOCK();
-    if (shut_rd) {
-        return 0;
-    }
-    if (!usocket_wait(usocket_tcp_readable, s, s->timeout_ms)) {
-        *errcode = usocket_wait_errno(s);
-        return MP_STREAM_ERROR;
-    }
-    USOCKET_LWIP_LOCK();
-    if (s->rx == NULL) {
-        // Data received before a FIN or RST has all been read by now.
-        bool peer_fin = s->peer_fin;
-        int error = s->error;
+    mp_uint_t start = mp_hal_ticks_ms();
+    for (;;) {
+        int32_t timeout_ms = s->timeout_ms;
+        if (timeout_ms > 0) {
+            mp_uint_t elapsed = mp_hal_ticks_ms() - start;
+            timeout_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
+        }
+        if (!usocket_wait(usocket_readable, s, timeout_ms)) {
+            *errcode = usocket_wait_errno(s);
+            return MP_STREAM_ERROR;
+        }
+        mp_uint_t n = 0;
+        bool retry = false;
+        *errcode = 0;
+        USOCKET_LWIP_LOCK();
+        if (usocket_state(s) == USOCKET_STATE_CLOSED) {
+            *errcode = MP_EBADF;
+        } else if (listening || s->type != USOCKET_SOCK_STREAM) {
+            retry = s->q_len == 0;
+            if (!retry && listening) {
+                usocket_pending_t *slot = &s->q.pending[s->q_head];
+                struct tcp_pcb *pcb = slot->pcb;
+                slot->pcb = NULL;
+                s->q_head = (s->q_head + 1) % s->q_size;
+                s->q_len -= 1;
+                if (pcb != NULL) {
+                    usocket_tcp_adopt(item->conn, s, pcb, slot->fin);
+                } else {
+                    // That connection was reset before it was accepted: take the next.
+                    retry = true;
+                }
+            } else if (!retry) {
+                usocket_dgram_t *slot = &s->q.dgram[s->q_head];
+                item->p = slot->p;
+                ip_addr_copy(item->addr, slot->addr);
+                item->port = slot->port;
+                n = slot->p->tot_len;
+                if (flags & USOCKET_DQ_PEEK) {
+                    pbuf_ref(slot->p);
+                } else {
+                    slot->p = NULL;
+                    s->q_head = (s->q_head + 1) % s->q_size;
+                    s->q_len -= 1;
+                }
+            }
+        } else if (s->rx != NULL && !s->shut_rd) {
+            item->avail = s->rx->tot_len;
+            n = MIN(len, s->rx->tot_len);
+            if (flags & USOCKET_DQ_LINE) {
+                u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
+                if (newline != 0xffff && newline < n) {
+                    n = newline + 1;
+                }
+            }
+            if (n > 0) {
+                pbuf_copy_partial(s->rx, buf, n, 0);
+            }
+            if (!(flags & USOCKET_DQ_PEEK)) {
+                s->rx = pbuf_free_header(s->rx, n);
+                if (s->pcb.tcp != NULL) {
+                    tcp_recved(s->pcb.tcp, n);
+                }
+            }
+        } else if (usocket_state(s) == USOCKET_STATE_CONNECTING) {
+            // Nothing can have arrived before the connection is up.
+            retry = true;
+        } else {
+            item->avail = 0;
+            *errcode = usocket_rd_end_errno(s);
+        }
         USOCKET_LWIP_UNLOCK();
-        if (peer_fin) {
-            return 0;
+        if (*errcode != 0) {
+            return MP_STREAM_ERROR;
         }
-        *errcode = error != 0 ? error : MP_ENOTCONN;
-        return MP_STREAM_ERROR;
-    }
-    if (len > s->rx->tot_len) {
-        len = s->rx->tot_len;
-    }
-    if (line) {
-        u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
-        if (newline != 0xffff && newline < len) {
-            len = newline + 1;
+        if (!retry) {
+            return n;
         }
     }
-    pbuf_copy_partial(s->rx, buf, len, 0);
-    s->rx = pbuf_free_header(s->rx, len);
-    if (s->pcb.tcp != NULL) {
-        tcp_recved(s->pcb.tcp, len);
-    }
+}
+
+// Copies up to len bytes of a dequeued datagram into buf and frees it.
+static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
+    len = MIN(len, p->tot_len);
+    pbuf_copy_partial(p, buf, len, 0);
+    USOCKET_LWIP_LOCK();
+    pbuf_free(p);
     USOCKET_LWIP_UNLOCK();
     return len;
 }
 
+// A dequeued datagram as a bytes object of at most len bytes; the datagram is
+// freed even when there is no memory for the bytes.
+static mp_obj_t usocket_dgram_bytes(struct pbuf *p, mp_uint_t len) {
+    len = MIN(len, p->tot_len);
+    vstr_t vstr;
+    vstr.buf = m_new_maybe(char, len + 1);
+    if (vstr.buf == NULL) {
+        USOCKET_LWIP_LOCK();
+        pbuf_free(p);
+        USOCKET_LWIP_UNLOCK();
+        m_malloc_fail(len + 1);
+    }
+    vstr.alloc = len + 1;
+    vstr.fixed_buf = false;
+    vstr.len = usocket_dgram_copy(p, vstr.buf, len);
+    return mp_obj_new_bytes_from_vstr(&vstr);
+}
+
 // Queues up to len bytes once there is room. Returns the count queued.
 static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
-    // Under the lock, as shut_rd in usocket_tcp_read.
+    // Under the lock: the flag shares its byte with flags lwIP's callbacks write.
     USOCKET_LWIP_LOCK();
     bool shut_wr = s->shut_wr;
     USOCKET_LWIP_UNLOCK();
@@ -546,7 +732,7 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         if (pcb == NULL) {
             USOCKET_LWIP_UNLOCK();
             // The connection ended: with its error, or EPIPE once that was reported.
-            *errcode = s->error != 0 ? s->error : MP_EPIPE;
+            *errcode = s->error != 0 && !s->wr_reported ? s->error : MP_EPIPE;
             return MP_STREAM_ERROR;
         }
         // At most what the send buffer and the segment queue have room for (a
@@ -581,34 +767,6 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
             return MP_STREAM_ERROR;
         }
     }
-}
-
-// Takes the oldest datagram; copies up to len bytes (the rest is discarded, as
-// recv() on a datagram socket does). Optionally returns its source.
-static mp_uint_t usocket_dgram_read(usocket_obj_t *s, void *buf, mp_uint_t len, ip_addr_t *addr, uint16_t *port, int *errcode) {
-    if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-        *errcode = usocket_wait_errno(s);
-        return MP_STREAM_ERROR;
-    }
-    USOCKET_LWIP_LOCK();
-    usocket_dgram_t *slot = &s->q.dgram[s->q_head];
-    struct pbuf *p = slot->p;
-    if (addr != NULL) {
-        ip_addr_copy(*addr, slot->addr);
-        *port = slot->port;
-    }
-    slot->p = NULL;
-    s->q_head = (s->q_head + 1) % s->q_size;
-    s->q_len -= 1;
-    USOCKET_LWIP_UNLOCK();
-    if (len > p->tot_len) {
-        len = p->tot_len;
-    }
-    pbuf_copy_partial(p, buf, len, 0);
-    USOCKET_LWIP_LOCK();
-    pbuf_free(p);
-    USOCKET_LWIP_UNLOCK();
-    return len;
 }
 
 // Sends one datagram to addr (NULL: the connected peer).
@@ -699,6 +857,13 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->shut_rd = false;
     s->shut_wr = false;
     s->handed_over = false;
+    s->nodelay = false;
+    s->calls = NULL;
+    s->rd_closed = false;
+    s->rd_marker_gone = false;
+    s->rd_pending_gone = false;
+    s->wr_reported = false;
+    memset(s->keep, 0, sizeof(s->keep));
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
@@ -745,6 +910,8 @@ static void usocket_close(usocket_obj_t *s) {
     usocket_release(s);
     usocket_state_set(s, USOCKET_STATE_CLOSED);
     USOCKET_LWIP_UNLOCK();
+    // Other threads blocked on the socket wake and raise EBADF.
+    USOCKET_EVENT_SIGNAL();
     // The FIN (or RST) leaves now rather than at the next wait.
     USOCKET_EVENT_POLL();
 }
@@ -843,9 +1010,6 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_listen_obj, 1, 2, usoc
 
 static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     usocket_obj_t *s = usocket_get(self_in);
-    if (usocket_state(s) != USOCKET_STATE_LISTENING) {
-        mp_raise_OSError(MP_EINVAL);
-    }
     // The new object exists before a connection is taken off the queue, so a
     // MemoryError can't lose a connection.
     usocket_obj_t *c = mp_obj_malloc_with_finaliser(usocket_obj_t, &usocket_socket_type);
@@ -855,39 +1019,10 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     c->family = s->family;
     usocket_state_set(c, USOCKET_STATE_CLOSED);
 
-    struct tcp_pcb *pcb = NULL;
-    bool fin = false;
-    for (;;) {
-        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-            mp_raise_OSError(usocket_wait_errno(s));
-        }
-        USOCKET_LWIP_LOCK();
-        usocket_pending_t *slot = &s->q.pending[s->q_head];
-        pcb = slot->pcb;
-        fin = slot->fin;
-        slot->pcb = NULL;
-        s->q_head = (s->q_head + 1) % s->q_size;
-        s->q_len -= 1;
-        if (pcb != NULL) {
-            tcp_backlog_accepted(pcb);
-            tcp_arg(pcb, c);
-            tcp_recv(pcb, usocket_tcp_recv_cb);
-            tcp_sent(pcb, usocket_tcp_sent_cb);
-            tcp_err(pcb, usocket_tcp_err_cb);
-            c->pcb.tcp = pcb;
-            c->peer_fin = fin;
-            usocket_state_set(c, USOCKET_STATE_CONNECTED);
-            // Data that arrived before accept() was refused and kept by lwIP:
-            // deliver it now rather than at the next TCP timer.
-            if (pcb->refused_data != NULL) {
-                tcp_process_refused_data(pcb);
-            }
-        }
-        USOCKET_LWIP_UNLOCK();
-        if (pcb != NULL) {
-            break;
-        }
-        // That connection was reset before it was accepted: take the next one.
+    usocket_item_t item = { .conn = c };
+    int errcode;
+    if (usocket_dequeue(s, NULL, 0, USOCKET_DQ_ACCEPT, &item, &errcode) == MP_STREAM_ERROR) {
+        mp_raise_OSError(errcode);
     }
 
     USOCKET_LWIP_LOCK();
@@ -996,7 +1131,7 @@ static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
     int errcode;
     mp_uint_t n = usocket_send_common(s, bufinfo.buf, bufinfo.len, &errcode);
     if (n == MP_STREAM_ERROR) {
-        mp_raise_OSError(usocket_reported(s, errcode));
+        mp_raise_OSError(usocket_wr_reported(s, errcode));
     }
     return mp_obj_new_int_from_uint(n);
 }
@@ -1015,7 +1150,7 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
         int errcode;
         mp_uint_t n = usocket_tcp_write(s, p, left, &errcode);
         if (n == MP_STREAM_ERROR) {
-            mp_raise_OSError(usocket_reported(s, errcode));
+            mp_raise_OSError(usocket_wr_reported(s, errcode));
         }
         p += n;
         left -= n;
@@ -1023,43 +1158,6 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
-
-// write(buf[, off[, max]]), as py/stream.c's: no short writes on a blocking socket.
-// When a timeout or a would-block ends it part-way it returns the count queued so
-// far instead of raising (py/stream.c's raises and the count is lost); None if a
-// non-blocking socket could queue nothing.
-static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    mp_buffer_info_t bufinfo;
-    mp_get_buffer_raise(args[1], &bufinfo, MP_BUFFER_READ);
-    const byte *p = bufinfo.buf;
-    mp_uint_t len = bufinfo.len;
-    if (n_args > 2) {
-        mp_uint_t off = mp_get_index(mp_obj_get_type(args[1]), len, args[2], true);
-        p += off;
-        len -= off;
-        if (n_args > 3 && (mp_uint_t)mp_obj_get_int_truncated(args[3]) < len) {
-            len = mp_obj_get_int_truncated(args[3]);
-        }
-    }
-    mp_uint_t done = 0;
-    int errcode = 0;
-    do {
-        mp_uint_t n = usocket_send_common(s, p + done, len - done, &errcode);
-        if (n == MP_STREAM_ERROR) {
-            if (done > 0) {
-                break;
-            }
-            if (mp_is_nonblocking_error(errcode)) {
-                return mp_const_none;
-            }
-            mp_raise_OSError(usocket_reported(s, errcode));
-        }
-        done += n;
-    } while (done < len && s->type == USOCKET_SOCK_STREAM);
-    return mp_obj_new_int_from_uint(done);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
 
 // recv and recvfrom: waits first, then allocates only what will be returned, so
 // recv(65536) on a small message doesn't take 64 KiB of heap. With MSG_PEEK the
@@ -1072,57 +1170,43 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
     ip_addr_t ip;
     uint16_t port = 0;
     ip_addr_set_zero(&ip);
-    vstr_t vstr;
-    mp_uint_t n;
+    uint8_t flags = peek ? USOCKET_DQ_PEEK : 0;
+    usocket_item_t item;
+    mp_obj_t data;
     if (s->type == USOCKET_SOCK_STREAM) {
-        // Wait with a zero-length read, then size the buffer to the data at hand.
-        byte dummy;
-        n = len == 0 ? 0 : usocket_tcp_read(s, &dummy, 0, false, &errcode);
-        if (n == MP_STREAM_ERROR) {
-            mp_raise_OSError(usocket_reported(s, errcode));
+        // Wait with a zero-length read, then size the buffer to the data at hand
+        // (another thread may take some in between: then this is a short read).
+        // recv(0) waits for nothing and takes nothing.
+        item.avail = 0;
+        if (len > 0 && usocket_dequeue(s, NULL, 0, USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR) {
+            mp_raise_OSError(usocket_rd_reported(s, errcode));
         }
+        vstr_t vstr;
+        vstr_init_len(&vstr, MIN((mp_uint_t)len, item.avail));
+        mp_uint_t n = vstr.len == 0 ? 0 : usocket_dequeue(s, vstr.buf, vstr.len, flags, &item, &errcode);
+        if (n == MP_STREAM_ERROR) {
+            vstr_clear(&vstr);
+            mp_raise_OSError(usocket_rd_reported(s, errcode));
+        }
+        if (n == 0 && len > 0) {
+            usocket_rd_reported(s, 0);
+        }
+        vstr.len = n;
+        data = mp_obj_new_bytes_from_vstr(&vstr);
         USOCKET_LWIP_LOCK();
-        mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
         if (s->pcb.tcp != NULL) {
             ip_addr_copy(ip, s->pcb.tcp->remote_ip);
             port = s->pcb.tcp->remote_port;
         }
         USOCKET_LWIP_UNLOCK();
-        vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        if (avail == 0) {
-            n = 0;
-        } else if (peek) {
-            USOCKET_LWIP_LOCK();
-            n = pbuf_copy_partial(s->rx, vstr.buf, vstr.len, 0);
-            USOCKET_LWIP_UNLOCK();
-        } else {
-            n = usocket_tcp_read(s, vstr.buf, vstr.len, false, &errcode);
-        }
     } else {
-        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-            mp_raise_OSError(usocket_wait_errno(s));
+        if (usocket_dequeue(s, NULL, 0, flags, &item, &errcode) == MP_STREAM_ERROR) {
+            mp_raise_OSError(errcode);
         }
-        USOCKET_LWIP_LOCK();
-        usocket_dgram_t *slot = &s->q.dgram[s->q_head];
-        mp_uint_t avail = slot->p->tot_len;
-        USOCKET_LWIP_UNLOCK();
-        vstr_init_len(&vstr, MIN((mp_uint_t)len, avail));
-        if (peek) {
-            USOCKET_LWIP_LOCK();
-            n = pbuf_copy_partial(slot->p, vstr.buf, vstr.len, 0);
-            ip_addr_copy(ip, slot->addr);
-            port = slot->port;
-            USOCKET_LWIP_UNLOCK();
-        } else {
-            n = usocket_dgram_read(s, vstr.buf, vstr.len, &ip, &port, &errcode);
-        }
+        data = usocket_dgram_bytes(item.p, len);
+        ip_addr_copy(ip, item.addr);
+        port = item.port;
     }
-    if (n == MP_STREAM_ERROR) {
-        vstr_clear(&vstr);
-        mp_raise_OSError(usocket_reported(s, errcode));
-    }
-    vstr.len = n;
-    mp_obj_t data = mp_obj_new_bytes_from_vstr(&vstr);
     if (!with_addr) {
         return data;
     }
@@ -1165,145 +1249,6 @@ static mp_obj_t usocket_socket_recvfrom(size_t n_args, const mp_obj_t *args) {
     return usocket_recv_common(n_args, args, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_recvfrom_obj, 2, 3, usocket_socket_recvfrom);
-
-// --- read, readinto, readline, readall --------------------------------------------
-//
-// py/stream.c's methods would do but for two things: when a timeout ends a read
-// part-way they raise and the bytes already read are lost, and on a datagram socket
-// read(n) waits for more datagrams to fill n. These keep the "no short reads" rule
-// of the documents on blocking sockets; when a timeout or a would-block ends the
-// wait after some data, they return that data (the next call raises); and they read
-// one datagram per call on UDP and raw sockets. Nothing to read on a non-blocking
-// socket returns None, as the stream methods do.
-
-// Reads into buf until len bytes (with line: a newline) or EOF. Returns the count;
-// MP_STREAM_ERROR with *errcode only if the wait ended before anything was read.
-static mp_uint_t usocket_read_full(usocket_obj_t *s, byte *buf, mp_uint_t len, bool line, int *errcode) {
-    if (s->type != USOCKET_SOCK_STREAM) {
-        return usocket_dgram_read(s, buf, len, NULL, NULL, errcode);
-    }
-    mp_uint_t got = 0;
-    while (got < len) {
-        mp_uint_t n = usocket_tcp_read(s, buf + got, MIN(len - got, 0xffff), line, errcode);
-        if (n == MP_STREAM_ERROR) {
-            return got > 0 ? got : MP_STREAM_ERROR;
-        }
-        if (n == 0) {
-            break;
-        }
-        got += n;
-        if (line && buf[got - 1] == '\n') {
-            break;
-        }
-    }
-    return got;
-}
-
-// Reads up to size bytes (size < 0: up to EOF on TCP, one whole datagram otherwise)
-// into a new bytes object, or None if a non-blocking socket has nothing.
-static mp_obj_t usocket_read_bytes(usocket_obj_t *s, mp_int_t size, bool line) {
-    int errcode = 0;
-    vstr_t vstr;
-    if (s->type != USOCKET_SOCK_STREAM) {
-        if (!usocket_wait(usocket_has_queued, s, s->timeout_ms)) {
-            errcode = usocket_wait_errno(s);
-        } else {
-            USOCKET_LWIP_LOCK();
-            mp_uint_t avail = s->q.dgram[s->q_head].p->tot_len;
-            USOCKET_LWIP_UNLOCK();
-            vstr_init_len(&vstr, size < 0 ? avail : MIN((mp_uint_t)size, avail));
-            mp_uint_t n = usocket_dgram_read(s, vstr.buf, vstr.len, NULL, NULL, &errcode);
-            if (n != MP_STREAM_ERROR) {
-                vstr.len = n;
-                return mp_obj_new_bytes_from_vstr(&vstr);
-            }
-            vstr_clear(&vstr);
-        }
-    } else if (size >= 0) {
-        vstr_init_len(&vstr, size);
-        mp_uint_t n = usocket_read_full(s, (byte *)vstr.buf, size, line, &errcode);
-        if (n != MP_STREAM_ERROR) {
-            vstr.len = n;
-            return mp_obj_new_bytes_from_vstr(&vstr);
-        }
-        vstr_clear(&vstr);
-    } else {
-        // Until EOF (or a newline): each round waits, then takes what has arrived,
-        // growing the buffer at least geometrically.
-        vstr_init(&vstr, line ? 64 : 256);
-        for (;;) {
-            byte dummy;
-            if (usocket_tcp_read(s, &dummy, 0, false, &errcode) == MP_STREAM_ERROR) {
-                break;
-            }
-            USOCKET_LWIP_LOCK();
-            mp_uint_t avail = s->rx != NULL ? s->rx->tot_len : 0;
-            USOCKET_LWIP_UNLOCK();
-            if (avail == 0) {
-                // EOF.
-                break;
-            }
-            vstr_hint_size(&vstr, MAX(avail, vstr.len));
-            mp_uint_t n = usocket_tcp_read(s, vstr_add_len(&vstr, avail), avail, line, &errcode);
-            vstr.len -= avail - (n == MP_STREAM_ERROR ? 0 : n);
-            if (n == MP_STREAM_ERROR || (line && vstr.buf[vstr.len - 1] == '\n')) {
-                break;
-            }
-        }
-        if (vstr.len > 0 || errcode == 0) {
-            return mp_obj_new_bytes_from_vstr(&vstr);
-        }
-        vstr_clear(&vstr);
-    }
-    if (mp_is_nonblocking_error(errcode)) {
-        return mp_const_none;
-    }
-    mp_raise_OSError(usocket_reported(s, errcode));
-}
-
-static mp_int_t usocket_size_arg(size_t n_args, const mp_obj_t *args) {
-    return n_args > 1 && args[1] != mp_const_none ? mp_obj_get_int(args[1]) : -1;
-}
-
-static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
-    return usocket_read_bytes(usocket_get(args[0]), usocket_size_arg(n_args, args), false);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
-
-// QuecPython's documents call read() without a size readall().
-static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
-    return usocket_read_bytes(usocket_get(self_in), -1, false);
-}
-static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
-
-static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
-    return usocket_read_bytes(usocket_get(args[0]), usocket_size_arg(n_args, args), true);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readline_obj, 1, 2, usocket_socket_readline);
-
-// readinto(buf[, nbytes])
-static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    mp_buffer_info_t bufinfo;
-    mp_get_buffer_raise(args[1], &bufinfo, MP_BUFFER_WRITE);
-    mp_uint_t len = bufinfo.len;
-    if (n_args > 2) {
-        mp_int_t n = mp_obj_get_int(args[2]);
-        if (n >= 0 && (mp_uint_t)n < len) {
-            len = n;
-        }
-    }
-    int errcode;
-    mp_uint_t n = usocket_read_full(s, bufinfo.buf, len, false, &errcode);
-    if (n == MP_STREAM_ERROR) {
-        if (mp_is_nonblocking_error(errcode)) {
-            return mp_const_none;
-        }
-        mp_raise_OSError(usocket_reported(s, errcode));
-    }
-    return MP_OBJ_NEW_SMALL_INT(n);
-}
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
 
 static mp_obj_t usocket_socket_sendto(mp_obj_t self_in, mp_obj_t buf_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
@@ -1359,6 +1304,25 @@ static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
 
+// The integer TCP options: the setting each one stores, its range (1 to max) and
+// its unit in the stored value. QuecPython's TCP_KEEPALIVE is in minutes (it also
+// turns keepalive on), TCP_KEEPIDLE and TCP_KEEPINTVL in seconds, as on Linux.
+typedef struct _usocket_tcp_int_opt_t {
+    uint8_t opt;
+    uint8_t slot;
+    uint32_t max;
+    uint32_t unit;
+} usocket_tcp_int_opt_t;
+
+static const usocket_tcp_int_opt_t usocket_tcp_int_opts[] = {
+    { USOCKET_TCP_KEEPALIVE, USOCKET_KEEP_IDLE, 120, 60 * 1000 },
+    { USOCKET_TCP_KEEPIDLE, USOCKET_KEEP_IDLE, 0x7fffffff / 1000, 1000 },
+    #if LWIP_TCP_KEEPALIVE
+    { USOCKET_TCP_KEEPINTVL, USOCKET_KEEP_INTVL, 0x7fffffff / 1000, 1000 },
+    { USOCKET_TCP_KEEPCNT, USOCKET_KEEP_CNT, 255, 1 },
+    #endif
+};
+
 static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t level = mp_obj_get_int(args[1]);
@@ -1380,52 +1344,41 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
         mp_raise_TypeError(MP_ERROR_TEXT("option value must be an int or bytes-like"));
     }
     bool is_tcp = s->type == USOCKET_SOCK_STREAM;
-    int errcode = 0;
+    int errcode = MP_EINVAL;
     USOCKET_LWIP_LOCK();
     struct ip_pcb_common {
         IP_PCB;
     };
-    // Every lwIP pcb starts with the IP_PCB fields, which hold so_options.
+    // Every lwIP pcb, a listening one too, starts with the IP_PCB fields, which
+    // hold so_options; a connection that ended has no pcb left to set.
     struct ip_pcb_common *ip_pcb = s->pcb.any;
-    if (ip_pcb == NULL) {
-        errcode = s->error != 0 ? s->error : MP_ENOTCONN;
-    } else if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
-        if (val) {
+    if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
+        if (ip_pcb != NULL && val) {
             ip_set_option(ip_pcb, opt);
-        } else {
+        } else if (ip_pcb != NULL) {
             ip_reset_option(ip_pcb, opt);
         }
-    } else if (is_tcp && (level == USOCKET_SOL_SOCKET || level == USOCKET_IPPROTO_TCP) && opt == USOCKET_TCP_KEEPALIVE) {
-        // QuecPython: keepalive idle time in minutes, 1 to 120.
-        if (val < 1 || val > 120) {
-            errcode = MP_EINVAL;
-        } else {
-            ip_set_option(ip_pcb, SOF_KEEPALIVE);
-            s->pcb.tcp->keep_idle = (u32_t)val * 60 * 1000;
-        }
+        errcode = 0;
     } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_NODELAY) {
-        if (val) {
-            tcp_nagle_disable(s->pcb.tcp);
-        } else {
-            tcp_nagle_enable(s->pcb.tcp);
+        s->nodelay = val != 0;
+        errcode = 0;
+    } else if (is_tcp && (level == USOCKET_IPPROTO_TCP || (level == USOCKET_SOL_SOCKET && opt == USOCKET_TCP_KEEPALIVE))) {
+        for (size_t i = 0; i < MP_ARRAY_SIZE(usocket_tcp_int_opts); ++i) {
+            const usocket_tcp_int_opt_t *o = &usocket_tcp_int_opts[i];
+            if (o->opt == opt) {
+                if (val >= 1 && (mp_uint_t)val <= o->max) {
+                    s->keep[o->slot] = (u32_t)val * o->unit;
+                    if (opt == USOCKET_TCP_KEEPALIVE && ip_pcb != NULL) {
+                        ip_set_option(ip_pcb, SOF_KEEPALIVE);
+                    }
+                    errcode = 0;
+                }
+                break;
+            }
         }
-    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && (opt == USOCKET_TCP_KEEPIDLE || opt == USOCKET_TCP_KEEPINTVL)) {
-        // Seconds, as on Linux.
-        if (val < 1 || val > 0x7fffffff / 1000) {
-            errcode = MP_EINVAL;
-        } else if (opt == USOCKET_TCP_KEEPIDLE) {
-            s->pcb.tcp->keep_idle = (u32_t)val * 1000;
-        } else {
-            s->pcb.tcp->keep_intvl = (u32_t)val * 1000;
-        }
-    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_KEEPCNT) {
-        if (val < 1 || val > 255) {
-            errcode = MP_EINVAL;
-        } else {
-            s->pcb.tcp->keep_cnt = val;
-        }
-    } else {
-        errcode = MP_EINVAL;
+    }
+    if (errcode == 0 && is_tcp && s->pcb.tcp != NULL && usocket_state(s) != USOCKET_STATE_LISTENING) {
+        usocket_tcp_apply_opts(s, s->pcb.tcp);
     }
     USOCKET_LWIP_UNLOCK();
     if (errcode != 0) {
@@ -1436,8 +1389,9 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
 
 // shutdown(how): SHUT_WR sends FIN after the queued data (the peer reads EOF) while
-// this side can still receive; SHUT_RD makes reads return b''. CPython's API, and
-// the only way to see FIN_WAIT_1/FIN_WAIT_2/TIME_WAIT from getsocketsta().
+// this side can still receive; after SHUT_RD reads raise ENOTCONN, as on lwIP's
+// socket layer. CPython's API, and the only way to see FIN_WAIT_1/FIN_WAIT_2/
+// TIME_WAIT from getsocketsta().
 static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     usocket_obj_t *s = usocket_get(self_in);
     mp_int_t how = mp_obj_get_int(how_in);
@@ -1455,6 +1409,10 @@ static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     struct tcp_pcb *pcb = s->pcb.tcp;
     if (how != USOCKET_SHUT_WR && !s->shut_rd) {
         s->shut_rd = true;
+        // As lwIP's socket layer drops the receive mailbox: a pending error is
+        // reported once, then every read raises ENOTCONN.
+        s->rd_closed = true;
+        s->rd_marker_gone = true;
         if (s->rx != NULL) {
             if (pcb != NULL) {
                 tcp_recved(pcb, s->rx->tot_len);
@@ -1553,37 +1511,139 @@ static mp_obj_t usocket_socket_getpeername(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getpeername_obj, usocket_socket_getpeername);
 
-// --- Stream protocol -----------------------------------------------------------------
+// --- Stream protocol and the stream methods -------------------------------------------
+//
+// read, readinto, readline and write are py/stream.c's, over the protocol functions
+// below, as in modlwip. usocket_stream_call adds one rule of ours: when a timeout or
+// an error ends a method call that already moved data, the call returns that data
+// (or the count written) and the error is the next call's. The protocol functions
+// see that such a call is in progress and end it with EAGAIN, which py/stream.c
+// answers by returning what was done; a datagram socket's read stops after one
+// datagram the same way.
+
+// A stream method call in progress on a socket, on the calling thread's stack.
+typedef struct _usocket_call_t {
+    struct _usocket_call_t *next;
+    void *thread;
+    bool moved;                 // data was read or written in this call
+} usocket_call_t;
+
+static void *usocket_thread(void) {
+    #if MICROPY_PY_THREAD
+    return mp_thread_get_state();
+    #else
+    return NULL;
+    #endif
+}
+
+static usocket_call_t *usocket_call_find(usocket_obj_t *s) {
+    void *thread = usocket_thread();
+    usocket_call_t *call = s->calls;
+    while (call != NULL && call->thread != thread) {
+        call = call->next;
+    }
+    return call;
+}
+
+// Ends a protocol read or write (n: its result) inside a method call: what the
+// application is given is counted as reported (usocket_rd_reported), and an error
+// after data moved becomes EAGAIN (see above).
+static mp_uint_t usocket_call_result(usocket_obj_t *s, usocket_call_t *call, mp_uint_t n, int *errcode, bool read) {
+    if (call == NULL) {
+        return n;
+    }
+    if (n == MP_STREAM_ERROR && call->moved) {
+        *errcode = MP_EAGAIN;
+    } else if (n == MP_STREAM_ERROR) {
+        *errcode = read ? usocket_rd_reported(s, *errcode) : usocket_wr_reported(s, *errcode);
+    } else if (n > 0) {
+        call->moved = true;
+    } else if (read && !call->moved) {
+        usocket_rd_reported(s, 0);
+    }
+    return n;
+}
 
 static mp_uint_t usocket_stream_read(mp_obj_t self_in, void *buf, mp_uint_t size, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
-    if (usocket_state(s) == USOCKET_STATE_CLOSED) {
-        *errcode = MP_EBADF;
-        return MP_STREAM_ERROR;
-    }
+    usocket_call_t *call = usocket_call_find(s);
+    usocket_item_t item;
+    mp_uint_t n;
     if (s->type == USOCKET_SOCK_STREAM) {
         // One chunk at a time: py/stream.c loops for the no-short-reads rule.
-        mp_uint_t n = usocket_tcp_read(s, buf, MIN(size, 0xffff), false, errcode);
-        if (n == MP_STREAM_ERROR) {
-            usocket_reported(s, *errcode);
+        n = usocket_dequeue(s, buf, MIN(size, 0xffff), 0, &item, errcode);
+    } else if (call != NULL && call->moved) {
+        *errcode = MP_EAGAIN;
+        return MP_STREAM_ERROR;
+    } else {
+        n = usocket_dequeue(s, NULL, 0, 0, &item, errcode);
+        if (n != MP_STREAM_ERROR) {
+            n = usocket_dgram_copy(item.p, buf, size);
         }
-        return n;
     }
-    return usocket_dgram_read(s, buf, size, NULL, NULL, errcode);
+    return usocket_call_result(s, call, n, errcode, true);
 }
 
 static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint_t size, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
+    mp_uint_t n = MP_STREAM_ERROR;
     if (usocket_state(s) == USOCKET_STATE_CLOSED) {
         *errcode = MP_EBADF;
-        return MP_STREAM_ERROR;
+    } else {
+        n = usocket_send_common(s, buf, size, errcode);
     }
-    mp_uint_t n = usocket_send_common(s, buf, size, errcode);
-    if (n == MP_STREAM_ERROR) {
-        usocket_reported(s, *errcode);
-    }
-    return n;
+    return usocket_call_result(s, usocket_call_find(s), n, errcode, false);
 }
+
+// Runs one of py/stream.c's methods as a call of this socket (see above).
+static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    usocket_call_t call = { s->calls, usocket_thread(), false };
+    s->calls = &call;
+    nlr_buf_t nlr;
+    bool raised = nlr_push(&nlr) != 0;
+    mp_obj_t ret = MP_OBJ_NULL;
+    if (!raised) {
+        ret = fn->fun.var(n_args, args);
+        nlr_pop();
+    }
+    // Other threads' calls may have been added after this one.
+    usocket_call_t **link = &s->calls;
+    while (*link != &call) {
+        link = &(*link)->next;
+    }
+    *link = call.next;
+    if (raised) {
+        nlr_jump(nlr.ret_val);
+    }
+    return ret;
+}
+
+static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_read_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
+
+// QuecPython's documents call read() without a size readall().
+static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
+    return usocket_stream_call(&mp_stream_read_obj, 1, &self_in);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
+
+static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_readinto_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
+
+static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_unbuffered_readline_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readline_obj, 1, 2, usocket_socket_readline);
+
+static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
+    return usocket_stream_call(&mp_stream_write_obj, n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
 
 static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintptr_t arg, int *errcode) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
@@ -1626,6 +1686,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
                 // Readable (remaining data, then the error) and writable (the error),
                 // so a waiter of either kind wakes and sees what happened.
                 ret |= MP_STREAM_POLL_RD | MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
+                // For good, as lwIP's socket layer keeps its error event.
                 if (s->error != 0) {
                     ret |= MP_STREAM_POLL_ERR;
                 }
