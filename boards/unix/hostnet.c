@@ -113,6 +113,7 @@ typedef struct _hostnet_t {
     bool netif_added;
     bool link_up;
     bool in_poll;  // reentrancy guard for usocket_hostnet_poll
+    uint64_t serviced_ms;  // when the last service round started
 
     hostnet_queue_t to_slirp;  // lwIP -> slirp
     hostnet_queue_t to_lwip;   // slirp -> lwIP
@@ -751,6 +752,7 @@ static bool hostnet_poll_loopback(void) {
 #endif
 
 static bool hostnet_service_once(uint32_t wait_ms) {
+    hostnet.serviced_ms = hostnet_now_ms();
     bool progress = hostnet_drain();
     #if !HOSTNET_THREADED
     // With NO_SYS=0 the tcpip thread runs lwIP's timers and loopback itself.
@@ -812,6 +814,30 @@ void usocket_hostnet_poll(int timeout_ms) {
         }
     }
     hostnet.in_poll = false;
+}
+
+// The VM's backward-jump hook (mpconfigvariant.h): Python that never waits still
+// moves the stack. A board's lwIP runs from an interrupt or its own task whatever
+// Python does; here nothing runs it unless something services the bridge, and a
+// script that only spins (a non-blocking connect() followed by write() until it
+// stops raising EAGAIN, asyncio with only sleep_ms(0) tasks, whose poll(0) with
+// nothing registered never reaches a socket) would never see its connection
+// complete. The countdown keeps the clock read off most jumps; a round is only
+// run when none ran in the last millisecond, so code that waits anyway (every
+// blocking call, select with sockets registered) pays nothing but the check.
+#define HOSTNET_VM_HOOK_JUMPS (64)
+#define HOSTNET_VM_HOOK_PERIOD_MS (1)
+
+unsigned int usocket_hostnet_vm_countdown = HOSTNET_VM_HOOK_JUMPS;
+
+void usocket_hostnet_vm_hook(void) {
+    usocket_hostnet_vm_countdown = HOSTNET_VM_HOOK_JUMPS;
+    if (hostnet.slirp == NULL || hostnet.in_poll) {
+        return;
+    }
+    if (hostnet_now_ms() - hostnet.serviced_ms >= HOSTNET_VM_HOOK_PERIOD_MS) {
+        usocket_hostnet_poll(0);
+    }
 }
 
 #endif
