@@ -385,7 +385,7 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_netif();
     usocket_hostnet_stats_t s;
     usocket_hostnet_get_stats(&s);
-    mp_obj_t dict = mp_obj_new_dict(20);
+    mp_obj_t dict = mp_obj_new_dict(24);
     network_lan_stats_store(dict, MP_QSTR_frames_in, s.frames_in);
     network_lan_stats_store(dict, MP_QSTR_frames_out, s.frames_out);
     network_lan_stats_store(dict, MP_QSTR_dropped_filter, s.dropped_filter);
@@ -393,6 +393,8 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_stats_store(dict, MP_QSTR_dropped_link_down, s.dropped_link_down);
     network_lan_stats_store(dict, MP_QSTR_dropped_queue_full, s.dropped_queue_full);
     network_lan_stats_store(dict, MP_QSTR_queued, s.queued);
+    network_lan_stats_store(dict, MP_QSTR_syn_held, s.syn_held);
+    network_lan_stats_store(dict, MP_QSTR_dropped_syn_held, s.dropped_syn_held);
     usocket_lwip_stats(dict);
     return dict;
 }
