@@ -508,7 +508,8 @@ static void hostnet_deliver_to_lwip(hostnet_frame_t *f) {
 //
 // So the bridge holds such a SYN back instead of passing it to a listener that
 // would drop it, and delivers it as soon as the listener has room again (Python
-// accepted a connection). lwIP's semantics are unchanged: a listener still has
+// accepted a connection). The same goes for a SYN lwIP would drop for want of a
+// tcp_pcb (a burst larger than MEMP_NUM_TCP_PCB): it waits until one is freed. lwIP's semantics are unchanged: a listener still has
 // at most `backlog` connections waiting, and no connection is refused. The
 // bridge only stands in for a client that retries the moment it may succeed.
 // Everything else (a SYN to a port nobody listens on, a retransmitted SYN of a
@@ -555,9 +556,30 @@ static bool hostnet_parse_syn(const hostnet_frame_t *f, hostnet_tcp_syn_t *syn) 
     return (flags & 0x02) != 0 && (flags & 0x10) == 0;  // SYN, not ACK
 }
 
+// Whether lwIP has no tcp_pcb to give a new connection: the pool is used up and
+// tcp_alloc() would find nothing to recycle (TIME_WAIT, LAST_ACK, CLOSING; it
+// also takes pcbs of a lower priority, which we never set). Called with lwIP's
+// lock held. Without pool statistics (or with pools on the heap) lwIP decides.
+static bool hostnet_tcp_pcb_pool_exhausted(void) {
+    #if MEMP_STATS && !MEMP_MEM_MALLOC
+    const struct stats_mem *pool = lwip_stats.memp[MEMP_TCP_PCB];
+    if (pool->used < pool->avail || tcp_tw_pcbs != NULL) {
+        return false;
+    }
+    for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb->state == LAST_ACK || pcb->state == CLOSING) {
+            return false;
+        }
+    }
+    return true;
+    #else
+    return false;
+    #endif
+}
+
 // Whether lwIP would drop this SYN now: the listener it goes to (an exact address
 // match first, then one on any address, as tcp_input chooses) has its backlog
-// full. Called with lwIP's lock held.
+// full, or there is no pcb for the connection. Called with lwIP's lock held.
 static bool hostnet_syn_would_be_dropped(const hostnet_tcp_syn_t *syn) {
     ip_addr_t dst;
     if (syn->v6) {
@@ -575,14 +597,14 @@ static bool hostnet_syn_would_be_dropped(const hostnet_tcp_syn_t *syn) {
             continue;
         }
         if (ip_addr_eq(&lpcb->local_ip, &dst)) {
-            return lpcb->accepts_pending >= lpcb->backlog;
+            return lpcb->accepts_pending >= lpcb->backlog || hostnet_tcp_pcb_pool_exhausted();
         }
         if (ip_addr_isany(&lpcb->local_ip)
             && (IP_IS_ANY_TYPE_VAL(lpcb->local_ip) || IP_GET_TYPE(&lpcb->local_ip) == IP_GET_TYPE(&dst))) {
             any = lpcb;
         }
     }
-    return any != NULL && any->accepts_pending >= any->backlog;
+    return any != NULL && (any->accepts_pending >= any->backlog || hostnet_tcp_pcb_pool_exhausted());
 }
 
 // Whether a SYN of that connection (same source and destination port) is held.
