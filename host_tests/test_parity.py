@@ -299,3 +299,207 @@ def test_backlog_5_listener_takes_a_burst_of_50_clients(mp):
     assert "dropped 0" in out, out
     worst = max(t for t, _ in results)
     assert worst < BURST_BOUND_S, (out, sorted(t for t, _ in results))
+
+
+def test_multicast_membership_decides_what_the_firmware_receives(mp):
+    """IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (modlwip's numbers, struct ip_mreq)
+    through lwIP's IGMP. slirp forwards no multicast, so the group's traffic is the
+    firmware's own, looped back with IP_MULTICAST_LOOP: a member bound to the port
+    receives it; after dropping the membership lwIP no longer delivers it. Each
+    datagram also went out to the netif, where the safety filter dropped it."""
+    out = (
+        mp(
+            """
+        import socket, network
+        GROUP, PORT = "239.1.2.3", 5007
+        mreq = bytes([239, 1, 2, 3]) + bytes([10, 0, 2, 15])
+        r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        r.bind(("0.0.0.0", PORT))
+        r.settimeout(1)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+        print("values", socket.IP_ADD_MEMBERSHIP, socket.IP_DROP_MEMBERSHIP)
+
+        def attempt(payload):
+            s.sendto(payload, (GROUP, PORT))
+            try:
+                return r.recvfrom(100)[0]
+            except OSError as e:
+                return e.errno
+
+        print("before", attempt(b"not a member"))
+        r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        filtered = network.LAN().stats()["dropped_filter"]
+        print("member", attempt(b"to the group"))
+        print("left the host", network.LAN().stats()["dropped_filter"] > filtered)
+        r.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
+        print("after", attempt(b"no longer"))
+        try:
+            r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, b"short")
+        except ValueError:
+            print("bad mreq ValueError")
+        """,
+            timeout=30,
+        )
+        .check()
+        .out
+    )
+    assert "values 1024 1025" in out
+    assert "before 110" in out
+    assert "member b'to the group'" in out
+    assert "left the host True" in out
+    assert "after 110" in out
+    assert "bad mreq ValueError" in out
+
+
+# What micropython-lib's webrepl.py does on a board, written out here because
+# micropython-lib is not in a registry: a listening socket whose option 20 handler
+# (scheduled by the socket module) accepts the client, answers the websocket
+# upgrade, wraps the connection in the firmware's own _webrepl (password prompt,
+# then the REPL stream), and sets option 20 on the client socket so arriving input
+# is read, as os.dupterm_notify does. Here the "REPL" evaluates each line.
+WEBREPL_SERVER = """
+import socket, websocket, _webrepl, hashlib, binascii, time
+
+_webrepl.password("secret")
+state = {"repl": None, "line": b"", "done": False, "calls": 0}
+
+def on_input(sock):
+    state["calls"] += 1
+    repl = state["repl"]
+    while True:
+        try:
+            c = repl.read(1)
+        except OSError:
+            return
+        if c is None:
+            return
+        if c == b"":
+            state["done"] = True
+            return
+        if c in (b"\\r", b"\\n"):
+            line, state["line"] = state["line"], b""
+            if line == b"bye":
+                state["done"] = True
+                return
+            repl.write(repr(eval(line)).encode() + b"\\r\\n>>> ")
+        else:
+            state["line"] += c
+
+def on_accept(listener):
+    cl, addr = listener.accept()
+    key = b""
+    while True:
+        line = cl.readline()
+        if line in (b"\\r\\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"sec-websocket-key":
+            key = value.strip()
+    digest = hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+    cl.send(
+        b"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\n"
+        b"Connection: Upgrade\\r\\nSec-WebSocket-Accept: "
+        + binascii.b2a_base64(digest)[:-1]
+        + b"\\r\\n\\r\\n"
+    )
+    state["repl"] = _webrepl._webrepl(websocket.websocket(cl, True))
+    cl.setblocking(False)
+    cl.setsockopt(socket.SOL_SOCKET, 20, on_input)
+
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("0.0.0.0", 8266))
+listener.listen(1)
+listener.setsockopt(socket.SOL_SOCKET, 20, on_accept)
+print("listening")
+start = time.ticks_ms()
+while not state["done"] and time.ticks_diff(time.ticks_ms(), start) < 20000:
+    time.sleep_ms(10)
+print("done", state["done"], "input callbacks", state["calls"] > 0)
+listener.setsockopt(socket.SOL_SOCKET, 20, None)
+listener.close()
+"""
+
+
+def test_webrepl_handshake_over_usocket_with_cpython_websocket_client(mp):
+    """The `websockets` package's client (CPython) connects to WebREPL served as on
+    a board: the websocket upgrade, the firmware's _webrepl password prompt,
+    'WebREPL connected' once the password is sent, and a command evaluated, all
+    driven by option-20 callbacks while the main script only sleeps."""
+    from websockets.sync.client import connect
+
+    host_port = free_port()
+    fw = mp.spawn(WEBREPL_SERVER, hostfwd=[f"tcp:{host_port}:8266"])
+    fw.wait_for("listening")
+
+    def text(msg):
+        return msg.decode() if isinstance(msg, bytes) else msg
+
+    received = ""
+    with connect(f"ws://127.0.0.1:{host_port}/", open_timeout=10) as ws:
+        received += text(ws.recv(timeout=10))
+        assert received == "Password: "
+        ws.send("secret\r")
+        while ">>> " not in received:
+            received += text(ws.recv(timeout=10))
+        assert "WebREPL connected" in received
+        ws.send("6 * 7\r")
+        reply = ""
+        while ">>> " not in reply:
+            reply += text(ws.recv(timeout=10))
+        assert reply.startswith("42\r\n")
+        ws.send("bye\r")
+    out = fw.wait(30).check().out
+    assert "done True input callbacks True" in out
+
+
+def test_socket_callback_is_scheduled_never_run_inside_lwip(mp, tcp_server):
+    """Option 20 on a client socket: the handler runs for arriving data and for the
+    peer's FIN, each time as a scheduled callback (micropython.schedule's queue,
+    between bytecodes), with the socket as its argument; None removes it."""
+
+    def handler(conn, addr):
+        conn.sendall(b"one")
+        time.sleep(0.2)
+        conn.sendall(b"two")
+        time.sleep(0.2)
+
+    server = tcp_server(handler)
+    out = (
+        mp(
+            f"""
+        import socket, time
+        s = socket.socket()
+        s.connect(("10.0.2.2", {server.port}))
+        s.setblocking(False)
+        got = []
+        def cb(sock):
+            try:
+                data = sock.recv(100)
+            except OSError:
+                return  # an earlier call already read it
+            got.append(data)
+            print("callback", sock is s, data)
+        s.setsockopt(socket.SOL_SOCKET, 20, cb)
+        start = time.ticks_ms()
+        while b"" not in got and time.ticks_diff(time.ticks_ms(), start) < 5000:
+            time.sleep_ms(10)
+        s.setsockopt(socket.SOL_SOCKET, 20, None)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, 20, 5)
+        except TypeError:
+            print("not callable TypeError")
+        print("joined", b"".join(got))
+        s.close()
+        """,
+            timeout=30,
+        )
+        .check()
+        .out
+    )
+    assert "callback True b'one'" in out
+    assert "callback True b'two'" in out
+    assert "callback True b''" in out
+    assert "joined b'onetwo'" in out
+    assert "not callable TypeError" in out

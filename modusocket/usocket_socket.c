@@ -21,6 +21,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "lwip/raw.h"
+#include "lwip/igmp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "usocket.h"
 
@@ -66,6 +67,9 @@ typedef struct _usocket_obj_t {
     } pcb;
     // TCP: received data not yet read, as lwIP delivered it (no copy).
     struct pbuf *rx;
+    // setsockopt(SOL_SOCKET, 20, handler): scheduled when data, a FIN, an error or
+    // a connection to accept arrives; MP_OBJ_NULL if none.
+    mp_obj_t callback;
     // Listening TCP: pending connections; UDP/raw: received datagrams. A ring of
     // q_size slots allocated once (listen()/socket()), so callbacks never allocate.
     union {
@@ -110,6 +114,16 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
 
 // --- lwIP callbacks (record state only) ------------------------------------------
 
+// Schedules the socket's Python callback, if it has one. It runs later, between
+// bytecodes or in a wait, never inside lwIP: mp_sched_schedule only queues it.
+static void usocket_notify(usocket_obj_t *s) {
+    #if MICROPY_ENABLE_SCHEDULER
+    if (s->callback != MP_OBJ_NULL) {
+        mp_sched_schedule(s->callback, MP_OBJ_FROM_PTR(s));
+    }
+    #endif
+}
+
 static bool usocket_tcp_handover(usocket_obj_t *s);
 
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
@@ -119,6 +133,7 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
         // Our FIN went out earlier (shutdown(SHUT_WR)): nothing more can pass either
         // way, and lwIP finishes the connection by itself from here.
         if (s->shut_wr && usocket_tcp_handover(s)) {
+            usocket_notify(s);
             USOCKET_EVENT_SIGNAL();
             return ERR_ABRT;
         }
@@ -133,6 +148,7 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
     } else {
         pbuf_cat(s->rx, p);
     }
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
@@ -154,6 +170,7 @@ static void usocket_tcp_err_cb(void *arg, err_t err) {
     }
     s->pcb.tcp = NULL;
     usocket_state_set(s, USOCKET_STATE_DEAD);
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
 }
 
@@ -202,6 +219,7 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
     tcp_arg(newpcb, slot);
     tcp_recv(newpcb, usocket_pending_recv_cb);
     tcp_err(newpcb, usocket_pending_err_cb);
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
@@ -217,6 +235,7 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
     ip_addr_copy(slot->addr, *addr);
     slot->port = port;
     s->q_len += 1;
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
 }
 
@@ -385,6 +404,7 @@ static void usocket_release(usocket_obj_t *s) {
     }
     s->pcb.any = NULL;
     s->q_len = 0;
+    s->callback = MP_OBJ_NULL;
 }
 
 // Raises the error that ended the connection, or the given errno.
@@ -685,6 +705,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
     s->pcb.any = NULL;
     s->rx = NULL;
+    s->callback = MP_OBJ_NULL;
     s->q.pending = NULL;
     s->timeout_ms = -1;
     s->error = 0;
@@ -1359,10 +1380,79 @@ static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
 
+// The options whose value is not an int (a callback, a struct ip_mreq) and the
+// multicast ones. Returns false for any other option.
+static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_t opt, mp_obj_t value) {
+    if (opt == USOCKET_SO_CALLBACK && (level == USOCKET_SOL_SOCKET || level == 1)) {
+        // modlwip takes option 20 at any level; WebREPL passes its SOL_SOCKET (1
+        // there).
+        if (value != mp_const_none && !mp_obj_is_callable(value)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable or None"));
+        }
+        USOCKET_LWIP_LOCK();
+        s->callback = value == mp_const_none ? MP_OBJ_NULL : value;
+        USOCKET_LWIP_UNLOCK();
+        return true;
+    }
+    if (level != USOCKET_IPPROTO_IP) {
+        return false;
+    }
+    #if LWIP_IGMP
+    if (opt == USOCKET_IP_ADD_MEMBERSHIP || opt == USOCKET_IP_DROP_MEMBERSHIP) {
+        // struct ip_mreq: the group, then the interface (0.0.0.0: every one).
+        mp_buffer_info_t bufinfo;
+        mp_get_buffer_raise(value, &bufinfo, MP_BUFFER_READ);
+        if (bufinfo.len != 2 * sizeof(ip4_addr_t)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("ip_mreq must be 8 bytes: group, interface"));
+        }
+        if (s->type != USOCKET_SOCK_DGRAM) {
+            mp_raise_OSError(MP_EOPNOTSUPP);
+        }
+        ip4_addr_t group, itf;
+        memcpy(&group, bufinfo.buf, sizeof(group));
+        memcpy(&itf, (const byte *)bufinfo.buf + sizeof(group), sizeof(itf));
+        if (!ip4_addr_ismulticast(&group)) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+        USOCKET_LWIP_LOCK();
+        err_t err = opt == USOCKET_IP_ADD_MEMBERSHIP ? igmp_joingroup(&itf, &group) : igmp_leavegroup(&itf, &group);
+        USOCKET_LWIP_UNLOCK();
+        if (err != ERR_OK) {
+            usocket_raise_lwip(err);
+        }
+        return true;
+    }
+    #endif
+    #if LWIP_MULTICAST_TX_OPTIONS
+    if (opt == USOCKET_IP_MULTICAST_LOOP) {
+        // Whether our own multicast datagrams are also delivered to this host's
+        // members of the group (on by default on Linux, off in lwIP).
+        if (s->type != USOCKET_SOCK_DGRAM) {
+            mp_raise_OSError(MP_EOPNOTSUPP);
+        }
+        bool on = mp_obj_is_true(value);
+        USOCKET_LWIP_LOCK();
+        if (s->pcb.udp != NULL) {
+            if (on) {
+                udp_set_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
+            } else {
+                udp_clear_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
+            }
+        }
+        USOCKET_LWIP_UNLOCK();
+        return true;
+    }
+    #endif
+    return false;
+}
+
 static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t level = mp_obj_get_int(args[1]);
     mp_int_t opt = mp_obj_get_int(args[2]);
+    if (usocket_setsockopt_modlwip(s, level, opt, args[3])) {
+        return mp_const_none;
+    }
     mp_int_t val;
     mp_buffer_info_t bufinfo;
     if (mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3])) {

@@ -466,7 +466,7 @@ static err_t hostnet_netif_init(struct netif *netif) {
     netif->hwaddr_len = ETH_HWADDR_LEN;
     memcpy(netif->hwaddr, hostnet_mac_addr, ETH_HWADDR_LEN);
     // No MLD: slirp never forwards multicast, so there is no router to report to.
-    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_IGMP;
     netif->output = etharp_output;
     netif->output_ip6 = ethip6_output;
     netif->linkoutput = hostnet_linkoutput;

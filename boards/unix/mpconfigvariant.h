@@ -48,6 +48,11 @@ void usocket_hostnet_vm_hook(void);
         usocket_hostnet_vm_hook(); \
     }
 
+// WebREPL's C part (_webrepl: the password prompt and file transfer over a
+// websocket), as the rp2 and esp32 ports have it, so its handshake is tested on
+// usocket's socket callback (setsockopt(SOL_SOCKET, 20, handler)).
+#define MICROPY_PY_WEBREPL (1)
+
 // machine.unique_id(), which WiFi apps use as a client id (boards/unix/modnetwork.c).
 // The port's machine module has no bare-metal functions; this adds the one.
 extern const struct _mp_obj_fun_builtin_fixed_t usocket_machine_unique_id_obj;
