@@ -279,6 +279,38 @@ def http_session():
     return out
 
 
+def http_burst():
+    # An asyncio HTTP server (asyncio's default backlog, 5) on PORT, reached from
+    # the PC through a host forward; it answers N requests, one per connection,
+    # then stops. The clients (bench/run.py) measure the rate and the latency.
+    sys.modules["socket"] = mod  # asyncio's start_server imports `socket`
+    import asyncio
+
+    served = [0]
+    done = asyncio.Event()
+
+    async def handle(reader, writer):
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        served[0] += 1
+        if served[0] == N:
+            done.set()
+
+    async def main():
+        server = await asyncio.start_server(handle, "0.0.0.0", PORT)
+        print("listening")
+        await done.wait()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    return {"served": served[0]}
+
+
 WORKLOADS = {
     "tcp_rx": tcp_rx,
     "tcp_tx": tcp_tx,
@@ -288,6 +320,7 @@ WORKLOADS = {
     "memory": memory,
     "http_stream": http_stream,
     "http_session": http_session,
+    "http_burst": http_burst,
 }
 
 print("RESULT " + json.dumps(WORKLOADS[WORKLOAD]()))
