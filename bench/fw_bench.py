@@ -281,8 +281,10 @@ def http_session():
 
 def http_burst():
     # An asyncio HTTP server (asyncio's default backlog, 5) on PORT, reached from
-    # the PC through a host forward; it answers N requests, one per connection,
-    # then stops. The clients (bench/run.py) measure the rate and the latency.
+    # the PC through a host forward, answering GETs with a connection each until
+    # GET /stop. The clients (bench/run.py) measure rate, latency and failures.
+    # The listener is never closed: modlwip's close of a listening pcb calls
+    # tcp_err() on it, which lwIP 2.2.1 asserts against. run.py ends the process.
     sys.modules["socket"] = mod  # asyncio's start_server imports `socket`
     import asyncio
 
@@ -290,25 +292,27 @@ def http_burst():
     done = asyncio.Event()
 
     async def handle(reader, writer):
+        first = await reader.readline()
         while (await reader.readline()) not in (b"\r\n", b""):
             pass
+        if first.startswith(b"GET /stop "):
+            done.set()
+        else:
+            served[0] += 1
         writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        served[0] += 1
-        if served[0] == N:
-            done.set()
 
     async def main():
-        server = await asyncio.start_server(handle, "0.0.0.0", PORT)
+        await asyncio.start_server(handle, "0.0.0.0", PORT)
         print("listening")
         await done.wait()
-        server.close()
-        await server.wait_closed()
+        print("RESULT " + json.dumps({"served": served[0]}))
+        while True:
+            await asyncio.sleep(1)
 
     asyncio.run(main())
-    return {"served": served[0]}
 
 
 WORKLOADS = {
@@ -323,4 +327,6 @@ WORKLOADS = {
     "http_burst": http_burst,
 }
 
-print("RESULT " + json.dumps(WORKLOADS[WORKLOAD]()))
+result = WORKLOADS[WORKLOAD]()
+if result is not None:
+    print("RESULT " + json.dumps(result))
