@@ -305,8 +305,9 @@ def test_multicast_membership_decides_what_the_firmware_receives(mp):
     """IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (modlwip's numbers, struct ip_mreq)
     through lwIP's IGMP. slirp forwards no multicast, so the group's traffic is the
     firmware's own, looped back with IP_MULTICAST_LOOP: a member bound to the port
-    receives it; after dropping the membership lwIP no longer delivers it. Each
-    datagram also went out to the netif, where the safety filter dropped it."""
+    receives it; after dropping the membership, or closing the member, lwIP no
+    longer delivers it. Each datagram also went out to the netif, where the
+    safety filter dropped it."""
     out = (
         mp(
             """
@@ -332,8 +333,24 @@ def test_multicast_membership_decides_what_the_firmware_receives(mp):
         filtered = network.LAN().stats()["dropped_filter"]
         print("member", attempt(b"to the group"))
         print("left the host", network.LAN().stats()["dropped_filter"] > filtered)
+        try:
+            r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        except OSError as e:
+            print("joined twice", e.errno)
         r.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
         print("after", attempt(b"no longer"))
+        try:
+            r.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
+        except OSError as e:
+            print("left twice", e.errno)
+        # Closing a member leaves its groups, as on Linux: a new socket on the
+        # port that never joined receives nothing.
+        r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        r.close()
+        r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        r.bind(("0.0.0.0", PORT))
+        r.settimeout(1)
+        print("after close", attempt(b"member closed"))
         try:
             r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, b"short")
         except ValueError:
@@ -348,7 +365,10 @@ def test_multicast_membership_decides_what_the_firmware_receives(mp):
     assert "before 110" in out
     assert "member b'to the group'" in out
     assert "left the host True" in out
+    assert "joined twice 22" in out
     assert "after 110" in out
+    assert "left twice 22" in out
+    assert "after close 110" in out
     assert "bad mreq ValueError" in out
 
 

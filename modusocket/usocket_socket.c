@@ -364,6 +364,62 @@ static void usocket_free_queue(usocket_obj_t *s) {
     }
 }
 
+#if LWIP_IGMP
+// IGMP memberships belong to lwIP's netifs, not to pcbs: this table records which
+// socket joined what, so that close() leaves its groups, as lwIP's sockets.c does.
+// Accessed with lwIP's lock held.
+typedef struct _usocket_membership_t {
+    const usocket_obj_t *owner;  // NULL: free entry
+    ip4_addr_t group;
+    ip4_addr_t itf;
+} usocket_membership_t;
+
+static usocket_membership_t usocket_memberships[USOCKET_IGMP_MEMBERSHIPS];
+
+// Joins or leaves a group for s and records it. Returns lwIP's error.
+static err_t usocket_membership(const usocket_obj_t *s, bool join, const ip4_addr_t *group, const ip4_addr_t *itf) {
+    usocket_membership_t *free_entry = NULL;
+    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
+        usocket_membership_t *m = &usocket_memberships[i];
+        if (m->owner == s && ip4_addr_eq(&m->group, group) && ip4_addr_eq(&m->itf, itf)) {
+            if (join) {
+                return ERR_VAL;  // already a member (EINVAL, as lwIP's sockets say)
+            }
+            err_t err = igmp_leavegroup(itf, group);
+            m->owner = NULL;
+            return err;
+        }
+        if (m->owner == NULL && free_entry == NULL) {
+            free_entry = m;
+        }
+    }
+    if (!join) {
+        return ERR_VAL;  // not a member
+    }
+    if (free_entry == NULL) {
+        return ERR_MEM;
+    }
+    err_t err = igmp_joingroup(itf, group);
+    if (err == ERR_OK) {
+        free_entry->owner = s;
+        ip4_addr_copy(free_entry->group, *group);
+        ip4_addr_copy(free_entry->itf, *itf);
+    }
+    return err;
+}
+
+// Leaves every group s joined (closing a socket).
+static void usocket_memberships_drop(const usocket_obj_t *s) {
+    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
+        usocket_membership_t *m = &usocket_memberships[i];
+        if (m->owner == s) {
+            igmp_leavegroup(&m->itf, &m->group);
+            m->owner = NULL;
+        }
+    }
+}
+#endif
+
 // Frees the pcb, queued pbufs and pending connections. Called with the lock held.
 static void usocket_release(usocket_obj_t *s) {
     if (s->type == USOCKET_SOCK_STREAM) {
@@ -405,6 +461,9 @@ static void usocket_release(usocket_obj_t *s) {
     s->pcb.any = NULL;
     s->q_len = 0;
     s->callback = MP_OBJ_NULL;
+    #if LWIP_IGMP
+    usocket_memberships_drop(s);
+    #endif
 }
 
 // Raises the error that ended the connection, or the given errno.
@@ -1415,7 +1474,7 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
             mp_raise_OSError(MP_EINVAL);
         }
         USOCKET_LWIP_LOCK();
-        err_t err = opt == USOCKET_IP_ADD_MEMBERSHIP ? igmp_joingroup(&itf, &group) : igmp_leavegroup(&itf, &group);
+        err_t err = usocket_membership(s, opt == USOCKET_IP_ADD_MEMBERSHIP, &group, &itf);
         USOCKET_LWIP_UNLOCK();
         if (err != ERR_OK) {
             usocket_raise_lwip(err);
