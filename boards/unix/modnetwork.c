@@ -147,7 +147,11 @@ static void network_lan_print(const mp_print_t *print, mp_obj_t self_in, mp_prin
 }
 
 static mp_obj_t network_lan_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    mp_arg_check_num(n_args, n_kw, 0, 0, false);
+    // LAN() or LAN(0), as on ESP32 and stm32: there is one interface.
+    mp_arg_check_num(n_args, n_kw, 0, 1, false);
+    if (n_args == 1 && mp_obj_get_int(all_args[0]) != 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("invalid LAN interface identifier"));
+    }
     // Starting the bridge here (as well as on the first socket) lets a script
     // check the network before it opens anything, as it would on a board.
     usocket_hostnet_init();
@@ -406,16 +410,36 @@ static MP_DEFINE_CONST_FUN_OBJ_1(network_lan_stats_obj, network_lan_stats);
 // it is the same netif as LAN() (there is one link, the slirp bridge), so both
 // objects always agree. connect() brings the link up and disconnect() takes it
 // down, like active(); the SSID and key are accepted and only remembered (config
-// ('ssid')), because the host link has no access point to join. An access point
-// interface (AP_IF) does not exist here: OSError(ENODEV).
+// ('ssid')), because the host link has no access point to join.
+//
+// WLAN(AP_IF) is an access point that is never active, so the common start-up
+// line `network.WLAN(network.AP_IF).active(False)` and code that looks for an
+// active interface (WebREPL's) run unchanged: active() is False, active(False)
+// does nothing, isconnected() is False, status() is STAT_IDLE, config('mac')
+// answers; turning it on, and everything else, raises OSError(EOPNOTSUPP).
 
 typedef struct _network_wlan_obj_t {
     mp_obj_base_t base;
+    uint8_t itf;
 } network_wlan_obj_t;
 
 extern const mp_obj_type_t network_wlan_type;
 
-static const network_wlan_obj_t network_wlan_sta_obj = { { &network_wlan_type } };
+static const network_wlan_obj_t network_wlan_objs[2] = {
+    { { &network_wlan_type }, NETWORK_WLAN_STA_IF },
+    { { &network_wlan_type }, NETWORK_WLAN_AP_IF },
+};
+
+static bool network_wlan_is_ap(mp_obj_t self_in) {
+    return ((network_wlan_obj_t *)MP_OBJ_TO_PTR(self_in))->itf == NETWORK_WLAN_AP_IF;
+}
+
+// The AP interface only answers what an inactive one can.
+static void network_wlan_sta_only(mp_obj_t self_in) {
+    if (network_wlan_is_ap(self_in)) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+}
 
 // Settings that only a radio has: remembered so config() reads back what was set.
 static struct {
@@ -428,12 +452,60 @@ static struct {
 static mp_obj_t network_wlan_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
     mp_arg_check_num(n_args, n_kw, 0, 1, false);
     mp_int_t itf = n_args > 0 ? mp_obj_get_int(all_args[0]) : NETWORK_WLAN_STA_IF;
-    if (itf != NETWORK_WLAN_STA_IF) {
-        mp_raise_OSError(MP_ENODEV);
+    if (itf != NETWORK_WLAN_STA_IF && itf != NETWORK_WLAN_AP_IF) {
+        mp_raise_ValueError(MP_ERROR_TEXT("invalid WLAN interface identifier"));
     }
     network_lan_make_new(&network_lan_type, 0, 0, NULL);
-    return MP_OBJ_FROM_PTR(&network_wlan_sta_obj);
+    return MP_OBJ_FROM_PTR(&network_wlan_objs[itf]);
 }
+
+static void network_wlan_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    if (network_wlan_is_ap(self_in)) {
+        mp_print_str(print, "<WLAN AP inactive>");
+    } else {
+        network_lan_print(print, self_in, kind);
+    }
+}
+
+static mp_obj_t network_wlan_active(size_t n_args, const mp_obj_t *args) {
+    if (!network_wlan_is_ap(args[0])) {
+        return network_lan_active(n_args, args);
+    }
+    if (n_args == 1) {
+        return mp_const_false;
+    }
+    if (mp_obj_is_true(args[1])) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_wlan_active_obj, 1, 2, network_wlan_active);
+
+static mp_obj_t network_wlan_isconnected(mp_obj_t self_in) {
+    return network_wlan_is_ap(self_in) ? mp_const_false : network_lan_isconnected(self_in);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(network_wlan_isconnected_obj, network_wlan_isconnected);
+
+static mp_obj_t network_wlan_status(size_t n_args, const mp_obj_t *args) {
+    if (network_wlan_is_ap(args[0]) && n_args == 1) {
+        return MP_OBJ_NEW_SMALL_INT(NETWORK_LAN_STAT_IDLE);
+    }
+    network_wlan_sta_only(args[0]);
+    return network_lan_status(n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_wlan_status_obj, 1, 2, network_wlan_status);
+
+static mp_obj_t network_wlan_ifconfig(size_t n_args, const mp_obj_t *args) {
+    network_wlan_sta_only(args[0]);
+    return network_lan_ifconfig(n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_wlan_ifconfig_obj, 1, 2, network_wlan_ifconfig);
+
+static mp_obj_t network_wlan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    network_wlan_sta_only(args[0]);
+    return network_lan_ipconfig(n_args, args, kwargs);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_wlan_ipconfig_obj, 1, network_wlan_ipconfig);
 
 static void network_wlan_set_ssid(mp_obj_t ssid_in) {
     size_t len;
@@ -455,6 +527,7 @@ static mp_obj_t network_wlan_connect(size_t n_args, const mp_obj_t *pos_args, mp
         { MP_QSTR_key, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
         { MP_QSTR_bssid, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
     };
+    network_wlan_sta_only(pos_args[0]);
     mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
     mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
     network_lan_netif();
@@ -471,6 +544,7 @@ static mp_obj_t network_wlan_connect(size_t n_args, const mp_obj_t *pos_args, mp
 static MP_DEFINE_CONST_FUN_OBJ_KW(network_wlan_connect_obj, 1, network_wlan_connect);
 
 static mp_obj_t network_wlan_disconnect(mp_obj_t self_in) {
+    network_wlan_sta_only(self_in);
     network_lan_netif();
     usocket_hostnet_set_link(false);
     return mp_const_none;
@@ -479,6 +553,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(network_wlan_disconnect_obj, network_wlan_disco
 
 static mp_obj_t network_wlan_config(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
     network_lan_netif();
+    if (network_wlan_is_ap(args[0]) && !(kwargs->used == 0 && n_args == 2 && mp_obj_str_get_qstr(args[1]) == MP_QSTR_mac)) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
     if (kwargs->used == 0) {
         if (n_args != 2) {
             mp_raise_TypeError(MP_ERROR_TEXT("must query one param"));
@@ -530,13 +607,13 @@ static mp_obj_t network_wlan_config(size_t n_args, const mp_obj_t *args, mp_map_
 static MP_DEFINE_CONST_FUN_OBJ_KW(network_wlan_config_obj, 1, network_wlan_config);
 
 static const mp_rom_map_elem_t network_wlan_locals_dict_table[] = {
-    { MP_ROM_QSTR(MP_QSTR_active), MP_ROM_PTR(&network_lan_active_obj) },
+    { MP_ROM_QSTR(MP_QSTR_active), MP_ROM_PTR(&network_wlan_active_obj) },
     { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&network_wlan_connect_obj) },
     { MP_ROM_QSTR(MP_QSTR_disconnect), MP_ROM_PTR(&network_wlan_disconnect_obj) },
-    { MP_ROM_QSTR(MP_QSTR_isconnected), MP_ROM_PTR(&network_lan_isconnected_obj) },
-    { MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&network_lan_status_obj) },
-    { MP_ROM_QSTR(MP_QSTR_ifconfig), MP_ROM_PTR(&network_lan_ifconfig_obj) },
-    { MP_ROM_QSTR(MP_QSTR_ipconfig), MP_ROM_PTR(&network_lan_ipconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_isconnected), MP_ROM_PTR(&network_wlan_isconnected_obj) },
+    { MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&network_wlan_status_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ifconfig), MP_ROM_PTR(&network_wlan_ifconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ipconfig), MP_ROM_PTR(&network_wlan_ipconfig_obj) },
     { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&network_wlan_config_obj) },
     { MP_ROM_QSTR(MP_QSTR_PM_NONE), MP_ROM_INT(NETWORK_WLAN_PM_NONE) },
     { MP_ROM_QSTR(MP_QSTR_PM_PERFORMANCE), MP_ROM_INT(NETWORK_WLAN_PM_PERFORMANCE) },
@@ -549,7 +626,7 @@ MP_DEFINE_CONST_OBJ_TYPE(
     MP_QSTR_WLAN,
     MP_TYPE_FLAG_NONE,
     make_new, network_wlan_make_new,
-    print, network_lan_print,
+    print, network_wlan_print,
     locals_dict, &network_wlan_locals_dict
     );
 
