@@ -279,6 +279,42 @@ def http_session():
     return out
 
 
+def http_burst():
+    # An asyncio HTTP server (asyncio's default backlog, 5) on PORT, reached from
+    # the PC through a host forward, answering GETs with a connection each until
+    # GET /stop. The clients (bench/run.py) measure rate, latency and failures.
+    # The listener is never closed: modlwip's close of a listening pcb calls
+    # tcp_err() on it, which lwIP 2.2.1 asserts against. run.py ends the process.
+    sys.modules["socket"] = mod  # asyncio's start_server imports `socket`
+    import asyncio
+
+    served = [0]
+    done = asyncio.Event()
+
+    async def handle(reader, writer):
+        first = await reader.readline()
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        if first.startswith(b"GET /stop "):
+            done.set()
+        else:
+            served[0] += 1
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        await asyncio.start_server(handle, "0.0.0.0", PORT)
+        print("listening")
+        await done.wait()
+        print("RESULT " + json.dumps({"served": served[0]}))
+        while True:
+            await asyncio.sleep(1)
+
+    asyncio.run(main())
+
+
 WORKLOADS = {
     "tcp_rx": tcp_rx,
     "tcp_tx": tcp_tx,
@@ -288,6 +324,9 @@ WORKLOADS = {
     "memory": memory,
     "http_stream": http_stream,
     "http_session": http_session,
+    "http_burst": http_burst,
 }
 
-print("RESULT " + json.dumps(WORKLOADS[WORKLOAD]()))
+result = WORKLOADS[WORKLOAD]()
+if result is not None:
+    print("RESULT " + json.dumps(result))

@@ -14,9 +14,11 @@ import json
 import os
 import platform
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,6 +47,8 @@ SIZES = {
     "http_body": MIB,
     "http_body_n": 5,
     "http_n": 200,
+    "burst_clients": 50,
+    "burst_per_client": 4,
 }
 QUICK = {
     "bulk": 2 * MIB,
@@ -54,6 +58,7 @@ QUICK = {
     "rtt": 300,
     "udp": 300,
     "http_n": 10,
+    "burst_per_client": 1,
 }
 
 # One row of the table: (key, label, unit, higher is better, goal).
@@ -80,6 +85,27 @@ ROWS = (
     ),
     ("http_session", "urequests GET, keep-alive Session", "req/s", True, ""),
     ("http_close", "urequests GET, connection per request", "req/s", True, ""),
+    (
+        "burst_rps",
+        "asyncio HTTP server, {burst_clients} clients at once",
+        "req/s",
+        True,
+        "",
+    ),
+    (
+        "burst_worst_ms",
+        "asyncio HTTP server, {burst_clients} clients: worst latency",
+        "ms",
+        False,
+        "<= 2000 ms",
+    ),
+    (
+        "burst_failed",
+        "asyncio HTTP server, {burst_clients} clients: requests failed",
+        "req",
+        False,
+        "<= 0 req",
+    ),
     ("code_text", "code size, Cortex-M0+ (text)", "B", False, "<= 1.0x"),
     ("code_data_bss", "static RAM, Cortex-M0+ (data+bss)", "B", False, ""),
 )
@@ -154,6 +180,73 @@ def run_workload(firmware, module, workload, port, *args, timeout=120):
     )
 
 
+def _http_get(port, path, timeout):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
+        c.sendall(b"GET " + path + b" HTTP/1.0\r\nHost: fw\r\n\r\n")
+        return peers.recv_all(c)
+
+
+def run_http_burst(firmware, module, clients, per_client, timeout=120):
+    """The http_burst workload: the firmware serves on a forwarded port while
+    `clients` CPython threads, released at once, each make `per_client` GETs (a
+    connection each). Returns requests/s (answered requests over the burst's
+    wall time), the worst latency (connect to last byte) in ms, and how many
+    requests failed (reset, or closed without an answer)."""
+    port = peers.free_port()
+    env = firmware_env()
+    env["USOCKET_HOSTFWD"] = f"tcp:{port}:8080"
+    cmd = [firmware, os.path.join(HERE, "fw_bench.py"), module, "http_burst", "8080"]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    try:
+        if proc.stdout.readline().strip() != "listening":
+            raise RuntimeError(f"{module} http_burst: the server did not start")
+        latencies = []
+        failed = []
+        barrier = threading.Barrier(clients)
+
+        def client():
+            barrier.wait()
+            for _ in range(per_client):
+                t0 = time.monotonic()
+                try:
+                    reply = _http_get(port, b"/", timeout=90)
+                except OSError as e:
+                    failed.append(repr(e))
+                    continue
+                if not reply.endswith(b"hello"):
+                    failed.append(reply[:80])
+                    continue
+                latencies.append(time.monotonic() - t0)
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - t0
+        _http_get(port, b"/stop", timeout=10)
+        served = None
+        for line in proc.stdout:
+            if line.startswith("RESULT "):
+                served = json.loads(line[7:])["served"]
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    if served != len(latencies):
+        raise RuntimeError(
+            f"{module} http_burst: served {served}, {len(latencies)} answered"
+        )
+    return {
+        "per_s": len(latencies) / elapsed,
+        "worst_ms": max(latencies, default=0) * 1000,
+        "failed": len(failed),
+    }
+
+
 def workloads(p, s):
     """(name, port, args, {result key: metric}) for every firmware workload."""
     return (
@@ -187,6 +280,16 @@ def workloads(p, s):
             (s["http_n"],),
             {"session_per_s": "http_session", "close_per_s": "http_close"},
         ),
+        (
+            "http_burst",
+            None,
+            (s["burst_clients"], s["burst_per_client"]),
+            {
+                "per_s": "burst_rps",
+                "worst_ms": "burst_worst_ms",
+                "failed": "burst_failed",
+            },
+        ),
     )
 
 
@@ -201,7 +304,10 @@ def run_rounds(firmware, rounds, sizes, log):
             log(f"round {rnd + 1}/{rounds}")
             for name, port, args, keys in workloads(p, sizes):
                 for label, module in order:
-                    res = run_workload(firmware, module, name, port, *args)
+                    if name == "http_burst":
+                        res = run_http_burst(firmware, module, *args)
+                    else:
+                        res = run_workload(firmware, module, name, port, *args)
                     if name == "memory":
                         res["lwip_pbuf_all"] = res["lwip_pbuf"] + res["lwip_pbuf_pool"]
                     for rkey, metric in keys.items():
@@ -365,6 +471,7 @@ def summarise(samples, sizes_result, sizes):
     names = dict(sizes)
     names["bulk_mib"] = f"{sizes['bulk'] / MIB:g}"
     names["http_mib"] = f"{sizes['http_body'] / MIB:g}"
+    names["burst_clients"] = sizes["burst_clients"]
     results = {}
     for key, label, unit, higher, goal in ROWS:
         row = {

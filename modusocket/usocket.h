@@ -29,6 +29,16 @@
 #define USOCKET_TCP_KEEPIDLE (0x03)
 #define USOCKET_TCP_KEEPINTVL (0x04)
 #define USOCKET_TCP_KEEPCNT (0x05)
+// Options with the numbers MicroPython's own lwIP socket module (modlwip) gives
+// them, so code written for RP2 and ESP32 firmware runs unchanged: a callback run
+// (scheduled, never inside lwIP) when a socket may be read or accepted, as WebREPL
+// sets it with setsockopt(SOL_SOCKET, 20, handler); IGMP membership, the value
+// being the group's and the interface's IPv4 addresses (struct ip_mreq). Multicast
+// loop has lwIP's own sockets number (modlwip has none).
+#define USOCKET_SO_CALLBACK (20)
+#define USOCKET_IP_ADD_MEMBERSHIP (0x400)
+#define USOCKET_IP_DROP_MEMBERSHIP (0x401)
+#define USOCKET_IP_MULTICAST_LOOP (7)
 #define USOCKET_SHUT_RD (0)
 #define USOCKET_SHUT_WR (1)
 #define USOCKET_SHUT_RDWR (2)

@@ -74,6 +74,14 @@
 #define USOCKET_ACCEPT_QUEUE_MAX (8)
 #endif
 
+// Multicast group memberships (IP_ADD_MEMBERSHIP) held by all sockets together,
+// as lwIP's own sockets layer keeps them (LWIP_SOCKET_MAX_MEMBERSHIPS): a socket's
+// memberships are dropped when it closes. 12 bytes of static RAM per entry on a
+// 32-bit MCU; only with LWIP_IGMP.
+#ifndef USOCKET_IGMP_MEMBERSHIPS
+#define USOCKET_IGMP_MEMBERSHIPS (8)
+#endif
+
 // How long close() lets a TCP connection send its queued data and FIN before the pcb
 // is aborted, in ms. The pcb stays allocated (lwIP memory) at most this long after
 // close.

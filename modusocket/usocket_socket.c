@@ -21,6 +21,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "lwip/raw.h"
+#include "lwip/igmp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "usocket.h"
 
@@ -74,6 +75,9 @@ typedef struct _usocket_obj_t {
     } pcb;
     // TCP: received data not yet read, as lwIP delivered it (no copy).
     struct pbuf *rx;
+    // setsockopt(SOL_SOCKET, 20, handler): scheduled when data, a FIN, an error or
+    // a connection to accept arrives; MP_OBJ_NULL if none.
+    mp_obj_t callback;
     // Listening TCP: pending connections; UDP/raw: received datagrams. A ring of
     // q_size slots allocated once (listen()/socket()), so callbacks never allocate.
     union {
@@ -157,6 +161,16 @@ static void usocket_tcp_apply_opts(const usocket_obj_t *s, struct tcp_pcb *pcb) 
 
 // --- lwIP callbacks (record state only) ------------------------------------------
 
+// Schedules the socket's Python callback, if it has one. It runs later, between
+// bytecodes or in a wait, never inside lwIP: mp_sched_schedule only queues it.
+static void usocket_notify(usocket_obj_t *s) {
+    #if MICROPY_ENABLE_SCHEDULER
+    if (s->callback != MP_OBJ_NULL) {
+        mp_sched_schedule(s->callback, MP_OBJ_FROM_PTR(s));
+    }
+    #endif
+}
+
 static bool usocket_tcp_handover(usocket_obj_t *s);
 
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
@@ -166,6 +180,7 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
         // Our FIN went out earlier (shutdown(SHUT_WR)): nothing more can pass either
         // way, and lwIP finishes the connection by itself from here.
         if (s->shut_wr && usocket_tcp_handover(s)) {
+            usocket_notify(s);
             USOCKET_EVENT_SIGNAL();
             return ERR_ABRT;
         }
@@ -180,6 +195,7 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
     } else {
         pbuf_cat(s->rx, p);
     }
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
@@ -201,6 +217,7 @@ static void usocket_tcp_err_cb(void *arg, err_t err) {
     }
     s->pcb.tcp = NULL;
     usocket_state_set(s, USOCKET_STATE_DEAD);
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
 }
 
@@ -249,6 +266,7 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
     tcp_arg(newpcb, slot);
     tcp_recv(newpcb, usocket_pending_recv_cb);
     tcp_err(newpcb, usocket_pending_err_cb);
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
@@ -264,6 +282,7 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
     ip_addr_copy(slot->addr, *addr);
     slot->port = port;
     s->q_len += 1;
+    usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
 }
 
@@ -392,6 +411,62 @@ static void usocket_free_queue(usocket_obj_t *s) {
     }
 }
 
+#if LWIP_IGMP
+// IGMP memberships belong to lwIP's netifs, not to pcbs: this table records which
+// socket joined what, so that close() leaves its groups, as lwIP's sockets.c does.
+// Accessed with lwIP's lock held.
+typedef struct _usocket_membership_t {
+    const usocket_obj_t *owner;  // NULL: free entry
+    ip4_addr_t group;
+    ip4_addr_t itf;
+} usocket_membership_t;
+
+static usocket_membership_t usocket_memberships[USOCKET_IGMP_MEMBERSHIPS];
+
+// Joins or leaves a group for s and records it. Returns lwIP's error.
+static err_t usocket_membership(const usocket_obj_t *s, bool join, const ip4_addr_t *group, const ip4_addr_t *itf) {
+    usocket_membership_t *free_entry = NULL;
+    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
+        usocket_membership_t *m = &usocket_memberships[i];
+        if (m->owner == s && ip4_addr_eq(&m->group, group) && ip4_addr_eq(&m->itf, itf)) {
+            if (join) {
+                return ERR_VAL;  // already a member (EINVAL, as lwIP's sockets say)
+            }
+            err_t err = igmp_leavegroup(itf, group);
+            m->owner = NULL;
+            return err;
+        }
+        if (m->owner == NULL && free_entry == NULL) {
+            free_entry = m;
+        }
+    }
+    if (!join) {
+        return ERR_VAL;  // not a member
+    }
+    if (free_entry == NULL) {
+        return ERR_MEM;
+    }
+    err_t err = igmp_joingroup(itf, group);
+    if (err == ERR_OK) {
+        free_entry->owner = s;
+        ip4_addr_copy(free_entry->group, *group);
+        ip4_addr_copy(free_entry->itf, *itf);
+    }
+    return err;
+}
+
+// Leaves every group s joined (closing a socket).
+static void usocket_memberships_drop(const usocket_obj_t *s) {
+    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
+        usocket_membership_t *m = &usocket_memberships[i];
+        if (m->owner == s) {
+            igmp_leavegroup(&m->itf, &m->group);
+            m->owner = NULL;
+        }
+    }
+}
+#endif
+
 // Frees the pcb, queued pbufs and pending connections. Called with the lock held.
 static void usocket_release(usocket_obj_t *s) {
     if (s->type == USOCKET_SOCK_STREAM) {
@@ -432,6 +507,10 @@ static void usocket_release(usocket_obj_t *s) {
     }
     s->pcb.any = NULL;
     s->q_len = 0;
+    s->callback = MP_OBJ_NULL;
+    #if LWIP_IGMP
+    usocket_memberships_drop(s);
+    #endif
 }
 
 // Raises the error that ended the connection, or the given errno.
@@ -843,6 +922,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
     s->pcb.any = NULL;
     s->rx = NULL;
+    s->callback = MP_OBJ_NULL;
     s->q.pending = NULL;
     s->timeout_ms = -1;
     s->error = 0;
@@ -1323,10 +1403,79 @@ static const usocket_tcp_int_opt_t usocket_tcp_int_opts[] = {
     #endif
 };
 
+// The options whose value is not an int (a callback, a struct ip_mreq) and the
+// multicast ones. Returns false for any other option.
+static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_t opt, mp_obj_t value) {
+    if (opt == USOCKET_SO_CALLBACK && (level == USOCKET_SOL_SOCKET || level == 1)) {
+        // modlwip takes option 20 at any level; WebREPL passes its SOL_SOCKET (1
+        // there).
+        if (value != mp_const_none && !mp_obj_is_callable(value)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("callback must be callable or None"));
+        }
+        USOCKET_LWIP_LOCK();
+        s->callback = value == mp_const_none ? MP_OBJ_NULL : value;
+        USOCKET_LWIP_UNLOCK();
+        return true;
+    }
+    if (level != USOCKET_IPPROTO_IP) {
+        return false;
+    }
+    #if LWIP_IGMP
+    if (opt == USOCKET_IP_ADD_MEMBERSHIP || opt == USOCKET_IP_DROP_MEMBERSHIP) {
+        // struct ip_mreq: the group, then the interface (0.0.0.0: every one).
+        mp_buffer_info_t bufinfo;
+        mp_get_buffer_raise(value, &bufinfo, MP_BUFFER_READ);
+        if (bufinfo.len != 2 * sizeof(ip4_addr_t)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("ip_mreq must be 8 bytes: group, interface"));
+        }
+        if (s->type != USOCKET_SOCK_DGRAM) {
+            mp_raise_OSError(MP_EOPNOTSUPP);
+        }
+        ip4_addr_t group, itf;
+        memcpy(&group, bufinfo.buf, sizeof(group));
+        memcpy(&itf, (const byte *)bufinfo.buf + sizeof(group), sizeof(itf));
+        if (!ip4_addr_ismulticast(&group)) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+        USOCKET_LWIP_LOCK();
+        err_t err = usocket_membership(s, opt == USOCKET_IP_ADD_MEMBERSHIP, &group, &itf);
+        USOCKET_LWIP_UNLOCK();
+        if (err != ERR_OK) {
+            usocket_raise_lwip(err);
+        }
+        return true;
+    }
+    #endif
+    #if LWIP_MULTICAST_TX_OPTIONS
+    if (opt == USOCKET_IP_MULTICAST_LOOP) {
+        // Whether our own multicast datagrams are also delivered to this host's
+        // members of the group (on by default on Linux, off in lwIP).
+        if (s->type != USOCKET_SOCK_DGRAM) {
+            mp_raise_OSError(MP_EOPNOTSUPP);
+        }
+        bool on = mp_obj_is_true(value);
+        USOCKET_LWIP_LOCK();
+        if (s->pcb.udp != NULL) {
+            if (on) {
+                udp_set_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
+            } else {
+                udp_clear_flags(s->pcb.udp, UDP_FLAGS_MULTICAST_LOOP);
+            }
+        }
+        USOCKET_LWIP_UNLOCK();
+        return true;
+    }
+    #endif
+    return false;
+}
+
 static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t level = mp_obj_get_int(args[1]);
     mp_int_t opt = mp_obj_get_int(args[2]);
+    if (usocket_setsockopt_modlwip(s, level, opt, args[3])) {
+        return mp_const_none;
+    }
     mp_int_t val;
     mp_buffer_info_t bufinfo;
     if (mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3])) {

@@ -12,6 +12,7 @@
 #undef MICROPY_INTERNAL_EVENT_HOOK
 #undef MICROPY_EVENT_POLL_HOOK
 #undef mp_hal_delay_ms
+#undef MICROPY_VM_HOOK_LOOP
 
 #undef MICROPY_HW_BOARD_NAME
 #define MICROPY_HW_BOARD_NAME "usocket host firmware (threaded)"

@@ -64,6 +64,11 @@
 // segments each way) plus ARP/ND, so hitting this means a stack stopped draining.
 #define HOSTNET_QUEUE_LEN (512)
 
+// SYNs held back for listeners whose backlog is full (see hostnet_hold_syn).
+// Each is one client of a burst; beyond this many the oldest is dropped, which
+// leaves that client to slirp's own SYN retransmission.
+#define HOSTNET_HELD_SYN_MAX (256)
+
 // Largest frame either side may produce: slirp and lwIP both use a 1500-byte MTU,
 // but slirp's MRU is configurable, so leave headroom rather than truncate.
 #define HOSTNET_FRAME_MAX (4096)
@@ -113,9 +118,13 @@ typedef struct _hostnet_t {
     bool netif_added;
     bool link_up;
     bool in_poll;  // reentrancy guard for usocket_hostnet_poll
+    uint64_t serviced_ms;  // when the last service round started
 
     hostnet_queue_t to_slirp;  // lwIP -> slirp
     hostnet_queue_t to_lwip;   // slirp -> lwIP
+    // SYNs for a full listener, oldest first (only the servicing thread touches it).
+    hostnet_frame_t *held_syn[HOSTNET_HELD_SYN_MAX];
+    size_t held_syn_len;
 
     hostnet_timer_t *timers;
 
@@ -457,7 +466,7 @@ static err_t hostnet_netif_init(struct netif *netif) {
     netif->hwaddr_len = ETH_HWADDR_LEN;
     memcpy(netif->hwaddr, hostnet_mac_addr, ETH_HWADDR_LEN);
     // No MLD: slirp never forwards multicast, so there is no router to report to.
-    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_IGMP;
     netif->output = etharp_output;
     netif->output_ip6 = ethip6_output;
     netif->linkoutput = hostnet_linkoutput;
@@ -485,6 +494,190 @@ static void hostnet_deliver_to_lwip(hostnet_frame_t *f) {
         pbuf_free(p);
     }
     HOSTNET_LWIP_EXIT();
+}
+
+/******************************************************************************/
+// Bursts of incoming connections.
+//
+// slirp accepts a PC client's connection on its host socket at once (the client's
+// connect() has returned), then sends the SYN on to lwIP. A listener whose backlog
+// is full ignores that SYN (lwIP's TCP_LISTEN_BACKLOG), as Linux does, so the
+// connection waits for slirp to retransmit it: after 3 s, then 6 s, then 12 s,
+// and slirp gives up after 75 s. A PC's own TCP retries after 1 s. With a burst
+// of clients and asyncio's backlog of 5, that made servers stall for seconds.
+//
+// So the bridge holds such a SYN back instead of passing it to a listener that
+// would drop it, and delivers it as soon as the listener has room again (Python
+// accepted a connection). The same goes for a SYN lwIP would drop for want of a
+// tcp_pcb (a burst larger than MEMP_NUM_TCP_PCB): it waits until one is freed. lwIP's semantics are unchanged: a listener still has
+// at most `backlog` connections waiting, and no connection is refused. The
+// bridge only stands in for a client that retries the moment it may succeed.
+// Everything else (a SYN to a port nobody listens on, a retransmitted SYN of a
+// connection lwIP already has) goes through at once.
+
+typedef struct _hostnet_tcp_syn_t {
+    bool v6;
+    const uint8_t *src;  // 4 or 16 bytes
+    const uint8_t *dst;
+    uint16_t src_port;
+    uint16_t dst_port;
+} hostnet_tcp_syn_t;
+
+// Whether frame f is a TCP SYN without ACK (a connection request); fills *syn.
+static bool hostnet_parse_syn(const hostnet_frame_t *f, hostnet_tcp_syn_t *syn) {
+    if (f->len < HOSTNET_ETH_HLEN) {
+        return false;
+    }
+    const uint8_t *ip = f->data + HOSTNET_ETH_HLEN;
+    size_t len = f->len - HOSTNET_ETH_HLEN;
+    const uint8_t *tcp;
+    uint16_t ethertype = hostnet_be16(f->data + 12);
+    if (ethertype == HOSTNET_ETHTYPE_IPV4 && len >= 20 && (ip[0] >> 4) == 4 && ip[9] == 6) {
+        size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+        if (ihl < 20 || len < ihl + 20) {
+            return false;
+        }
+        syn->v6 = false;
+        syn->src = ip + 12;
+        syn->dst = ip + 16;
+        tcp = ip + ihl;
+    } else if (ethertype == HOSTNET_ETHTYPE_IPV6 && len >= 60 && (ip[0] >> 4) == 6 && ip[6] == 6) {
+        // slirp sends no extension headers: TCP follows the fixed header.
+        syn->v6 = true;
+        syn->src = ip + 8;
+        syn->dst = ip + 24;
+        tcp = ip + 40;
+    } else {
+        return false;
+    }
+    uint8_t flags = tcp[13];
+    syn->src_port = hostnet_be16(tcp);
+    syn->dst_port = hostnet_be16(tcp + 2);
+    return (flags & 0x02) != 0 && (flags & 0x10) == 0;  // SYN, not ACK
+}
+
+// Whether lwIP has no tcp_pcb to give a new connection: the pool is used up and
+// tcp_alloc() would find nothing to recycle (TIME_WAIT, LAST_ACK, CLOSING; it
+// also takes pcbs of a lower priority, which we never set). Called with lwIP's
+// lock held. Without pool statistics (or with pools on the heap) lwIP decides.
+static bool hostnet_tcp_pcb_pool_exhausted(void) {
+    #if MEMP_STATS && !MEMP_MEM_MALLOC
+    const struct stats_mem *pool = lwip_stats.memp[MEMP_TCP_PCB];
+    if (pool->used < pool->avail || tcp_tw_pcbs != NULL) {
+        return false;
+    }
+    for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb->state == LAST_ACK || pcb->state == CLOSING) {
+            return false;
+        }
+    }
+    return true;
+    #else
+    return false;
+    #endif
+}
+
+// Whether lwIP would drop this SYN now: the listener it goes to (an exact address
+// match first, then one on any address, as tcp_input chooses) has its backlog
+// full, or there is no pcb for the connection. Called with lwIP's lock held.
+static bool hostnet_syn_would_be_dropped(const hostnet_tcp_syn_t *syn) {
+    ip_addr_t dst;
+    if (syn->v6) {
+        IP_ADDR6(&dst, 0, 0, 0, 0);
+        memcpy(ip_2_ip6(&dst)->addr, syn->dst, 16);
+        ip6_addr_clear_zone(ip_2_ip6(&dst));
+    } else {
+        uint32_t a;
+        memcpy(&a, syn->dst, 4);
+        ip_addr_set_ip4_u32_val(dst, a);
+    }
+    struct tcp_pcb_listen *any = NULL;
+    for (struct tcp_pcb_listen *lpcb = tcp_listen_pcbs.listen_pcbs; lpcb != NULL; lpcb = lpcb->next) {
+        if (lpcb->local_port != syn->dst_port) {
+            continue;
+        }
+        if (ip_addr_eq(&lpcb->local_ip, &dst)) {
+            return lpcb->accepts_pending >= lpcb->backlog || hostnet_tcp_pcb_pool_exhausted();
+        }
+        if (ip_addr_isany(&lpcb->local_ip)
+            && (IP_IS_ANY_TYPE_VAL(lpcb->local_ip) || IP_GET_TYPE(&lpcb->local_ip) == IP_GET_TYPE(&dst))) {
+            any = lpcb;
+        }
+    }
+    return any != NULL && (any->accepts_pending >= any->backlog || hostnet_tcp_pcb_pool_exhausted());
+}
+
+// Whether a SYN of that connection (same source and destination port) is held.
+static bool hostnet_syn_same_connection(const hostnet_tcp_syn_t *a, const hostnet_tcp_syn_t *b) {
+    return a->v6 == b->v6 && a->src_port == b->src_port && a->dst_port == b->dst_port
+           && memcmp(a->src, b->src, a->v6 ? 16 : 4) == 0;
+}
+
+// Holds f (a SYN lwIP would drop). A retransmission replaces the SYN it repeats.
+static void hostnet_hold_syn(hostnet_frame_t *f, const hostnet_tcp_syn_t *syn) {
+    for (size_t i = 0; i < hostnet.held_syn_len; ++i) {
+        hostnet_tcp_syn_t other;
+        if (hostnet_parse_syn(hostnet.held_syn[i], &other) && hostnet_syn_same_connection(syn, &other)) {
+            free(hostnet.held_syn[i]);
+            hostnet.held_syn[i] = f;
+            return;
+        }
+    }
+    if (hostnet.held_syn_len == HOSTNET_HELD_SYN_MAX) {
+        free(hostnet.held_syn[0]);
+        memmove(&hostnet.held_syn[0], &hostnet.held_syn[1], (HOSTNET_HELD_SYN_MAX - 1) * sizeof(hostnet_frame_t *));
+        hostnet.held_syn_len -= 1;
+        hostnet_count(&hostnet.stats.dropped_syn_held);
+    }
+    hostnet.held_syn[hostnet.held_syn_len++] = f;
+    hostnet_count(&hostnet.stats.syn_held);
+}
+
+// Delivers the held SYNs whose listener has room now (or is gone: lwIP then
+// answers with a RST, as for any closed port), oldest first. Returns whether any
+// was delivered.
+static bool hostnet_release_held_syns(void) {
+    bool any = false;
+    size_t kept = 0;
+    for (size_t i = 0; i < hostnet.held_syn_len; ++i) {
+        hostnet_frame_t *f = hostnet.held_syn[i];
+        hostnet_tcp_syn_t syn;
+        HOSTNET_LWIP_ENTER();
+        bool wait = hostnet_parse_syn(f, &syn) && hostnet_syn_would_be_dropped(&syn);
+        HOSTNET_LWIP_EXIT();
+        if (wait) {
+            hostnet.held_syn[kept++] = f;
+        } else {
+            hostnet_deliver_to_lwip(f);
+            free(f);
+            any = true;
+        }
+    }
+    hostnet.held_syn_len = kept;
+    return any;
+}
+
+// Hands f to lwIP, or holds it if it is a SYN for a full listener. Takes ownership.
+static void hostnet_deliver_or_hold(hostnet_frame_t *f) {
+    hostnet_tcp_syn_t syn;
+    if (hostnet_parse_syn(f, &syn)) {
+        HOSTNET_LWIP_ENTER();
+        bool wait = hostnet_syn_would_be_dropped(&syn);
+        HOSTNET_LWIP_EXIT();
+        if (wait) {
+            hostnet_hold_syn(f, &syn);
+            return;
+        }
+    }
+    hostnet_deliver_to_lwip(f);
+    free(f);
+}
+
+static void hostnet_free_held_syns(void) {
+    for (size_t i = 0; i < hostnet.held_syn_len; ++i) {
+        free(hostnet.held_syn[i]);
+    }
+    hostnet.held_syn_len = 0;
 }
 
 /******************************************************************************/
@@ -658,6 +851,7 @@ static bool hostnet_drain(void) {
     if (hostnet_queue_head_left(&hostnet.to_slirp, now) == 0 && now - hostnet.slirp_clock_ms > 1000) {
         hostnet_slirp_round(0);
     }
+    moved |= hostnet_release_held_syns();
     for (;;) {
         bool any = false;
         hostnet_frame_t *f = hostnet_queue_pop_due(&hostnet.to_slirp, now);
@@ -669,8 +863,7 @@ static bool hostnet_drain(void) {
         }
         f = hostnet_queue_pop_due(&hostnet.to_lwip, now);
         if (f != NULL) {
-            hostnet_deliver_to_lwip(f);
-            free(f);
+            hostnet_deliver_or_hold(f);
             any = true;
         }
         if (!any) {
@@ -751,6 +944,7 @@ static bool hostnet_poll_loopback(void) {
 #endif
 
 static bool hostnet_service_once(uint32_t wait_ms) {
+    hostnet.serviced_ms = hostnet_now_ms();
     bool progress = hostnet_drain();
     #if !HOSTNET_THREADED
     // With NO_SYS=0 the tcpip thread runs lwIP's timers and loopback itself.
@@ -814,6 +1008,30 @@ void usocket_hostnet_poll(int timeout_ms) {
     hostnet.in_poll = false;
 }
 
+// The VM's backward-jump hook (mpconfigvariant.h): Python that never waits still
+// moves the stack. A board's lwIP runs from an interrupt or its own task whatever
+// Python does; here nothing runs it unless something services the bridge, and a
+// script that only spins (a non-blocking connect() followed by write() until it
+// stops raising EAGAIN, asyncio with only sleep_ms(0) tasks, whose poll(0) with
+// nothing registered never reaches a socket) would never see its connection
+// complete. The countdown keeps the clock read off most jumps; a round is only
+// run when none ran in the last millisecond, so code that waits anyway (every
+// blocking call, select with sockets registered) pays nothing but the check.
+#define HOSTNET_VM_HOOK_JUMPS (64)
+#define HOSTNET_VM_HOOK_PERIOD_MS (1)
+
+unsigned int usocket_hostnet_vm_countdown = HOSTNET_VM_HOOK_JUMPS;
+
+void usocket_hostnet_vm_hook(void) {
+    usocket_hostnet_vm_countdown = HOSTNET_VM_HOOK_JUMPS;
+    if (hostnet.slirp == NULL || hostnet.in_poll) {
+        return;
+    }
+    if (hostnet_now_ms() - hostnet.serviced_ms >= HOSTNET_VM_HOOK_PERIOD_MS) {
+        usocket_hostnet_poll(0);
+    }
+}
+
 #endif
 
 /******************************************************************************/
@@ -852,6 +1070,29 @@ static void hostnet_parse_hostfwd(void) {
         }
     }
     free(list);
+}
+
+// slirp listens on a forwarded host port with a backlog of 1, and accepts one
+// connection per round. The PC's kernel drops further SYNs of a burst of clients
+// meanwhile, and each of those clients retries after 1 s, then 3 s, 7 s... So,
+// once the forwards exist, their listening sockets get the system's usual
+// backlog (listen() again only changes it). Only host sockets change: lwIP's
+// backlog is the firmware's own.
+static void hostnet_widen_hostfwd_backlogs(void) {
+    uint32_t timeout = 0;
+    hostnet.pollfds_len = 0;
+    slirp_pollfds_fill(hostnet.slirp, &timeout, hostnet_slirp_add_poll, NULL);
+    for (size_t i = 0; i < hostnet.pollfds_len; ++i) {
+        int listening = 0;
+        socklen_t len = sizeof(listening);
+        int fd = hostnet.pollfds[i].fd;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
+            if (listen(fd, SOMAXCONN) != 0) {
+                fprintf(stderr, "usocket hostnet: cannot widen a forwarded port's backlog: %s\n", strerror(errno));
+            }
+        }
+    }
+    hostnet.pollfds_len = 0;
 }
 
 static void hostnet_parse_fault_injection(void) {
@@ -1045,6 +1286,7 @@ static void hostnet_init_locked(void) {
         return;
     }
     hostnet_parse_hostfwd();
+    hostnet_widen_hostfwd_backlogs();
     HOSTNET_LWIP_ENTER();
     hostnet_start_netif();
     HOSTNET_LWIP_EXIT();
@@ -1098,6 +1340,7 @@ void usocket_hostnet_deinit(void) {
     hostnet_queue_flush_locked(&hostnet.to_lwip);
     hostnet.link_up = false;
     HOSTNET_EXIT();
+    hostnet_free_held_syns();
     while (hostnet.timers != NULL) {
         hostnet_timer_t *t = hostnet.timers;
         hostnet.timers = t->next;

@@ -26,6 +26,8 @@ typedef struct _usocket_hostnet_stats_t {
     uint32_t dropped_link_down;  // frames dropped while network.LAN().active(False)
     uint32_t queued;             // frames waiting in either queue right now
     uint32_t dropped_queue_full; // frames dropped because their queue was full
+    uint32_t syn_held;           // SYNs held for a listener whose backlog was full
+    uint32_t dropped_syn_held;   // held SYNs dropped because too many were held
 } usocket_hostnet_stats_t;
 
 // Creates slirp and the netif on first call (reads the USOCKET_* environment);

@@ -52,7 +52,11 @@
 #define LWIP_DHCP                   0
 #define LWIP_AUTOIP                 0
 #define LWIP_ACD                    0
-#define LWIP_IGMP                   0
+// IGMP, for IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP. slirp forwards no multicast and
+// the safety filter drops the reports, but lwIP's membership decides what the
+// firmware accepts, and with IP_MULTICAST_LOOP its own datagrams come back to it.
+#define LWIP_IGMP                   1
+#define LWIP_MULTICAST_TX_OPTIONS   1
 
 // DNS through lwIP's resolver; the server is the slirp host alias, the port is set
 // at start-up from USOCKET_DNS_PORT (the tests' own DNS server on loopback).

@@ -38,6 +38,18 @@
 #define NETWORK_LAN_STAT_NOIP (2)
 #define NETWORK_LAN_STAT_GOT_IP (3)
 
+// WLAN's constants with the rp2 (CYW43) port's values, which share 0 and 3 with
+// the LAN codes above. Apps compare against the names, never the numbers.
+#define NETWORK_WLAN_STAT_CONNECTING (1)
+#define NETWORK_WLAN_STAT_CONNECT_FAIL (-1)
+#define NETWORK_WLAN_STAT_NO_AP_FOUND (-2)
+#define NETWORK_WLAN_STAT_WRONG_PASSWORD (-3)
+#define NETWORK_WLAN_STA_IF (0)
+#define NETWORK_WLAN_AP_IF (1)
+#define NETWORK_WLAN_PM_NONE (0xa11140)
+#define NETWORK_WLAN_PM_PERFORMANCE (0x111022)
+#define NETWORK_WLAN_PM_POWERSAVE (0xa11c82)
+
 typedef struct _network_lan_obj_t {
     mp_obj_base_t base;
 } network_lan_obj_t;
@@ -125,18 +137,24 @@ static int network_lan_status_code(struct netif *netif) {
 static void network_lan_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
     struct netif *netif = netif_default;
     if (!usocket_hostnet_initialised() || netif == NULL) {
-        mp_print_str(print, "<LAN unavailable>");
+        mp_printf(print, "<%q unavailable>", ((mp_obj_base_t *)MP_OBJ_TO_PTR(self_in))->type->name);
         return;
     }
     char str[IP4ADDR_STRLEN_MAX];
     LAN_LOCK();
     ip4addr_ntoa_r(netif_ip4_addr(netif), str, sizeof(str));
     LAN_UNLOCK();
-    mp_printf(print, "<LAN %d %s>", network_lan_status_code(netif), str);
+    // Shared by WLAN: the same netif under the other name.
+    qstr name = ((mp_obj_base_t *)MP_OBJ_TO_PTR(self_in))->type->name;
+    mp_printf(print, "<%q %d %s>", name, network_lan_status_code(netif), str);
 }
 
 static mp_obj_t network_lan_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
-    mp_arg_check_num(n_args, n_kw, 0, 0, false);
+    // LAN() or LAN(0), as on ESP32 and stm32: there is one interface.
+    mp_arg_check_num(n_args, n_kw, 0, 1, false);
+    if (n_args == 1 && mp_obj_get_int(all_args[0]) != 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("invalid LAN interface identifier"));
+    }
     // Starting the bridge here (as well as on the first socket) lets a script
     // check the network before it opens anything, as it would on a board.
     usocket_hostnet_init();
@@ -408,7 +426,7 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_netif();
     usocket_hostnet_stats_t s;
     usocket_hostnet_get_stats(&s);
-    mp_obj_t dict = mp_obj_new_dict(20);
+    mp_obj_t dict = mp_obj_new_dict(24);
     network_lan_stats_store(dict, MP_QSTR_frames_in, s.frames_in);
     network_lan_stats_store(dict, MP_QSTR_frames_out, s.frames_out);
     network_lan_stats_store(dict, MP_QSTR_dropped_filter, s.dropped_filter);
@@ -416,10 +434,245 @@ static mp_obj_t network_lan_stats(mp_obj_t self_in) {
     network_lan_stats_store(dict, MP_QSTR_dropped_link_down, s.dropped_link_down);
     network_lan_stats_store(dict, MP_QSTR_dropped_queue_full, s.dropped_queue_full);
     network_lan_stats_store(dict, MP_QSTR_queued, s.queued);
+    network_lan_stats_store(dict, MP_QSTR_syn_held, s.syn_held);
+    network_lan_stats_store(dict, MP_QSTR_dropped_syn_held, s.dropped_syn_held);
     usocket_lwip_stats(dict);
     return dict;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(network_lan_stats_obj, network_lan_stats);
+
+// --- network.WLAN(network.STA_IF) ----------------------------------------------
+//
+// What ESP32 and Pico W apps expect of a board: a station interface. On the host
+// it is the same netif as LAN() (there is one link, the slirp bridge), so both
+// objects always agree. connect() brings the link up and disconnect() takes it
+// down, like active(); the SSID and key are accepted and only remembered (config
+// ('ssid')), because the host link has no access point to join.
+//
+// WLAN(AP_IF) is an access point that is never active, so the common start-up
+// line `network.WLAN(network.AP_IF).active(False)` and code that looks for an
+// active interface (WebREPL's) run unchanged: active() is False, active(False)
+// does nothing, isconnected() is False, status() is STAT_IDLE, config('mac')
+// answers; turning it on, and everything else, raises OSError(EOPNOTSUPP).
+
+typedef struct _network_wlan_obj_t {
+    mp_obj_base_t base;
+    uint8_t itf;
+} network_wlan_obj_t;
+
+extern const mp_obj_type_t network_wlan_type;
+
+static const network_wlan_obj_t network_wlan_objs[2] = {
+    { { &network_wlan_type }, NETWORK_WLAN_STA_IF },
+    { { &network_wlan_type }, NETWORK_WLAN_AP_IF },
+};
+
+static bool network_wlan_is_ap(mp_obj_t self_in) {
+    return ((network_wlan_obj_t *)MP_OBJ_TO_PTR(self_in))->itf == NETWORK_WLAN_AP_IF;
+}
+
+// The AP interface only answers what an inactive one can.
+static void network_wlan_sta_only(mp_obj_t self_in) {
+    if (network_wlan_is_ap(self_in)) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+}
+
+// Settings that only a radio has: remembered so config() reads back what was set.
+static struct {
+    char ssid[33];  // 802.11 allows 32 bytes
+    mp_int_t pm;
+    mp_int_t reconnects;
+    mp_int_t txpower;
+} network_wlan_settings = { "", NETWORK_WLAN_PM_PERFORMANCE, -1, 20 };
+
+static mp_obj_t network_wlan_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *all_args) {
+    mp_arg_check_num(n_args, n_kw, 0, 1, false);
+    mp_int_t itf = n_args > 0 ? mp_obj_get_int(all_args[0]) : NETWORK_WLAN_STA_IF;
+    if (itf != NETWORK_WLAN_STA_IF && itf != NETWORK_WLAN_AP_IF) {
+        mp_raise_ValueError(MP_ERROR_TEXT("invalid WLAN interface identifier"));
+    }
+    network_lan_make_new(&network_lan_type, 0, 0, NULL);
+    return MP_OBJ_FROM_PTR(&network_wlan_objs[itf]);
+}
+
+static void network_wlan_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    if (network_wlan_is_ap(self_in)) {
+        mp_print_str(print, "<WLAN AP inactive>");
+    } else {
+        network_lan_print(print, self_in, kind);
+    }
+}
+
+static mp_obj_t network_wlan_active(size_t n_args, const mp_obj_t *args) {
+    if (!network_wlan_is_ap(args[0])) {
+        return network_lan_active(n_args, args);
+    }
+    if (n_args == 1) {
+        return mp_const_false;
+    }
+    if (mp_obj_is_true(args[1])) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_wlan_active_obj, 1, 2, network_wlan_active);
+
+static mp_obj_t network_wlan_isconnected(mp_obj_t self_in) {
+    return network_wlan_is_ap(self_in) ? mp_const_false : network_lan_isconnected(self_in);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(network_wlan_isconnected_obj, network_wlan_isconnected);
+
+static mp_obj_t network_wlan_status(size_t n_args, const mp_obj_t *args) {
+    if (network_wlan_is_ap(args[0]) && n_args == 1) {
+        return MP_OBJ_NEW_SMALL_INT(NETWORK_LAN_STAT_IDLE);
+    }
+    network_wlan_sta_only(args[0]);
+    return network_lan_status(n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_wlan_status_obj, 1, 2, network_wlan_status);
+
+static mp_obj_t network_wlan_ifconfig(size_t n_args, const mp_obj_t *args) {
+    network_wlan_sta_only(args[0]);
+    return network_lan_ifconfig(n_args, args);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(network_wlan_ifconfig_obj, 1, 2, network_wlan_ifconfig);
+
+static mp_obj_t network_wlan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    network_wlan_sta_only(args[0]);
+    return network_lan_ipconfig(n_args, args, kwargs);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_wlan_ipconfig_obj, 1, network_wlan_ipconfig);
+
+static void network_wlan_set_ssid(mp_obj_t ssid_in) {
+    size_t len;
+    const char *ssid = mp_obj_str_get_data(ssid_in, &len);
+    if (len >= sizeof(network_wlan_settings.ssid)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("SSID longer than 32 bytes"));
+    }
+    memcpy(network_wlan_settings.ssid, ssid, len);
+    network_wlan_settings.ssid[len] = '\0';
+}
+
+// connect([ssid, key, *, bssid=None]): the link comes up at once, so a loop that
+// waits for isconnected() (or for status() to leave STAT_CONNECTING) ends on its
+// first check.
+static mp_obj_t network_wlan_connect(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_ssid, ARG_key, ARG_bssid };
+    static const mp_arg_t allowed_args[] = {
+        { MP_QSTR_ssid, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_key, MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+        { MP_QSTR_bssid, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE} },
+    };
+    network_wlan_sta_only(pos_args[0]);
+    mp_arg_val_t args[MP_ARRAY_SIZE(allowed_args)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed_args), allowed_args, args);
+    network_lan_netif();
+    if (args[ARG_ssid].u_obj != mp_const_none) {
+        network_wlan_set_ssid(args[ARG_ssid].u_obj);
+    }
+    if (args[ARG_key].u_obj != mp_const_none) {
+        // Checked as a board's driver would, then forgotten.
+        mp_obj_str_get_str(args[ARG_key].u_obj);
+    }
+    usocket_hostnet_set_link(true);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_wlan_connect_obj, 1, network_wlan_connect);
+
+static mp_obj_t network_wlan_disconnect(mp_obj_t self_in) {
+    network_wlan_sta_only(self_in);
+    network_lan_netif();
+    usocket_hostnet_set_link(false);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(network_wlan_disconnect_obj, network_wlan_disconnect);
+
+static mp_obj_t network_wlan_config(size_t n_args, const mp_obj_t *args, mp_map_t *kwargs) {
+    network_lan_netif();
+    if (network_wlan_is_ap(args[0]) && !(kwargs->used == 0 && n_args == 2 && mp_obj_str_get_qstr(args[1]) == MP_QSTR_mac)) {
+        mp_raise_OSError(MP_EOPNOTSUPP);
+    }
+    if (kwargs->used == 0) {
+        if (n_args != 2) {
+            mp_raise_TypeError(MP_ERROR_TEXT("must query one param"));
+        }
+        switch (mp_obj_str_get_qstr(args[1])) {
+            case MP_QSTR_mac:
+                return mp_obj_new_bytes(usocket_hostnet_mac(), 6);
+            case MP_QSTR_ssid:
+            case MP_QSTR_essid:
+                return mp_obj_new_str_from_cstr(network_wlan_settings.ssid);
+            case MP_QSTR_pm:
+                return mp_obj_new_int(network_wlan_settings.pm);
+            case MP_QSTR_reconnects:
+                return mp_obj_new_int(network_wlan_settings.reconnects);
+            case MP_QSTR_txpower:
+                return mp_obj_new_int(network_wlan_settings.txpower);
+            default:
+                mp_raise_ValueError(MP_ERROR_TEXT("unknown config param"));
+        }
+    }
+    if (n_args != 1) {
+        mp_raise_TypeError(MP_ERROR_TEXT("can't specify pos and kw args"));
+    }
+    for (size_t i = 0; i < kwargs->alloc; ++i) {
+        if (!mp_map_slot_is_filled(kwargs, i)) {
+            continue;
+        }
+        mp_map_elem_t *e = &kwargs->table[i];
+        switch (mp_obj_str_get_qstr(e->key)) {
+            case MP_QSTR_ssid:
+            case MP_QSTR_essid:
+                network_wlan_set_ssid(e->value);
+                break;
+            case MP_QSTR_pm:
+                network_wlan_settings.pm = mp_obj_get_int(e->value);
+                break;
+            case MP_QSTR_reconnects:
+                network_wlan_settings.reconnects = mp_obj_get_int(e->value);
+                break;
+            case MP_QSTR_txpower:
+                network_wlan_settings.txpower = mp_obj_get_int(e->value);
+                break;
+            default:
+                mp_raise_ValueError(MP_ERROR_TEXT("unknown config param"));
+        }
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(network_wlan_config_obj, 1, network_wlan_config);
+
+static const mp_rom_map_elem_t network_wlan_locals_dict_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_active), MP_ROM_PTR(&network_wlan_active_obj) },
+    { MP_ROM_QSTR(MP_QSTR_connect), MP_ROM_PTR(&network_wlan_connect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_disconnect), MP_ROM_PTR(&network_wlan_disconnect_obj) },
+    { MP_ROM_QSTR(MP_QSTR_isconnected), MP_ROM_PTR(&network_wlan_isconnected_obj) },
+    { MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&network_wlan_status_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ifconfig), MP_ROM_PTR(&network_wlan_ifconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_ipconfig), MP_ROM_PTR(&network_wlan_ipconfig_obj) },
+    { MP_ROM_QSTR(MP_QSTR_config), MP_ROM_PTR(&network_wlan_config_obj) },
+    { MP_ROM_QSTR(MP_QSTR_PM_NONE), MP_ROM_INT(NETWORK_WLAN_PM_NONE) },
+    { MP_ROM_QSTR(MP_QSTR_PM_PERFORMANCE), MP_ROM_INT(NETWORK_WLAN_PM_PERFORMANCE) },
+    { MP_ROM_QSTR(MP_QSTR_PM_POWERSAVE), MP_ROM_INT(NETWORK_WLAN_PM_POWERSAVE) },
+};
+static MP_DEFINE_CONST_DICT(network_wlan_locals_dict, network_wlan_locals_dict_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    network_wlan_type,
+    MP_QSTR_WLAN,
+    MP_TYPE_FLAG_NONE,
+    make_new, network_wlan_make_new,
+    print, network_wlan_print,
+    locals_dict, &network_wlan_locals_dict
+    );
+
+// machine.unique_id() (added to the port's machine module by mpconfigvariant.h):
+// the netif's MAC address, as on ESP32, where unique_id() is the base MAC.
+static mp_obj_t usocket_machine_unique_id(void) {
+    return mp_obj_new_bytes(usocket_hostnet_mac(), 6);
+}
+MP_DEFINE_CONST_FUN_OBJ_0(usocket_machine_unique_id_obj, usocket_machine_unique_id);
 
 static const mp_rom_map_elem_t network_lan_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_active), MP_ROM_PTR(&network_lan_active_obj) },
@@ -497,6 +750,13 @@ static const mp_rom_map_elem_t network_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_STAT_IDLE), MP_ROM_INT(NETWORK_LAN_STAT_IDLE) },
     { MP_ROM_QSTR(MP_QSTR_STAT_NOIP), MP_ROM_INT(NETWORK_LAN_STAT_NOIP) },
     { MP_ROM_QSTR(MP_QSTR_STAT_GOT_IP), MP_ROM_INT(NETWORK_LAN_STAT_GOT_IP) },
+    { MP_ROM_QSTR(MP_QSTR_WLAN), MP_ROM_PTR(&network_wlan_type) },
+    { MP_ROM_QSTR(MP_QSTR_STA_IF), MP_ROM_INT(NETWORK_WLAN_STA_IF) },
+    { MP_ROM_QSTR(MP_QSTR_AP_IF), MP_ROM_INT(NETWORK_WLAN_AP_IF) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_CONNECTING), MP_ROM_INT(NETWORK_WLAN_STAT_CONNECTING) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_CONNECT_FAIL), MP_ROM_INT(NETWORK_WLAN_STAT_CONNECT_FAIL) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_NO_AP_FOUND), MP_ROM_INT(NETWORK_WLAN_STAT_NO_AP_FOUND) },
+    { MP_ROM_QSTR(MP_QSTR_STAT_WRONG_PASSWORD), MP_ROM_INT(NETWORK_WLAN_STAT_WRONG_PASSWORD) },
 };
 static MP_DEFINE_CONST_DICT(network_module_globals, network_module_globals_table);
 

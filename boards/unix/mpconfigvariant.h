@@ -38,6 +38,26 @@ void usocket_hostnet_delay_ms(unsigned int ms);
         usocket_hostnet_poll(1); \
     } while (0);
 #define mp_hal_delay_ms(ms) usocket_hostnet_delay_ms(ms)
+// Python that never waits (a non-blocking socket loop, asyncio with only
+// sleep_ms(0) tasks) still moves the stack: every 64th backward jump, a service
+// round if none ran in the last millisecond (hostnet.c, usocket_hostnet_vm_hook).
+extern unsigned int usocket_hostnet_vm_countdown;
+void usocket_hostnet_vm_hook(void);
+#define MICROPY_VM_HOOK_LOOP \
+    if (--usocket_hostnet_vm_countdown == 0) { \
+        usocket_hostnet_vm_hook(); \
+    }
+
+// WebREPL's C part (_webrepl: the password prompt and file transfer over a
+// websocket), as the rp2 and esp32 ports have it, so its handshake is tested on
+// usocket's socket callback (setsockopt(SOL_SOCKET, 20, handler)).
+#define MICROPY_PY_WEBREPL (1)
+
+// machine.unique_id(), which WiFi apps use as a client id (boards/unix/modnetwork.c).
+// The port's machine module has no bare-metal functions; this adds the one.
+extern const struct _mp_obj_fun_builtin_fixed_t usocket_machine_unique_id_obj;
+#define MICROPY_PY_MACHINE_EXTRA_GLOBALS \
+    { MP_ROM_QSTR(MP_QSTR_unique_id), MP_ROM_PTR(&usocket_machine_unique_id_obj) },
 
 // Shown in the banner and in sys.implementation._machine.
 #define MICROPY_HW_BOARD_NAME "usocket host firmware"

@@ -3,6 +3,7 @@
 Also importable as ``socket`` in the firmware.
 """
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Final, Self, TypeAlias, overload
 
@@ -31,6 +32,10 @@ SOL_SOCKET: Final[int]
 SO_REUSEADDR: Final[int]
 SO_KEEPALIVE: Final[int]
 SO_BROADCAST: Final[int]
+# IPPROTO_IP options; the membership value is struct ip_mreq (group, interface).
+IP_ADD_MEMBERSHIP: Final[int]
+IP_DROP_MEMBERSHIP: Final[int]
+IP_MULTICAST_LOOP: Final[int]
 TCP_NODELAY: Final[int]
 MSG_PEEK: Final[int]
 MSG_DONTWAIT: Final[int]
@@ -79,7 +84,15 @@ class socket:
     def recvfrom(
         self, bufsize: int, flags: int = 0, /
     ) -> tuple[bytes, tuple[str, int]]: ...
-    def setsockopt(self, level: int, optname: int, value: int | _Buffer, /) -> None: ...
+    # Option 20 (SOL_SOCKET) takes a callback(sock), scheduled when the socket has
+    # something to read or accept; None removes it.
+    def setsockopt(
+        self,
+        level: int,
+        optname: int,
+        value: int | _Buffer | Callable[[socket], object] | None,
+        /,
+    ) -> None: ...
     def settimeout(self, timeout: float | None, /) -> None: ...
     def setblocking(self, flag: bool, /) -> None: ...
     def makefile(self, mode: str = "rb", buffering: int = 0, /) -> socket: ...
