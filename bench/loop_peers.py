@@ -1,6 +1,6 @@
 """Event-loop peers for the benchmarks: TCP echo and a small HTTP/1.1 server.
 
-host_tests/peers.py starts a thread per connection, which is right for tests but
+host_tests/peers/ starts a thread per connection, which is right for tests but
 puts a thread start (and the GIL hand-over) into every connection a benchmark
 makes: on two cores that dominated, and blurred, the connection-rate figures.
 These serve every connection from one thread with a selector instead. They bind

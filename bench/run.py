@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(TOP, "tools"))
 
 import docgen  # tools/docgen.py: the generated block in docs/benchmarks.md
 import loop_peers  # bench/loop_peers.py: one-thread echo and HTTP peers
-import peers  # host_tests/peers.py: the tests' loopback servers
+import peers  # host_tests/peers/: the tests' loopback servers
 
 MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
 MIB = 1024 * 1024

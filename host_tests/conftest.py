@@ -1,5 +1,5 @@
 """Fixtures for the host tests: the built firmware, a runner for MicroPython
-scripts on it, and the loopback peers (peers.py) those scripts talk to.
+scripts on it, and the loopback peers (the peers package) those scripts talk to.
 
 A test is a small MicroPython script run by the real unix firmware against real
 CPython servers on 127.0.0.1; nothing in the network path is mocked. Inside the

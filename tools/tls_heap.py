@@ -6,7 +6,7 @@
 On the unix port mbedTLS allocates from libc, not from MicroPython's GC heap
 (on bare-metal ports it uses the GC heap), so the firmware reads libc's
 ``malloc_stats()`` through ``ffi`` ("in use bytes", mmap included) around
-each step, against a local HTTPS server (host_tests/peers.py). The Python-side
+each step, against a local HTTPS server (host_tests/peers/). The Python-side
 cost is ``gc.mem_alloc()`` after ``gc.collect()``. Sizes are for x86-64: a
 32-bit MCU's mbedTLS structures are a little smaller, the DER copies the same.
 """
