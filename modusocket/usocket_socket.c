@@ -543,8 +543,7 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // usocket_dequeue's flags.
 #define USOCKET_DQ_PEEK (0x01)      // leave what was read queued
-#define USOCKET_DQ_LINE (0x02)      // TCP: stop after the first newline
-#define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
+#define USOCKET_DQ_ACCEPT (0x02)    // take a pending connection (into item->conn)
 
 // What usocket_dequeue took, besides TCP data.
 typedef struct _usocket_item_t {
@@ -645,12 +644,6 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
         } else if (s->rx != NULL && !s->shut_rd) {
             item->avail = s->rx->tot_len;
             n = MIN(len, s->rx->tot_len);
-            if (flags & USOCKET_DQ_LINE) {
-                u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
-                if (newline != 0xffff && newline < n) {
-                    n = newline + 1;
-                }
-            }
             if (n > 0) {
                 pbuf_copy_partial(s->rx, buf, n, 0);
             }
