@@ -1187,7 +1187,8 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
         vstr.len = n;
         data = mp_obj_new_bytes_from_vstr(&vstr);
         USOCKET_LWIP_LOCK();
-        if (s->pcb.tcp != NULL) {
+        // A listening pcb (recv(0) gets here) has no remote_port.
+        if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
             ip_addr_copy(ip, s->pcb.tcp->remote_ip);
             port = s->pcb.tcp->remote_port;
         }
@@ -1468,14 +1469,16 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     USOCKET_LWIP_LOCK();
     if (s->type == USOCKET_SOCK_STREAM && s->pcb.tcp != NULL) {
         struct tcp_pcb *pcb = s->pcb.tcp;
+        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
         if (local) {
+            // In struct tcp_pcb_listen too.
             ip_addr_copy(ip, pcb->local_ip);
             port = pcb->local_port;
-        } else {
+        } else if (connected) {
+            // Not in a listening pcb.
             ip_addr_copy(ip, pcb->remote_ip);
             port = pcb->remote_port;
         }
-        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
     } else if (s->type == USOCKET_SOCK_DGRAM && s->pcb.udp != NULL) {
         struct udp_pcb *pcb = s->pcb.udp;
         if (local) {
