@@ -1087,26 +1087,33 @@ for i, s in enumerate(ls):
 
 def test_accepted_connection_carries_the_listeners_keepalive_options(mp):
     """As on Linux, a connection accepted from a listener has the listener's
-    options. Observable through lwIP's keepalive probes: with a 1 s idle time and
-    interval set on the listener, frames leave while the accepted connection only
-    waits in recv and the CPython client answers them (the connection stays up);
-    from a listener without them, nothing leaves."""
-    ports = [free_port(), free_port()]
+    options, whether they were set before listen() or after it. Observable through
+    lwIP's keepalive probes: with a 1 s idle time set on the listener, frames
+    leave while the accepted connection only waits in recv, and the CPython client
+    answers them (the connection stays up); from a listener without them, nothing
+    leaves (lwIP's default idle time is 2 hours)."""
+    ports = [free_port() for _ in range(3)]
     fw = mp.spawn(
         PRELUDE
         + """
-def serve(port, keep):
+def keep(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+
+def serve(port, when):
     s = socket.socket()
     s.bind(("", port))
-    if keep:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    if when == "before":
+        keep(s)
     s.listen(1)
+    if when == "after":
+        keep(s)
     return s
 
-ls = [serve(8120, True), serve(8121, False)]
+names = ("before", "after", "plain")
+ls = [serve(8120 + i, name) for i, name in enumerate(names)]
 print("listening")
 conns = []
 for s in ls:
@@ -1114,8 +1121,8 @@ for s in ls:
     conns.append(s.accept()[0])
 # The firmware's start-up traffic and the handshakes' last frames are over by then.
 time.sleep(1)
-# The keepalive connection first: its probes would count in the other's window.
-for name, c in zip(("keep", "plain"), conns):
+# One at a time, the plain one last: probes would count in another's window.
+for name, c in zip(names, conns):
     c.settimeout(3.5)
     before = LAN.stats()["frames_out"]
     res(name + "_idle", err(c.recv, 10))
@@ -1130,17 +1137,20 @@ for name, c in zip(("keep", "plain"), conns):
     fw.wait_for("listening")
     clients = [socket.create_connection(("127.0.0.1", p), timeout=10) for p in ports]
     try:
-        r = results(fw.wait(30).check().out)
+        r = results(fw.wait(40).check().out)
     finally:
         for c in clients:
             c.close()
-    assert r.pop("keep_frames") >= 2
+    assert r.pop("before_frames") >= 2
+    assert r.pop("after_frames") >= 2
     assert r == {
+        "before_idle": 110,
+        "before_state": 4,
+        "after_idle": 110,
+        "after_state": 4,
         "plain_idle": 110,
         "plain_frames": 0,
         "plain_state": 4,
-        "keep_idle": 110,
-        "keep_state": 4,
     }
 
 

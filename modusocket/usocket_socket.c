@@ -55,13 +55,23 @@ typedef struct _usocket_dgram_t {
     uint16_t port;
 } usocket_dgram_t;
 
-// The TCP options a socket keeps itself (see usocket_tcp_apply_opts).
-enum {
-    USOCKET_KEEP_IDLE,          // ms
-    USOCKET_KEEP_INTVL,         // ms
-    USOCKET_KEEP_CNT,           // probes
-    USOCKET_KEEP_N,
-};
+// The TCP options a connection pcb has and a listening one has no room for: a
+// struct tcp_pcb_listen ends before the flags and keepalive fields, and writing
+// them there overruns it. A listener keeps them with its queue instead, and every
+// connection accepted from it gets them, as on Linux.
+typedef struct _usocket_tcp_opts_t {
+    u32_t keep_idle;            // ms
+    u32_t keep_intvl;           // ms
+    u32_t keep_cnt;             // probes
+    bool nodelay;
+} usocket_tcp_opts_t;
+
+// A listening socket's queue: the options above, then a ring of q_size pending
+// connections.
+typedef struct _usocket_listen_t {
+    usocket_tcp_opts_t opts;
+    usocket_pending_t pending[];
+} usocket_listen_t;
 
 typedef struct _usocket_obj_t {
     mp_obj_base_t base;
@@ -81,15 +91,18 @@ typedef struct _usocket_obj_t {
     // Listening TCP: pending connections; UDP/raw: received datagrams. A ring of
     // q_size slots allocated once (listen()/socket()), so callbacks never allocate.
     union {
-        usocket_pending_t *pending;
+        usocket_listen_t *lst;
         usocket_dgram_t *dgram;
     } q;
     int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
-    // Keepalive settings as set by setsockopt (0: lwIP's default). A listening pcb
-    // has no room for them, so the socket keeps them and applies them to every
-    // connection pcb it gets: its own, or each one accepted from it.
-    uint32_t keep[USOCKET_KEEP_N];
     int16_t error;              // errno that ended the connection, 0 if none
+    // How reads see the stream's end (usocket_rd_end_errno). Written by the methods
+    // only, so in a byte of their own: the bit-fields further down share theirs with
+    // flags that lwIP's callbacks write.
+    bool rd_closed : 1;         // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
+    bool rd_marker_gone : 1;    // the error's mailbox marker was read, or never posted
+    bool rd_pending_gone : 1;   // the error as the netconn's pending error was reported
+    bool wr_reported : 1;       // a write reported the error that ended the connection
     uint8_t type;
     uint8_t family;
     uint8_t state;
@@ -101,18 +114,19 @@ typedef struct _usocket_obj_t {
     bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
     bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
-    bool nodelay : 1;           // TCP_NODELAY, kept as the keepalive settings are
-    // Written by the methods only, so bytes of their own (the bit-fields above
-    // share theirs with flags that lwIP's callbacks write).
-    // How reads see the stream's end (usocket_rd_end_errno).
-    bool rd_closed;             // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
-    bool rd_marker_gone;        // the error's mailbox marker was read, or never posted
-    bool rd_pending_gone;       // the error as the netconn's pending error was reported
-    bool wr_reported;           // a write reported the error that ended the connection
-    // Stream method calls in progress (see usocket_stream_call): entries on the
-    // callers' C stacks, one per thread at most.
-    struct _usocket_call_t *calls;
 } usocket_obj_t;
+
+// A stream method call in progress (see usocket_stream_call), on the calling
+// thread's stack. The calls in progress form one list (a few at most: one per
+// thread), changed only with the GIL held, so sockets need no room for them.
+typedef struct _usocket_call_t {
+    struct _usocket_call_t *next;
+    usocket_obj_t *s;
+    void *thread;
+    bool moved;                 // data was read or written in this call
+} usocket_call_t;
+
+static usocket_call_t *usocket_calls;
 
 // lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
 // while a method may read it without the lock (the closed check, early tests before
@@ -135,28 +149,27 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
     return IPADDR_TYPE_V4;
 }
 
-// Applies the TCP options the socket keeps to a connection pcb: its own (new,
-// bound, connecting or connected) or one accepted from it, which inherits them as
-// on Linux. Never to a listening pcb: a struct tcp_pcb_listen ends before the
-// flags and keepalive fields, and writing them would overrun its pool element.
-// Called with the lock held.
-static void usocket_tcp_apply_opts(const usocket_obj_t *s, struct tcp_pcb *pcb) {
-    if (s->nodelay) {
+// Reads and writes the options of a connection pcb (never a listening one).
+static void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
+    o->keep_idle = pcb->keep_idle;
+    #if LWIP_TCP_KEEPALIVE
+    o->keep_intvl = pcb->keep_intvl;
+    o->keep_cnt = pcb->keep_cnt;
+    #endif
+    o->nodelay = tcp_nagle_disabled(pcb);
+}
+
+static void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
+    pcb->keep_idle = o->keep_idle;
+    #if LWIP_TCP_KEEPALIVE
+    pcb->keep_intvl = o->keep_intvl;
+    pcb->keep_cnt = o->keep_cnt;
+    #endif
+    if (o->nodelay) {
         tcp_nagle_disable(pcb);
     } else {
         tcp_nagle_enable(pcb);
     }
-    if (s->keep[USOCKET_KEEP_IDLE] != 0) {
-        pcb->keep_idle = s->keep[USOCKET_KEEP_IDLE];
-    }
-    #if LWIP_TCP_KEEPALIVE
-    if (s->keep[USOCKET_KEEP_INTVL] != 0) {
-        pcb->keep_intvl = s->keep[USOCKET_KEEP_INTVL];
-    }
-    if (s->keep[USOCKET_KEEP_CNT] != 0) {
-        pcb->keep_cnt = s->keep[USOCKET_KEEP_CNT];
-    }
-    #endif
 }
 
 // --- lwIP callbacks (record state only) ------------------------------------------
@@ -254,7 +267,7 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
         tcp_abort(newpcb);
         return ERR_ABRT;
     }
-    usocket_pending_t *slot = &s->q.pending[(s->q_head + s->q_len) % s->q_size];
+    usocket_pending_t *slot = &s->q.lst->pending[(s->q_head + s->q_len) % s->q_size];
     slot->pcb = newpcb;
     slot->fin = false;
     s->q_len += 1;
@@ -353,6 +366,7 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
 // moves there), which tells ours from any other lwIP user's. tcp_abort sends a RST
 // to a peer still connected and frees the pcb, its queued segments and buffers.
 void usocket_deinit(void) {
+    usocket_calls = NULL;
     USOCKET_LWIP_LOCK();
     struct tcp_pcb **lists[] = { &tcp_active_pcbs, &tcp_tw_pcbs };
     for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
@@ -400,7 +414,7 @@ static struct tcp_pcb *usocket_tcp_handed_over_pcb(usocket_obj_t *s) {
 static void usocket_free_queue(usocket_obj_t *s) {
     for (; s->q_len > 0; s->q_len -= 1, s->q_head = (s->q_head + 1) % s->q_size) {
         if (s->type == USOCKET_SOCK_STREAM) {
-            struct tcp_pcb *pcb = s->q.pending[s->q_head].pcb;
+            struct tcp_pcb *pcb = s->q.lst->pending[s->q_head].pcb;
             if (pcb != NULL) {
                 usocket_tcp_detach(pcb);
                 tcp_abort(pcb);
@@ -622,8 +636,7 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // usocket_dequeue's flags.
 #define USOCKET_DQ_PEEK (0x01)      // leave what was read queued
-#define USOCKET_DQ_LINE (0x02)      // TCP: stop after the first newline
-#define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
+#define USOCKET_DQ_ACCEPT (0x02)    // take a pending connection (into item->conn)
 
 // What usocket_dequeue took, besides TCP data.
 typedef struct _usocket_item_t {
@@ -644,9 +657,7 @@ static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct t
     tcp_err(pcb, usocket_tcp_err_cb);
     c->pcb.tcp = pcb;
     c->peer_fin = fin;
-    c->nodelay = s->nodelay;
-    memcpy(c->keep, s->keep, sizeof(c->keep));
-    usocket_tcp_apply_opts(c, pcb);
+    usocket_tcp_opts_set(pcb, &s->q.lst->opts);
     usocket_state_set(c, USOCKET_STATE_CONNECTED);
     // Data that arrived before accept() was refused and kept by lwIP: deliver it
     // now rather than at the next TCP timer.
@@ -696,7 +707,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
         } else if (listening || s->type != USOCKET_SOCK_STREAM) {
             retry = s->q_len == 0;
             if (!retry && listening) {
-                usocket_pending_t *slot = &s->q.pending[s->q_head];
+                usocket_pending_t *slot = &s->q.lst->pending[s->q_head];
                 struct tcp_pcb *pcb = slot->pcb;
                 slot->pcb = NULL;
                 s->q_head = (s->q_head + 1) % s->q_size;
@@ -724,12 +735,6 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
         } else if (s->rx != NULL && !s->shut_rd) {
             item->avail = s->rx->tot_len;
             n = MIN(len, s->rx->tot_len);
-            if (flags & USOCKET_DQ_LINE) {
-                u16_t newline = pbuf_memfind(s->rx, "\n", 1, 0);
-                if (newline != 0xffff && newline < n) {
-                    n = newline + 1;
-                }
-            }
             if (n > 0) {
                 pbuf_copy_partial(s->rx, buf, n, 0);
             }
@@ -923,7 +928,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->pcb.any = NULL;
     s->rx = NULL;
     s->callback = MP_OBJ_NULL;
-    s->q.pending = NULL;
+    s->q.lst = NULL;
     s->timeout_ms = -1;
     s->error = 0;
     s->type = stype;
@@ -937,13 +942,10 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     s->shut_rd = false;
     s->shut_wr = false;
     s->handed_over = false;
-    s->nodelay = false;
-    s->calls = NULL;
     s->rd_closed = false;
     s->rd_marker_gone = false;
     s->rd_pending_gone = false;
     s->wr_reported = false;
-    memset(s->keep, 0, sizeof(s->keep));
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
@@ -1051,7 +1053,8 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
     mp_int_t size = MAX(1, MIN(backlog, USOCKET_ACCEPT_QUEUE_MAX));
     // Allocate before lwIP frees the original pcb, so a MemoryError leaves the
     // socket as it was.
-    usocket_pending_t *pending = m_new0(usocket_pending_t, size);
+    size_t lst_bytes = sizeof(usocket_listen_t) + size * sizeof(usocket_pending_t);
+    usocket_listen_t *lst = (usocket_listen_t *)m_new0(uint8_t, lst_bytes);
 
     USOCKET_LWIP_LOCK();
     err_t err = ERR_OK;
@@ -1067,11 +1070,13 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
     }
     struct tcp_pcb *lpcb = NULL;
     if (err == ERR_OK) {
+        // What was set on the socket so far, for the connections it accepts.
+        usocket_tcp_opts_get(s->pcb.tcp, &lst->opts);
         lpcb = tcp_listen_with_backlog_and_err(s->pcb.tcp, (u8_t)size, &err);
     }
     if (lpcb != NULL) {
         s->pcb.tcp = lpcb;
-        s->q.pending = pending;
+        s->q.lst = lst;
         s->q_size = size;
         s->q_head = 0;
         s->q_len = 0;
@@ -1081,7 +1086,7 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
     }
     USOCKET_LWIP_UNLOCK();
     if (lpcb == NULL) {
-        m_del(usocket_pending_t, pending, size);
+        m_del(uint8_t, lst, lst_bytes);
         usocket_raise_lwip(err);
     }
     return mp_const_none;
@@ -1274,7 +1279,8 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
         vstr.len = n;
         data = mp_obj_new_bytes_from_vstr(&vstr);
         USOCKET_LWIP_LOCK();
-        if (s->pcb.tcp != NULL) {
+        // A listening pcb (recv(0) gets here) has no remote_port.
+        if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
             ip_addr_copy(ip, s->pcb.tcp->remote_ip);
             port = s->pcb.tcp->remote_port;
         }
@@ -1384,22 +1390,23 @@ static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
 
-// The integer TCP options: the setting each one stores, its range (1 to max) and
-// its unit in the stored value. QuecPython's TCP_KEEPALIVE is in minutes (it also
-// turns keepalive on), TCP_KEEPIDLE and TCP_KEEPINTVL in seconds, as on Linux.
+// The integer TCP options: the field of usocket_tcp_opts_t each one sets, its
+// range (1 to max) and its unit in that field. QuecPython's TCP_KEEPALIVE is in
+// minutes (it also turns keepalive on), TCP_KEEPIDLE and TCP_KEEPINTVL in seconds,
+// as on Linux.
 typedef struct _usocket_tcp_int_opt_t {
     uint8_t opt;
-    uint8_t slot;
+    uint8_t offset;
     uint32_t max;
     uint32_t unit;
 } usocket_tcp_int_opt_t;
 
 static const usocket_tcp_int_opt_t usocket_tcp_int_opts[] = {
-    { USOCKET_TCP_KEEPALIVE, USOCKET_KEEP_IDLE, 120, 60 * 1000 },
-    { USOCKET_TCP_KEEPIDLE, USOCKET_KEEP_IDLE, 0x7fffffff / 1000, 1000 },
+    { USOCKET_TCP_KEEPALIVE, offsetof(usocket_tcp_opts_t, keep_idle), 120, 60 * 1000 },
+    { USOCKET_TCP_KEEPIDLE, offsetof(usocket_tcp_opts_t, keep_idle), 0x7fffffff / 1000, 1000 },
     #if LWIP_TCP_KEEPALIVE
-    { USOCKET_TCP_KEEPINTVL, USOCKET_KEEP_INTVL, 0x7fffffff / 1000, 1000 },
-    { USOCKET_TCP_KEEPCNT, USOCKET_KEEP_CNT, 255, 1 },
+    { USOCKET_TCP_KEEPINTVL, offsetof(usocket_tcp_opts_t, keep_intvl), 0x7fffffff / 1000, 1000 },
+    { USOCKET_TCP_KEEPCNT, offsetof(usocket_tcp_opts_t, keep_cnt), 255, 1 },
     #endif
 };
 
@@ -1501,6 +1508,17 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     // Every lwIP pcb, a listening one too, starts with the IP_PCB fields, which
     // hold so_options; a connection that ended has no pcb left to set.
     struct ip_pcb_common *ip_pcb = s->pcb.any;
+    // The TCP options: a listener's own copy, or a connection pcb's, read here
+    // and written back below.
+    usocket_tcp_opts_t conn_opts = { 0 };
+    usocket_tcp_opts_t *opts = &conn_opts;
+    struct tcp_pcb *conn_pcb = NULL;
+    if (is_tcp && usocket_state(s) == USOCKET_STATE_LISTENING) {
+        opts = &s->q.lst->opts;
+    } else if (is_tcp && s->pcb.tcp != NULL) {
+        conn_pcb = s->pcb.tcp;
+        usocket_tcp_opts_get(conn_pcb, opts);
+    }
     if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
         if (ip_pcb != NULL && val) {
             ip_set_option(ip_pcb, opt);
@@ -1509,14 +1527,14 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
         }
         errcode = 0;
     } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_NODELAY) {
-        s->nodelay = val != 0;
+        opts->nodelay = val != 0;
         errcode = 0;
     } else if (is_tcp && (level == USOCKET_IPPROTO_TCP || (level == USOCKET_SOL_SOCKET && opt == USOCKET_TCP_KEEPALIVE))) {
         for (size_t i = 0; i < MP_ARRAY_SIZE(usocket_tcp_int_opts); ++i) {
             const usocket_tcp_int_opt_t *o = &usocket_tcp_int_opts[i];
             if (o->opt == opt) {
                 if (val >= 1 && (mp_uint_t)val <= o->max) {
-                    s->keep[o->slot] = (u32_t)val * o->unit;
+                    *(u32_t *)((byte *)opts + o->offset) = (u32_t)val * o->unit;
                     if (opt == USOCKET_TCP_KEEPALIVE && ip_pcb != NULL) {
                         ip_set_option(ip_pcb, SOF_KEEPALIVE);
                     }
@@ -1526,8 +1544,8 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
             }
         }
     }
-    if (errcode == 0 && is_tcp && s->pcb.tcp != NULL && usocket_state(s) != USOCKET_STATE_LISTENING) {
-        usocket_tcp_apply_opts(s, s->pcb.tcp);
+    if (errcode == 0 && conn_pcb != NULL) {
+        usocket_tcp_opts_set(conn_pcb, opts);
     }
     USOCKET_LWIP_UNLOCK();
     if (errcode != 0) {
@@ -1624,14 +1642,16 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     USOCKET_LWIP_LOCK();
     if (s->type == USOCKET_SOCK_STREAM && s->pcb.tcp != NULL) {
         struct tcp_pcb *pcb = s->pcb.tcp;
+        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
         if (local) {
+            // In struct tcp_pcb_listen too.
             ip_addr_copy(ip, pcb->local_ip);
             port = pcb->local_port;
-        } else {
+        } else if (connected) {
+            // Not in a listening pcb.
             ip_addr_copy(ip, pcb->remote_ip);
             port = pcb->remote_port;
         }
-        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
     } else if (s->type == USOCKET_SOCK_DGRAM && s->pcb.udp != NULL) {
         struct udp_pcb *pcb = s->pcb.udp;
         if (local) {
@@ -1670,13 +1690,6 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getpeername_obj, usocket_socket_
 // answers by returning what was done; a datagram socket's read stops after one
 // datagram the same way.
 
-// A stream method call in progress on a socket, on the calling thread's stack.
-typedef struct _usocket_call_t {
-    struct _usocket_call_t *next;
-    void *thread;
-    bool moved;                 // data was read or written in this call
-} usocket_call_t;
-
 static void *usocket_thread(void) {
     #if MICROPY_PY_THREAD
     return mp_thread_get_state();
@@ -1687,8 +1700,8 @@ static void *usocket_thread(void) {
 
 static usocket_call_t *usocket_call_find(usocket_obj_t *s) {
     void *thread = usocket_thread();
-    usocket_call_t *call = s->calls;
-    while (call != NULL && call->thread != thread) {
+    usocket_call_t *call = usocket_calls;
+    while (call != NULL && (call->s != s || call->thread != thread)) {
         call = call->next;
     }
     return call;
@@ -1747,8 +1760,8 @@ static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint
 // Runs one of py/stream.c's methods as a call of this socket (see above).
 static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
-    usocket_call_t call = { s->calls, usocket_thread(), false };
-    s->calls = &call;
+    usocket_call_t call = { usocket_calls, s, usocket_thread(), false };
+    usocket_calls = &call;
     nlr_buf_t nlr;
     bool raised = nlr_push(&nlr) != 0;
     mp_obj_t ret = MP_OBJ_NULL;
@@ -1757,7 +1770,7 @@ static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n
         nlr_pop();
     }
     // Other threads' calls may have been added after this one.
-    usocket_call_t **link = &s->calls;
+    usocket_call_t **link = &usocket_calls;
     while (*link != &call) {
         link = &(*link)->next;
     }
