@@ -23,7 +23,12 @@ _SHOW_CHARS = 20000
 # What ASan, LeakSanitizer and UBSan print on stderr when they find something (a
 # firmware built with `make unix SANITIZE=...`); any of them fails the test that ran
 # the firmware, even one that only looks at stdout.
-_SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+_SANITIZER_MARKS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",
+    "WARNING: ThreadSanitizer",
+)
 
 
 def _tail(text):
