@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ import tempfile
 TOP = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "host_tests"))
 
+import docgen
 from peers import Certs, HttpsServer
 
 SCRIPT = """
@@ -114,6 +116,9 @@ print("ROWS " + json.dumps(rows))
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--firmware", default=str(TOP / "build" / "unix" / "micropython"))
+    ap.add_argument(
+        "--doc", action="store_true", help="write the tables into docs/tls.md"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
@@ -152,10 +157,37 @@ def main():
     line = [x for x in proc.stdout.splitlines() if x.startswith("ROWS ")]
     if proc.returncode or not line:
         sys.exit(f"tls_heap: the firmware failed:\n{proc.stdout}\n{proc.stderr}")
-    print("| step | mbedTLS (libc heap) | Python heap |")
-    print("|---|--:|--:|")
-    for what, c, p in json.loads(line[0][5:]):
-        print(f"| {what} | {c:,} B | {p:,} B |")
+    heap = docgen.md_table(
+        ("step", "mbedTLS (libc heap)", "Python heap"),
+        [(what, f"{c:,} B", f"{p:,} B") for what, c, p in json.loads(line[0][5:])],
+        right=(1, 2),
+    )
+    sets = docgen.md_table(
+        ("`CA_BUNDLE`", "CAs", "flash (bundle bytes)"), bundle_sizes(), right=(1, 2)
+    )
+    print(heap + "\n\n" + sets)
+    if args.doc:
+        stamp = docgen.stamp("python tools/tls_heap.py --doc")
+        docgen.replace_block(
+            "tls.md", "tls-heap", stamp + " x86-64 host firmware.\n\n" + heap
+        )
+        docgen.replace_block("tls.md", "ca-bundle-sizes", stamp + "\n\n" + sets)
+
+
+def bundle_sizes():
+    """Each CA_BUNDLE set's CA count and size, as tools/cabundle.py builds it now."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("none", "common", "full"):
+            out = subprocess.run(
+                [sys.executable, str(TOP / "tools" / "cabundle.py"), "--set", name,
+                 "--out", str(pathlib.Path(tmp) / f"{name}.py")],
+                check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            m = re.search(r"(\d+) CAs from (.+?), (\d+) bytes", out)
+            count, size = (m.group(1), int(m.group(3))) if m else ("0", 0)
+            rows.append((f"`{name}`", count, f"{size:,}"))
+    return rows
 
 
 if __name__ == "__main__":
