@@ -39,10 +39,8 @@ def test_nonblocking_connect_and_write_loop_never_sleeping_completes(mp, tcp_ser
             print("connect", errno.errorcode[e.errno])
         data = b"spin-" * 20
         sent = 0
-        spins = 0
         start = time.ticks_ms()
         while sent < len(data):
-            spins += 1
             try:
                 n = s.write(data[sent:])
             except OSError as e:
@@ -53,7 +51,7 @@ def test_nonblocking_connect_and_write_loop_never_sleeping_completes(mp, tcp_ser
                 sent += n
             if time.ticks_diff(time.ticks_ms(), start) > 10000:
                 break
-        print("sent", sent, "spun", spins > 1)
+        print("sent", sent)
         s.close()
         """,
             timeout=30,
@@ -62,7 +60,9 @@ def test_nonblocking_connect_and_write_loop_never_sleeping_completes(mp, tcp_ser
         .out
     )
     assert "connect EINPROGRESS" in out
-    assert "sent 100 spun True" in out
+    # Within the 10 s bound: the loop never sleeps, so only the VM hook (or, on the
+    # threaded firmware, the bridge thread) can have moved the connect along.
+    assert "sent 100" in out
     server.wait_idle()
     assert got == [b"spin-" * 20]
 
@@ -488,6 +488,9 @@ def test_socket_callback_is_scheduled_never_run_inside_lwip(mp, tcp_server):
     between bytecodes), with the socket as its argument; None removes it."""
 
     def handler(conn, addr):
+        # Only once the callback is set (the client says so): on the threaded
+        # firmware the bridge thread would otherwise deliver "one" before it is.
+        conn.recv(2)
         conn.sendall(b"one")
         time.sleep(0.2)
         conn.sendall(b"two")
@@ -510,6 +513,9 @@ def test_socket_callback_is_scheduled_never_run_inside_lwip(mp, tcp_server):
             got.append(data)
             print("callback", sock is s, data)
         s.setsockopt(socket.SOL_SOCKET, 20, cb)
+        s.setblocking(True)
+        s.send(b"go")
+        s.setblocking(False)
         start = time.ticks_ms()
         while b"" not in got and time.ticks_diff(time.ticks_ms(), start) < 5000:
             time.sleep_ms(10)
