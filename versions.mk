@@ -16,7 +16,7 @@ PIP_PACKAGES := pytest==9.0.3 pytest-timeout==2.4.0 ruff==0.17.5 mypy==2.4.1 set
 # firmware by the tests: fetched at test time into build/mpy-lib by
 # tools/fetch_mpy_lib.py (pip cannot install an sdist without setup.py, only
 # download and unpack it), never into the repo.
-MPY_LIB_SDISTS := micropython-umqtt.simple==1.3.4 micropython-umqtt.robust==1.0
+MPY_LIB_SDISTS := micropython-umqtt.simple==1.3.4 micropython-umqtt.robust==1.0 micropython-mqtt==0.7b4
 
 # MicroPython libraries from PyPI that ship a wheel, run unmodified on the firmware
 # by the tests: installed at test time with `pip install --target` into
