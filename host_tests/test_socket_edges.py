@@ -11,32 +11,43 @@ import pytest
 from peers import LOOPBACK
 from test_socket_api import run
 
-# inet_pton inputs on which usocket and Linux agree (lwIP's own parser takes
-# "01.2.3.4" as octal, Linux refuses it: that one is left out).
+# inet_pton(AF_INET) follows lwIP's socket layer, which QuecPython and ESP-IDF
+# scripts run on: lwip_inet_pton parses with ip4addr_aton, inet_aton's grammar
+# (shorthand "1.2.3", octal and hex parts, trailing blanks), not Linux's strict
+# dotted quad. glibc's inet_aton (CPython's socket.inet_aton) is the same BSD
+# grammar, so it is the reference here.
 PTON_INPUTS = [
     "1.2.3.4",
     "255.255.255.255",
     "0.0.0.0",
     "1.2.3",
+    "1.2",
+    "16909060",
+    "01.2.3.4",
+    "0x7f.1",
+    "0X7F.0.0.1",
+    "1.2.3.0004",
+    "08.1.2.3",
     "1.2.3.4.5",
     "1.2.3.256",
-    "1.2.3.0004",
+    "1.2.65536",
     "1..2.3",
     "",
     "a.b.c.d",
     " 1.2.3.4",
     "1.2.3.4 ",
+    "1.2.3.4x",
 ]
 
 
-def cpython_pton(text):
+def bsd_aton(text):
     try:
-        return socket.inet_pton(socket.AF_INET, text)
+        return socket.inet_aton(text)
     except OSError:
         return "error"
 
 
-def test_inet_pton_accepts_and_refuses_what_linux_does(mp):
+def test_inet_pton_parses_ipv4_as_lwips_socket_layer_does(mp):
     r = run(
         mp,
         f"""
@@ -48,12 +59,15 @@ for i, text in enumerate({PTON_INPUTS!r}):
 """,
     )
     for i, text in enumerate(PTON_INPUTS):
-        want = cpython_pton(text)
+        want = bsd_aton(text)
         got = r[str(i)]
         if want == "error":
             assert got == ("error", errno.EINVAL), (text, got)
         else:
             assert got == want, (text, got)
+    # Linux's inet_pton refuses these two; lwIP's socket layer takes them.
+    assert r[str(PTON_INPUTS.index("1.2.3"))] == bytes([1, 2, 0, 3])
+    assert r[str(PTON_INPUTS.index("01.2.3.4"))] == bytes([1, 2, 3, 4])
 
 
 def test_inet_pton_with_an_unknown_family_is_eafnosupport_as_on_linux(mp):
@@ -152,3 +166,60 @@ u.close()
 """,
     )
     assert r == {"negative": "ValueError", "tiny": errno.ETIMEDOUT}
+
+
+def test_connect_on_a_listening_socket_is_eisconn_as_on_linux_and_in_lwip(mp):
+    # lwIP: lwip_netconn_do_connect answers ERR_ISCONN for a netconn in any state
+    # but NETCONN_NONE (a listener is NETCONN_LISTEN).
+    s = socket.socket()
+    try:
+        s.bind((LOOPBACK, 0))
+        s.listen(1)
+        with pytest.raises(OSError) as linux:
+            s.connect(s.getsockname())
+    finally:
+        s.close()
+    r = run(
+        mp,
+        """
+s = socket.socket()
+s.bind(("0.0.0.0", 8100))
+s.listen(1)
+res("e", err(s.connect, ("10.0.2.2", 9)))
+s.close()
+""",
+    )
+    assert r["e"] == linux.value.errno == errno.EISCONN
+
+
+def test_a_datagram_too_big_for_udp_is_emsgsize_as_on_linux_and_in_lwip(
+    mp, udp_echo_server
+):
+    # lwIP: lwip_sendto refuses what cannot fit in one datagram with EMSGSIZE.
+    size = 0x10000
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        with pytest.raises(OSError) as linux:
+            u.sendto(bytes(size), udp_echo_server.address)
+    finally:
+        u.close()
+    r = run(
+        mp,
+        f"""
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+res("sendto", err(u.sendto, bytes({size}), ("10.0.2.2", {udp_echo_server.port})))
+u.connect(("10.0.2.2", {udp_echo_server.port}))
+res("send", err(u.send, bytes({size})))
+res("write", err(u.write, bytes({size})))
+u.settimeout(5)
+res("after", (u.send(b"ping"), u.recv(16)))
+u.close()
+""",
+    )
+    assert linux.value.errno == errno.EMSGSIZE
+    assert r == {
+        "sendto": errno.EMSGSIZE,
+        "send": errno.EMSGSIZE,
+        "write": errno.EMSGSIZE,
+        "after": (4, b"ping"),
+    }
