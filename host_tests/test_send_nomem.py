@@ -1,0 +1,67 @@
+"""A blocking send() that lwIP has no memory for waits and tries again, as lwIP's
+socket layer does, rather than raising ENOMEM at once.
+
+lwIP's `lwip_netconn_do_writemore` (src/api/api_msg.c) treats ERR_MEM from
+`tcp_write` as temporary for a blocking write: it returns nothing to the caller and
+tries again from the pcb's sent and poll callbacks until the send timeout. Linux's
+blocking send waits for memory too (`sk_stream_wait_memory`). The failure is made
+by the out-of-memory firmware (`boards/unix-oom`, `make test-oom`): `_oom.arm(k)`
+fails the kth allocation from then on, once, which here is one of the send's own
+while nothing of the socket's is queued."""
+
+import subprocess
+
+from conftest import REPO
+from mprunner import MpRunner
+from test_socket_api import PRELUDE, results
+
+OOM_FIRMWARE = REPO / "build" / "unix-oom" / "micropython"
+
+
+def test_blocking_send_retries_when_lwip_has_no_memory(
+    dns_server, tmp_path, echo_server
+):
+    subprocess.run(
+        ["make", "-s", "-C", str(REPO), "unix", "VARIANT=oom"],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    mp = MpRunner(str(OOM_FIRMWARE), dns_server.port, tmp_path)
+    try:
+        out = (
+            mp(
+                PRELUDE
+                + f"""
+import _oom
+s = socket.socket()
+s.settimeout(10)
+s.connect(("10.0.2.2", {echo_server.port}))
+msg = b"%0100d" % 7
+for k in range(1, 6):
+    _oom.arm(k)
+    try:
+        n = s.send(msg)
+    except OSError as e:
+        n = ("error", e.args[0])
+    count, site = _oom.disarm()
+    got = b""
+    while len(got) < len(msg):
+        got += s.recv(len(msg) - len(got))
+    res(str(k), (site, n, got == msg))
+s.close()
+""",
+                timeout=120,
+            )
+            .check()
+            .out
+        )
+    finally:
+        mp.cleanup()
+    r = results(out)
+    failed_in_lwip = [v for v in r.values() if v[0] and not v[0].startswith("heap")]
+    # The send's own allocations (its segment, its pbuf) were failed at least once.
+    assert failed_in_lwip, r
+    for site, n, echoed in r.values():
+        if site is None or not site.startswith("heap"):
+            assert (n, echoed) == (100, True), (site, n)
