@@ -7,15 +7,88 @@ tries again from the pcb's sent and poll callbacks until the send timeout. Linux
 blocking send waits for memory too (`sk_stream_wait_memory`). The failure is made
 by the out-of-memory firmware (`boards/unix-oom`, `make test-oom`): `_oom.arm(k)`
 fails the kth allocation from then on, once, which here is one of the send's own
-while nothing of the socket's is queued."""
+while nothing of the socket's is queued. The first test runs out of memory for
+real instead: other connections' unsent data fill lwIP's segments and heap."""
 
 import subprocess
+import threading
 
 from conftest import REPO
 from mprunner import MpRunner
+from peers import TcpServer
 from test_socket_api import PRELUDE, results
 
 OOM_FIRMWARE = REPO / "build" / "unix-oom" / "micropython"
+EAGAIN, ETIMEDOUT = 11, 110
+
+# Fills lwIP's memory with the unsent data of connections to peers that don't
+# read (each takes some MB first: the peer's and slirp's buffers), then opens one
+# more connection, which has nothing queued.
+FILL = """
+block = bytes(65536)
+stalled = []
+while True:
+    s = socket.socket()
+    s.connect(("10.0.2.2", {port}))
+    s.setblocking(False)
+    total = 0
+    while True:
+        try:
+            total += s.send(block)
+        except OSError as e:
+            if e.args[0] != EAGAIN:
+                raise
+            break
+    stalled.append(s)
+    if total == 0:
+        break
+res("full", len(stalled))
+fresh = socket.socket()
+fresh.connect(("10.0.2.2", {port}))
+"""
+
+
+def test_blocking_send_waits_for_memory_instead_of_raising_enomem(mp):
+    """lwIP out of segments and heap with nothing of this socket's queued: a
+    non-blocking send is EAGAIN, a blocking one waits until its timeout
+    (ETIMEDOUT, as every usocket timeout), and once the peers read and lwIP's
+    memory frees, a blocking send completes."""
+    drain = threading.Event()
+
+    def stall_then_drain(conn, addr):
+        drain.wait(60)
+        conn.settimeout(30)
+        while conn.recv(65536):
+            pass
+
+    server = TcpServer(stall_then_drain)
+    try:
+        fw = mp.spawn(
+            PRELUDE
+            + f"EAGAIN = {EAGAIN}\n"
+            + FILL.format(port=server.port)
+            + """
+fresh.setblocking(False)
+res("nonblocking", err(fresh.send, block))
+fresh.settimeout(2)
+res("timeout", err(fresh.send, block))
+fresh.settimeout(30)
+print("waiting for memory")
+res("blocking", fresh.sendall(block))
+for s in stalled + [fresh]:
+    s.close()
+""",
+            opts=["-X", "heapsize=8M"],
+        )
+        fw.wait_for("waiting for memory", timeout=60)
+        drain.set()
+        r = results(fw.wait(60).check().out)
+    finally:
+        drain.set()
+        server.close()
+    count = r.pop("full")
+    assert count >= 2
+    assert r == {"nonblocking": EAGAIN, "timeout": ETIMEDOUT, "blocking": None}
 
 
 def test_blocking_send_retries_when_lwip_has_no_memory(

@@ -223,3 +223,52 @@ u.close()
         "write": errno.EMSGSIZE,
         "after": (4, b"ping"),
     }
+
+
+def linux_udp_binds(reuse_first, reuse_second_steps):
+    """Binds two UDP sockets to one port on Linux; SO_REUSEADDR is set on the
+    first as given and on the second to each value of reuse_second_steps in turn.
+    Returns "ok" or the errno of the second bind."""
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, reuse_first)
+        a.bind((LOOPBACK, 0))
+        for v in reuse_second_steps:
+            b.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, v)
+        try:
+            b.bind(a.getsockname())
+        except OSError as e:
+            return e.errno
+        return "ok"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_so_reuseaddr_cleared_again_is_off_as_on_linux(mp):
+    # lwIP's udp_bind lets two pcbs share a port only when both have
+    # SOF_REUSEADDR, as Linux does for UDP; setting the option to 0 clears it.
+    cases = {"both": [1], "cleared": [1, 0], "never": [0]}
+    linux = {name: linux_udp_binds(1, steps) for name, steps in cases.items()}
+    r = run(
+        mp,
+        f"""
+for port, (name, steps) in enumerate({cases!r}.items(), 8200):
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    a.bind(("0.0.0.0", port))
+    for v in steps:
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, v)
+    res(name, err(b.bind, ("0.0.0.0", port)))
+    a.close()
+    b.close()
+""",
+    )
+    assert linux == {
+        "both": "ok",
+        "cleared": errno.EADDRINUSE,
+        "never": errno.EADDRINUSE,
+    }
+    assert r == linux
