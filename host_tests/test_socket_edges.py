@@ -272,3 +272,54 @@ for port, (name, steps) in enumerate({cases!r}.items(), 8200):
         "never": errno.EADDRINUSE,
     }
     assert r == linux
+
+
+def test_a_datagram_socket_with_the_tcp_protocol_is_eprotonosupport_as_on_linux(mp):
+    with pytest.raises(OSError) as linux:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_TCP)
+    r = run(
+        mp,
+        'res("e", err(socket.socket, socket.AF_INET, socket.SOCK_DGRAM, 6))\n',
+    )
+    assert r["e"] == linux.value.errno == errno.EPROTONOSUPPORT
+
+
+def test_joining_a_group_that_is_not_multicast_is_einval_as_on_linux(mp):
+    mreq = socket.inet_aton("10.1.2.3") + socket.inet_aton("0.0.0.0")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        with pytest.raises(OSError) as linux:
+            u.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+    finally:
+        u.close()
+    r = run(
+        mp,
+        f"""
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+res("e", err(u.setsockopt, socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, {mreq!r}))
+u.close()
+""",
+    )
+    assert r["e"] == linux.value.errno == errno.EINVAL
+
+
+def test_listen_without_bind_on_ipv6_takes_an_ephemeral_port_of_any_address(mp):
+    # Linux binds an unbound socket to an ephemeral port of the wildcard address
+    # when it listens (lwIP's tcp_listen alone would keep port 0).
+    s = socket.socket(socket.AF_INET6)
+    try:
+        s.listen(1)
+        linux = s.getsockname()[:2]
+    finally:
+        s.close()
+    r = run(
+        mp,
+        """
+s = socket.socket(socket.AF_INET6)
+s.listen(1)
+res("name", s.getsockname()[:2])
+s.close()
+""",
+    )
+    assert linux[0] == "::" and linux[1] > 0
+    assert r["name"][0] == "::" and r["name"][1] > 0
