@@ -323,3 +323,50 @@ s.close()
     )
     assert linux[0] == "::" and linux[1] > 0
     assert r["name"][0] == "::" and r["name"][1] > 0
+
+
+def test_multicast_loop_turned_off_again_stops_our_own_datagrams(mp):
+    # lwIP's udp_sendto_if_src loops a multicast datagram back to this host's
+    # members only while the pcb has UDP_FLAGS_MULTICAST_LOOP (Linux's
+    # IP_MULTICAST_LOOP means the same); setting it to 0 clears the flag.
+    r = run(
+        mp,
+        """
+GROUP, PORT = "239.1.2.4", 5008
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.bind(("0.0.0.0", PORT))
+r.settimeout(1)
+r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, bytes([239, 1, 2, 4, 10, 0, 2, 15]))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for name, loop in (("on", 1), ("off", 0), ("on_again", 1)):
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, loop)
+    s.sendto(name.encode(), (GROUP, PORT))
+    res(name, err(r.recv, 100) if loop == 0 else r.recv(100))
+s.close()
+r.close()
+""",
+    )
+    assert r == {"on": b"on", "off": errno.ETIMEDOUT, "on_again": b"on_again"}
+
+
+def test_raw_socket_bind_and_connect_succeed_as_on_linux(mp):
+    try:
+        raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
+    except PermissionError:
+        pytest.skip("raw sockets on this host need root")
+    try:
+        raw.bind(("0.0.0.0", 0))
+        raw.connect((LOOPBACK, 0))
+    finally:
+        raw.close()
+    r = run(
+        mp,
+        """
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
+res("bind", err(raw.bind, ("0.0.0.0", 0)))
+res("connect", err(raw.connect, ("10.0.2.2", 0)))
+raw.close()
+""",
+    )
+    # Linux raised nothing above.
+    assert r == {"bind": "ok", "connect": "ok"}
