@@ -370,3 +370,22 @@ raw.close()
     )
     # Linux raised nothing above.
     assert r == {"bind": "ok", "connect": "ok"}
+
+
+def test_an_empty_send_on_a_connection_returns_0_as_on_linux(mp, echo_server):
+    with socket.create_connection(echo_server.address) as c:
+        linux = c.send(b"")
+    r = run(
+        mp,
+        f"""
+s = socket.socket()
+s.connect(("10.0.2.2", {echo_server.port}))
+res("send", s.send(b""))
+s.settimeout(5)
+s.send(b"after")
+res("echo", s.recv(16))
+s.close()
+""",
+    )
+    assert linux == 0
+    assert r == {"send": 0, "echo": b"after"}
