@@ -1,7 +1,8 @@
 """Argument and state errors that `make coverage` found no test making (issue 15,
 item 6). Each answer is compared with CPython's socket module on this Linux host,
 which is what the firmware's errno numbers and poll bits are (MicroPython uses
-Linux's values), not with a table of our own."""
+Linux's values), not with a table of our own; where lwIP's socket layer and Linux
+differ, lwIP's is followed and its source named."""
 
 import errno
 import select
