@@ -20,32 +20,40 @@ from peers import TcpServer
 from test_socket_api import PRELUDE, results
 
 OOM_FIRMWARE = REPO / "build" / "unix-oom" / "micropython"
-EAGAIN, ETIMEDOUT = 11, 110
+EAGAIN, ENOMEM, ETIMEDOUT = 11, 12, 110
 
-# Fills lwIP's memory with the unsent data of connections to peers that don't
-# read (each takes some MB first: the peer's and slirp's buffers), then opens one
-# more connection, which has nothing queued.
+# Opens a connection that will have nothing queued, then fills lwIP's memory with
+# the unsent data of connections to peers that don't read (each takes some MB
+# first: the peer's and slirp's buffers).
 FILL = """
 block = bytes(65536)
+fresh = socket.socket()
+fresh.connect(("10.0.2.2", {port}))
 stalled = []
 while True:
-    s = socket.socket()
-    s.connect(("10.0.2.2", {port}))
-    s.setblocking(False)
+    try:
+        s = socket.socket()
+        stalled.append(s)
+        s.connect(("10.0.2.2", {port}))
+    except OSError as e:
+        # No memory left for a pcb or the SYN: as full as it gets.
+        if e.args[0] != ENOMEM:
+            raise
+        break
+    # Until the peer's window and slirp's buffers are full and the send
+    # queue stays full for a moment (a timeout ends the send).
+    s.settimeout(0.3)
     total = 0
     while True:
         try:
             total += s.send(block)
         except OSError as e:
-            if e.args[0] != EAGAIN:
+            if e.args[0] != ETIMEDOUT:
                 raise
             break
-    stalled.append(s)
     if total == 0:
         break
 res("full", len(stalled))
-fresh = socket.socket()
-fresh.connect(("10.0.2.2", {port}))
 """
 
 
@@ -66,7 +74,7 @@ def test_blocking_send_waits_for_memory_instead_of_raising_enomem(mp):
     try:
         fw = mp.spawn(
             PRELUDE
-            + f"EAGAIN = {EAGAIN}\n"
+            + f"EAGAIN, ENOMEM, ETIMEDOUT = {EAGAIN}, {ENOMEM}, {ETIMEDOUT}\n"
             + FILL.format(port=server.port)
             + """
 fresh.setblocking(False)
