@@ -289,35 +289,15 @@ static mp_obj_t usocket_getaddrinfo(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_getaddrinfo_obj, 2, 6, usocket_getaddrinfo);
 
-// True for exactly four dotted decimal numbers of at most 255, which is all
-// inet_pton(AF_INET) accepts. lwIP's ip4addr_aton also takes inet_aton's shorthand
-// and hex/octal forms ("1.2.3", "0x7f.1"), which inet_pton must reject.
-static bool usocket_is_dotted_quad(const char *str) {
-    for (int part = 0; part < 4; ++part) {
-        if (part > 0 && *str++ != '.') {
-            return false;
-        }
-        int value = 0;
-        int digits = 0;
-        for (; *str >= '0' && *str <= '9'; ++str) {
-            value = value * 10 + (*str - '0');
-            if (++digits > 3 || value > 255) {
-                return false;
-            }
-        }
-        if (digits == 0) {
-            return false;
-        }
-    }
-    return *str == '\0';
-}
-
 static mp_obj_t usocket_inet_pton(mp_obj_t af_in, mp_obj_t str_in) {
     mp_int_t af = mp_obj_get_int(af_in);
     const char *str = mp_obj_str_get_str(str_in);
     if (af == USOCKET_AF_INET) {
+        // lwIP's socket layer (lwip_inet_pton, what QuecPython and ESP-IDF scripts
+        // run on) parses with ip4addr_aton: inet_aton's forms, so "1.2.3", octal
+        // "01.2.3.4" and hex "0x7f.1" are accepted, as they are there.
         ip4_addr_t a;
-        if (!usocket_is_dotted_quad(str) || !ip4addr_aton(str, &a)) {
+        if (!ip4addr_aton(str, &a)) {
             mp_raise_OSError(MP_EINVAL);
         }
         return mp_obj_new_bytes((const byte *)&a.addr, 4);

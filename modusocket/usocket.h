@@ -49,6 +49,7 @@
 
 // errno values MicroPython's mperrno.h does not name.
 #define USOCKET_EPROTONOSUPPORT (93)
+#define USOCKET_EMSGSIZE (90)
 
 // getaddrinfo failures are negative, as MicroPython documents (EAI_* values).
 #define USOCKET_EAI_NONAME (-2)

@@ -58,6 +58,13 @@
 #define USOCKET_MAX_WAIT_MS (100)
 #endif
 
+// How often a blocking TCP write that lwIP had no memory for, with nothing of its
+// own queued, tries again: lwIP's socket layer retries from its poll callback,
+// every NETCONN_TCP_POLL_INTERVAL (2) ticks of the 500 ms TCP timer.
+#ifndef USOCKET_TCP_MEM_RETRY_MS
+#define USOCKET_TCP_MEM_RETRY_MS (1000)
+#endif
+
 // Received UDP datagrams kept per socket before new ones are dropped. Each slot holds
 // one pbuf reference and its source address (about 24 bytes of RAM per slot).
 #ifndef USOCKET_UDP_QUEUE_LEN

@@ -806,6 +806,8 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
     if (len == 0) {
         return 0;
     }
+    bool nomem = false;  // lwIP had no memory for this write, first at nomem_since
+    mp_uint_t nomem_since = 0;
     for (;;) {
         if (!usocket_wait(usocket_tcp_writable, s, s->timeout_ms)) {
             *errcode = usocket_wait_errno(s);
@@ -842,9 +844,30 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         // lwIP is out of segments or buffers. Our own unacknowledged data frees
         // some when the peer ACKs it: wait for that unless we may not wait.
         usocket_queue_wait_t w = { s, queued };
-        if (queued == 0 || s->timeout_ms == 0) {
-            *errcode = s->timeout_ms == 0 ? MP_EAGAIN : MP_ENOMEM;
+        if (s->timeout_ms == 0) {
+            *errcode = MP_EAGAIN;
             return MP_STREAM_ERROR;
+        }
+        if (queued == 0) {
+            // Nothing of ours to be ACKed: memory frees elsewhere. lwIP's socket
+            // layer treats ERR_MEM as temporary for a blocking write and retries
+            // from its poll callback (lwip_netconn_do_writemore) until the send
+            // timeout: retry at that interval, within this call's timeout.
+            if (!nomem) {
+                nomem = true;
+                nomem_since = mp_hal_ticks_ms();
+            }
+            mp_uint_t elapsed = mp_hal_ticks_ms() - nomem_since;
+            if (s->timeout_ms >= 0 && elapsed >= (mp_uint_t)s->timeout_ms) {
+                *errcode = MP_ETIMEDOUT;
+                return MP_STREAM_ERROR;
+            }
+            int32_t wait_ms = USOCKET_TCP_MEM_RETRY_MS;
+            if (s->timeout_ms >= 0 && (mp_uint_t)s->timeout_ms - elapsed < (mp_uint_t)wait_ms) {
+                wait_ms = s->timeout_ms - elapsed;
+            }
+            usocket_wait(usocket_tcp_queue_shrunk, &w, wait_ms);
+            continue;
         }
         if (!usocket_wait(usocket_tcp_queue_shrunk, &w, s->timeout_ms)) {
             *errcode = usocket_wait_errno(s);
@@ -856,7 +879,8 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
 // Sends one datagram to addr (NULL: the connected peer).
 static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_t len, const ip_addr_t *addr, uint16_t port, int *errcode) {
     if (len > 0xffff - 8 - 40) {
-        *errcode = MP_EINVAL;
+        // Too big for one datagram: EMSGSIZE, as lwip_sendto and Linux say.
+        *errcode = USOCKET_EMSGSIZE;
         return MP_STREAM_ERROR;
     }
     if (addr == NULL && usocket_state(s) != USOCKET_STATE_CONNECTED) {
@@ -1161,7 +1185,9 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
         case USOCKET_STATE_CONNECTING:
             mp_raise_OSError(MP_EALREADY);
         case USOCKET_STATE_LISTENING:
-            mp_raise_OSError(MP_EINVAL);
+            // A listener is past the unconnected state: lwIP's lwip_netconn_do_connect
+            // answers ERR_ISCONN for any state but NETCONN_NONE, as Linux does.
+            mp_raise_OSError(MP_EISCONN);
         case USOCKET_STATE_DEAD:
             usocket_raise_state(s, MP_ECONNABORTED);
     }
