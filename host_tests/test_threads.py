@@ -169,10 +169,12 @@ res("after", after)
     assert r["warm_errors"] == [] and r["errors"] == []
     assert server.connections == 1000 + 4
     assert r["base"]["tcp_pcb"] == 0
-    # lwIP's pools exactly at baseline; the heap not above it (the warm-up
-    # threads' last objects may only be collectable after the baseline).
+    # lwIP's pools exactly at baseline. The heap: a leak of even one 16-byte block
+    # per cycle would be 16 KiB over these 1,000 cycles; what may stay is a handful
+    # of objects that the GC's conservative scan still sees through a stale word
+    # in a finished thread's stack (seen under ASan: 32 to 96 B, in 3 runs of 8).
     base, after = r["base"], r["after"]
-    assert after.pop("heap") <= base.pop("heap"), (r["base"], r["after"])
+    assert after.pop("heap") <= base.pop("heap") + 1024, (r["base"], r["after"])
     assert after == base
 
 
