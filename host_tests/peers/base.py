@@ -128,3 +128,12 @@ def recv_all(conn, limit=None):
         chunks.append(data)
         got += len(data)
     return b"".join(chunks)
+
+
+def loopback_udp_socket():
+    """A UDP socket bound to a free port on 127.0.0.1 whose recv wakes every _POLL
+    seconds, so a peer's loop notices close(); returns (socket, port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((LOOPBACK, 0))
+    sock.settimeout(_POLL)
+    return sock, sock.getsockname()[1]

@@ -6,7 +6,7 @@ import socket
 import struct
 import threading
 
-from .base import _JOIN_TIMEOUT, _POLL, FIRMWARE_HOST, LOOPBACK
+from .base import _JOIN_TIMEOUT, FIRMWARE_HOST, LOOPBACK, loopback_udp_socket
 
 # --------------------------------------------------------------------------------------
 # DNS
@@ -105,10 +105,7 @@ class DnsServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._rng = random.Random(0x05C0)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((LOOPBACK, 0))
-        self._sock.settimeout(_POLL)
-        self.port = self._sock.getsockname()[1]
+        self._sock, self.port = loopback_udp_socket()
         self.address = (LOOPBACK, self.port)
         self._thread = threading.Thread(
             target=self._loop, name=f"dns-{self.port}", daemon=True

@@ -1,9 +1,8 @@
 """UDP peers: an echo server."""
 
-import socket
 import threading
 
-from .base import _JOIN_TIMEOUT, _POLL, LOOPBACK
+from .base import _JOIN_TIMEOUT, LOOPBACK, loopback_udp_socket
 
 # --------------------------------------------------------------------------------------
 # UDP echo
@@ -17,10 +16,7 @@ class UdpEchoServer:
         self.datagrams = []
         self.received = 0
         self._stop = threading.Event()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind((LOOPBACK, 0))
-        self._sock.settimeout(_POLL)
-        self.port = self._sock.getsockname()[1]
+        self._sock, self.port = loopback_udp_socket()
         self.address = (LOOPBACK, self.port)
         self._thread = threading.Thread(
             target=self._loop, name=f"udp-echo-{self.port}", daemon=True
