@@ -79,3 +79,26 @@ def test_generated_blocks_are_closed(doc):
     opened = re.findall(r"<!-- generated: (\S+) -->", text)
     closed = re.findall(r"<!-- end generated: (\S+) -->", text)
     assert opened == closed
+
+
+# A measured rate or ratio outside a generated block was typed by hand: it goes stale.
+# A bound ("<= 1.2x", "≥ 1.0×") is a goal, not a measurement.
+MEASURED = re.compile(
+    r"(?<![<>=≤≥] )(?<![<>=≤≥])"
+    r"(\b\d[\d,.]*\s*(MB/s|req/s|conn/s|rt/s|pkt/s)|\b\d+\.\d+\s*[x×](?!\w))"
+)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [TOP / "README.md", TOP / "CONTRIBUTING.md", *sorted((TOP / "docs").glob("*.md"))],
+    ids=lambda p: p.name,
+)
+def test_measured_figures_only_in_generated_blocks(doc):
+    text = re.sub(
+        r"<!-- generated: (\S+) -->.*?<!-- end generated: \1 -->",
+        "",
+        doc.read_text(),
+        flags=re.DOTALL,
+    )
+    assert [m.group(0) for m in MEASURED.finditer(text)] == []
