@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(TOP, "tools"))
 import docgen  # tools/docgen.py: the generated block in docs/benchmarks.md
 import loop_peers  # bench/loop_peers.py: one-thread echo and HTTP peers
 import peers  # host_tests/peers/: the tests' loopback servers
+import qemu_icount  # bench/qemu_icount.py: the Cortex-M3 instruction counts
 
 MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
 MIB = 1024 * 1024
@@ -109,6 +110,8 @@ ROWS = (
     ("code_text", "code size, Cortex-M0+ (text)", "B", False, "<= 1.0x"),
     ("code_data_bss", "static RAM, Cortex-M0+ (data+bss)", "B", False, ""),
 )
+# The Cortex-M3 instruction counts: one exact value per module, no rounds.
+ROWS += qemu_icount.ROWS
 
 
 # --------------------------------------------------------------------------------------
@@ -613,6 +616,10 @@ def main():
         args.modlwip,
         out_dir,
     )
+    icount_samples, icount_raw, icount_note = qemu_icount.measure(
+        MODULES, os.path.join(TOP, "build/qemu-bench/firmware.elf"), log=log
+    )
+    samples.update(icount_samples)
     results = summarise(samples, sizes_result, sizes)
     load_end = os.getloadavg()
     elapsed = time.monotonic() - started
@@ -629,6 +636,7 @@ def main():
         "samples; met = noise: the median misses the goal, the middle half does not"
     )
     print(f"code size: {size_how if sizes_result else 'n/a: ' + size_how}")
+    print(f"Cortex-M3 instructions: {icount_note}")
     print(
         f"load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end "
         f"({os.cpu_count()} CPUs); {elapsed:.0f} s"
@@ -644,6 +652,7 @@ def main():
         "rounds": args.rounds,
         "sizes": sizes,
         "code_size_method": size_how,
+        "cortex_m3_icount": {"method": icount_note, "raw": icount_raw},
         "seconds": round(elapsed, 1),
         "results": results,
     }
@@ -658,7 +667,8 @@ def main():
             docgen.stamp("make bench", when, commit)
             + f" {args.rounds} rounds, {os.cpu_count()} CPUs, load average "
             f"{load_start[0]:.2f} at the start and {load_end[0]:.2f} at the end, "
-            f"{elapsed:.0f} s. Code size: {size_how}.\n\n" + table(results)
+            f"{elapsed:.0f} s. Code size: {size_how}. Cortex-M3 instructions: "
+            f"{icount_note}.\n\n" + table(results)
         )
         log(f"updated {docgen.replace_block('benchmarks.md', 'bench', summary)}")
 

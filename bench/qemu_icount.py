@@ -1,0 +1,157 @@
+"""Cortex-M3 instruction counts for `make bench`: usocket against modlwip on the QEMU
+target, counted exactly.
+
+`make qemu-bench` builds boards/qemu-bench: MicroPython's qemu port for the
+MPS2-AN385 (Cortex-M3) with usocket and modlwip on the same lwIP, its loopback
+interface and peers written in C on lwIP's raw API. Each module gets its own boot
+of that firmware under ``-icount shift=0,sleep=off`` (the virtual clock is the
+instruction count), which runs bench/qemu_icount_guest.py from power-on, reading
+no input, and exits. The same firmware and arguments execute the same instructions,
+so one run per module is the measurement; no rounds, no medians.
+
+Run as a script, prints both modules' raw results as JSON.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+FIRMWARE = os.path.join(TOP, "build/qemu-bench/firmware.elf")
+QEMU = "qemu-system-arm"
+GUEST = "qemu_icount_guest.py"  # frozen into the firmware
+
+# Bytes per bulk transfer, and how many times each other workload runs.
+SIZES = {"bulk": 256 * 1024, "conn": 100, "rtt": 1000, "udp": 1000, "http": 50}
+
+# Rows of the bench table: (key, label, unit, higher is better, goal), the same
+# shape as bench/run.py's ROWS, and how each is computed from a guest result:
+# (workload, divisor: "kib" for the bulk size in KiB, else the workload's count).
+ROWS = (
+    ("m3_tcp_tx", "Cortex-M3: TCP bulk send, per KiB", "instr", False, ""),
+    ("m3_tcp_rx", "Cortex-M3: TCP bulk receive, per KiB", "instr", False, ""),
+    ("m3_tcp_conn", "Cortex-M3: TCP connect, 100 B echo, close", "instr", False, ""),
+    ("m3_tcp_rtt", "Cortex-M3: TCP round trip (64 B)", "instr", False, ""),
+    ("m3_udp_rtt", "Cortex-M3: UDP round trip (64 B)", "instr", False, ""),
+    (
+        "m3_http_get",
+        "Cortex-M3: urequests GET, connection per request",
+        "instr",
+        False,
+        "",
+    ),
+)
+PER = {
+    "m3_tcp_tx": ("tcp_tx", "kib"),
+    "m3_tcp_rx": ("tcp_rx", "kib"),
+    "m3_tcp_conn": ("tcp_conn", "n"),
+    "m3_tcp_rtt": ("tcp_rtt", "n"),
+    "m3_udp_rtt": ("udp_rtt", "n"),
+    "m3_http_get": ("http_get", "n"),
+}
+
+
+def qemu_command(firmware, module, sizes):
+    """The QEMU command line of one run: the guest's arguments are the semihosting
+    command line, its console goes to a file (output never waits on a reader)."""
+    args = [GUEST, module] + [
+        str(sizes[k]) for k in ("bulk", "conn", "rtt", "udp", "http")
+    ]
+    return [
+        QEMU,
+        "-machine",
+        "mps2-an385",
+        "-nographic",
+        "-monitor",
+        "null",
+        "-icount",
+        "shift=0,sleep=off",
+        "-semihosting-config",
+        "enable=on,target=native," + ",".join("arg=" + a for a in args),
+        "-kernel",
+        firmware,
+    ]
+
+
+def run_guest(module, sizes=None, firmware=FIRMWARE, timeout=300):
+    """One boot of the firmware running the workloads on `module` (an import name:
+    usocket, or lwip for modlwip): the guest's result dict."""
+    sizes = dict(SIZES, **(sizes or {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        console = os.path.join(tmp, "console.txt")
+        cmd = qemu_command(firmware, module, sizes)
+        cmd += ["-serial", "file:" + console]
+        r = subprocess.run(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        out = ""
+        if os.path.exists(console):
+            with open(console) as f:
+                out = f.read()
+    for line in out.splitlines():
+        if line.startswith("RESULT ") and r.returncode == 0:
+            return json.loads(line[7:])
+    raise RuntimeError(
+        f"{module} on {os.path.basename(firmware)} failed (exit {r.returncode}):\n"
+        f"{out}{r.stdout}{r.stderr}"
+    )
+
+
+def per_unit(result, key):
+    workload, per = PER[key]
+    div = result["bulk"] / 1024 if per == "kib" else result["n"][workload]
+    return result[workload] / div
+
+
+def unavailable(firmware):
+    """Why the counts can't be taken, or None."""
+    if not shutil.which(QEMU):
+        return f"{QEMU} is not installed (make deps-qemu)"
+    if not os.path.exists(firmware):
+        return (
+            f"{os.path.relpath(firmware, TOP)} was not built "
+            "(make qemu-bench; log: build/qemu-bench.log)"
+        )
+    return None
+
+
+def measure(modules, firmware=FIRMWARE, sizes=None, log=print):
+    """Every row's value for every module, as bench/run.py's samples
+    ({key: {label: [value]}}, one value: the count), the raw results by label, and
+    a note for the report (or the reason the rows are n/a)."""
+    samples = {key: {label: [] for label, _ in modules} for key, *_ in ROWS}
+    why = unavailable(firmware)
+    if why:
+        return samples, {}, "n/a: " + why
+    raw = {}
+    for label, module in modules:
+        log(f"Cortex-M3 instruction counts: {label}")
+        try:
+            raw[label] = run_guest(module, sizes, firmware)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            return samples, raw, f"n/a: {str(e).splitlines()[0]}"
+        for key in PER:
+            samples[key][label].append(per_unit(raw[label], key))
+    s = dict(SIZES, **(sizes or {}))
+    note = (
+        f"{QEMU} -icount shift=0 on boards/qemu-bench (MPS2-AN385), one boot per "
+        f"module: bulk {s['bulk'] // 1024} KiB each way, {s['conn']} connections, "
+        f"{s['rtt']} TCP and {s['udp']} UDP round trips, {s['http']} GETs; the "
+        "counts include lwIP and the in-firmware C peers (the same code for both)"
+    )
+    return samples, raw, note
+
+
+if __name__ == "__main__":
+    mods = (("usocket", "usocket"), ("modlwip", "lwip"))
+    _, results, how = measure(mods, log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps({"note": how, "results": results}, indent=1))
