@@ -68,6 +68,10 @@ def qemu_command(firmware, module, sizes):
         "-nographic",
         "-monitor",
         "null",
+        # No network backend: nothing outside the guest may enter the run (the
+        # LAN9118 stays unplugged; the workloads use lwIP's loopback interface).
+        "-nic",
+        "none",
         "-icount",
         "shift=0,sleep=off",
         "-semihosting-config",

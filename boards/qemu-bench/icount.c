@@ -117,10 +117,13 @@ static struct {
     uint8_t http_matched; // how much of "\r\n\r\n" the request ended with so far
 } icount_peers;
 
+// Every callback cleared first: lwIP may still call a closing pcb's.
 static void icount_close(struct tcp_pcb *pcb) {
     tcp_arg(pcb, NULL);
     tcp_recv(pcb, NULL);
     tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    tcp_poll(pcb, NULL, 0);
     if (tcp_close(pcb) != ERR_OK) {
         tcp_abort(pcb);
     }
