@@ -9,7 +9,8 @@ instruction count), which runs bench/qemu_icount_guest.py from power-on, reading
 no input, and exits. The same firmware and arguments execute the same instructions,
 so one run per module is the measurement; no rounds, no medians.
 
-Run as a script, prints both modules' raw results as JSON.
+Run as a script, prints both modules' raw results as JSON and the rows as a table;
+with --doc, also writes that table into docs/benchmarks.md (block bench-cortex-m3).
 """
 
 import json
@@ -150,12 +151,47 @@ def measure(modules, firmware=FIRMWARE, sizes=None, log=print):
         f"{QEMU} -icount shift=0 on boards/qemu-bench (MPS2-AN385), one boot per "
         f"module: bulk {s['bulk'] // 1024} KiB each way, {s['conn']} connections, "
         f"{s['rtt']} TCP and {s['udp']} UDP round trips, {s['http']} GETs; the "
-        "counts include lwIP and the in-firmware C peers (the same code for both)"
+        "counts include lwIP and the in-firmware C peers (the same code for both); "
+        "fewer is better"
     )
     return samples, raw, note
 
 
+def table(samples):
+    """The rows as a markdown table with the exact difference per operation, which
+    (unlike the ratio) the shared lwIP and peer work doesn't dilute."""
+    lines = [
+        "| workload | usocket | modlwip | usocket - modlwip | usocket / modlwip |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for key, label, *_ in ROWS:
+        ours, theirs = samples[key]["usocket"], samples[key]["modlwip"]
+        if not ours or not theirs:
+            lines.append(f"| {label} | n/a | n/a | | |")
+            continue
+        a, b = ours[0], theirs[0]
+        lines.append(
+            f"| {label} | {a:,.0f} | {b:,.0f} | {a - b:+,.0f} | {a / b:.3f}x |"
+        )
+    return "\n".join(lines)
+
+
+def write_doc(samples, note, tool="bench/qemu_icount.py --doc", commit=None):
+    """The counts' own block in docs/benchmarks.md (they need no quiet machine, so
+    they are kept apart from `make bench`'s timed table)."""
+    sys.path.insert(0, os.path.join(TOP, "tools"))
+    import docgen  # tools/docgen.py
+
+    text = f"{docgen.stamp(tool, at=commit)} {note}.\n\n"
+    return docgen.replace_block(
+        "benchmarks.md", "bench-cortex-m3", text + table(samples)
+    )
+
+
 if __name__ == "__main__":
     mods = (("usocket", "usocket"), ("modlwip", "lwip"))
-    _, results, how = measure(mods, log=lambda m: print(m, file=sys.stderr))
+    counts, results, how = measure(mods, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps({"note": how, "results": results}, indent=1))
+    print(table(counts))
+    if "--doc" in sys.argv[1:]:
+        print(f"updated {write_doc(counts, how)}", file=sys.stderr)

@@ -671,6 +671,10 @@ def main():
             f"{icount_note}.\n\n" + table(results)
         )
         log(f"updated {docgen.replace_block('benchmarks.md', 'bench', summary)}")
+        if icount_raw:
+            log(
+                f"updated {qemu_icount.write_doc(icount_samples, icount_note, 'make bench', commit)}"
+            )
 
 
 if __name__ == "__main__":
