@@ -3,11 +3,12 @@ target, counted exactly.
 
 `make qemu-bench` builds boards/qemu-bench: MicroPython's qemu port for the
 MPS2-AN385 (Cortex-M3) with usocket and modlwip on the same lwIP, its loopback
-interface and peers written in C on lwIP's raw API. Each module gets its own boot
-of that firmware under ``-icount shift=0,sleep=off`` (the virtual clock is the
-instruction count), which runs bench/qemu_icount_guest.py from power-on, reading
-no input, and exits. The same firmware and arguments execute the same instructions,
-so one run per module is the measurement; no rounds, no medians.
+interface and peers written in C on lwIP's raw API. Each workload, for each module,
+gets its own boot of that firmware under ``-icount shift=0,sleep=off`` (the virtual
+clock is the instruction count), which runs bench/qemu_icount_guest.py from
+power-on, reading no input, and exits. A boot of its own keeps a workload's count
+independent of what the others leave in the heap. The same firmware and arguments execute the same instructions,
+so one run per module and workload is the measurement; no rounds, no medians.
 
 Run as a script, prints both modules' raw results as JSON and the rows as a table;
 with --doc, also writes that table into docs/benchmarks.md (block bench-cortex-m3).
@@ -26,17 +27,26 @@ FIRMWARE = os.path.join(TOP, "build/qemu-bench/firmware.elf")
 QEMU = "qemu-system-arm"
 GUEST = "qemu_icount_guest.py"  # frozen into the firmware
 
-# Bytes per bulk transfer, and how many times each other workload runs.
-SIZES = {"bulk": 256 * 1024, "conn": 100, "rtt": 1000, "udp": 1000, "http": 50}
+# How many times each workload runs; for the bulk transfers, the bytes they move.
+SIZES = {
+    "tcp_tx": 256 * 1024,
+    "tcp_rx": 256 * 1024,
+    "tcp_conn": 100,
+    "tcp_rtt": 1000,
+    "tcp_readline": 100,
+    "udp_rtt": 1000,
+    "http_get": 50,
+}
+BULK = ("tcp_tx", "tcp_rx")  # counted per KiB
 
 # Rows of the bench table: (key, label, unit, higher is better, goal), the same
-# shape as bench/run.py's ROWS, and how each is computed from a guest result:
-# (workload, divisor: "kib" for the bulk size in KiB, else the workload's count).
+# shape as bench/run.py's ROWS; the key is "m3_" and the workload's name.
 ROWS = (
     ("m3_tcp_tx", "Cortex-M3: TCP bulk send, per KiB", "instr", False, ""),
     ("m3_tcp_rx", "Cortex-M3: TCP bulk receive, per KiB", "instr", False, ""),
     ("m3_tcp_conn", "Cortex-M3: TCP connect, 100 B echo, close", "instr", False, ""),
     ("m3_tcp_rtt", "Cortex-M3: TCP round trip (64 B)", "instr", False, ""),
+    ("m3_tcp_readline", "Cortex-M3: TCP readline of a 100 B echo", "instr", False, ""),
     ("m3_udp_rtt", "Cortex-M3: UDP round trip (64 B)", "instr", False, ""),
     (
         "m3_http_get",
@@ -46,22 +56,12 @@ ROWS = (
         "",
     ),
 )
-PER = {
-    "m3_tcp_tx": ("tcp_tx", "kib"),
-    "m3_tcp_rx": ("tcp_rx", "kib"),
-    "m3_tcp_conn": ("tcp_conn", "n"),
-    "m3_tcp_rtt": ("tcp_rtt", "n"),
-    "m3_udp_rtt": ("udp_rtt", "n"),
-    "m3_http_get": ("http_get", "n"),
-}
 
 
-def qemu_command(firmware, module, sizes):
+def qemu_command(firmware, module, workload, n):
     """The QEMU command line of one run: the guest's arguments are the semihosting
-    command line, its console goes to a file (output never waits on a reader)."""
-    args = [GUEST, module] + [
-        str(sizes[k]) for k in ("bulk", "conn", "rtt", "udp", "http")
-    ]
+    command line."""
+    args = (GUEST, module, workload, str(n))
     return [
         QEMU,
         "-machine",
@@ -82,13 +82,13 @@ def qemu_command(firmware, module, sizes):
     ]
 
 
-def run_guest(module, sizes=None, firmware=FIRMWARE, timeout=300):
-    """One boot of the firmware running the workloads on `module` (an import name:
-    usocket, or lwip for modlwip): the guest's result dict."""
-    sizes = dict(SIZES, **(sizes or {}))
+def run_guest(module, workload, n, firmware=FIRMWARE, timeout=120):
+    """One boot of the firmware running one workload on `module` (an import name:
+    usocket, or lwip for modlwip): the guest's result dict. The console goes to a
+    file, so the guest's output never waits on a reader."""
     with tempfile.TemporaryDirectory() as tmp:
         console = os.path.join(tmp, "console.txt")
-        cmd = qemu_command(firmware, module, sizes)
+        cmd = qemu_command(firmware, module, workload, n)
         cmd += ["-serial", "file:" + console]
         r = subprocess.run(
             cmd,
@@ -106,15 +106,21 @@ def run_guest(module, sizes=None, firmware=FIRMWARE, timeout=300):
         if line.startswith("RESULT ") and r.returncode == 0:
             return json.loads(line[7:])
     raise RuntimeError(
-        f"{module} on {os.path.basename(firmware)} failed (exit {r.returncode}):\n"
-        f"{out}{r.stdout}{r.stderr}"
+        f"{module} {workload} on {os.path.basename(firmware)} failed "
+        f"(exit {r.returncode}):\n{out}{r.stdout}{r.stderr}"
     )
 
 
-def per_unit(result, key):
-    workload, per = PER[key]
-    div = result["bulk"] / 1024 if per == "kib" else result["n"][workload]
-    return result[workload] / div
+def run_all(module, sizes=None, firmware=FIRMWARE):
+    """Every workload of SIZES on `module`, a boot each: {workload: result}."""
+    sizes = dict(SIZES, **(sizes or {}))
+    return {w: run_guest(module, w, n, firmware) for w, n in sizes.items()}
+
+
+def per_unit(result):
+    """Instructions per operation, or per KiB for the bulk transfers."""
+    n = result["n"] / 1024 if result["workload"] in BULK else result["n"]
+    return result["instructions"] / n
 
 
 def unavailable(firmware):
@@ -141,18 +147,19 @@ def measure(modules, firmware=FIRMWARE, sizes=None, log=print):
     for label, module in modules:
         log(f"Cortex-M3 instruction counts: {label}")
         try:
-            raw[label] = run_guest(module, sizes, firmware)
+            raw[label] = run_all(module, sizes, firmware)
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             return samples, raw, f"n/a: {str(e).splitlines()[0]}"
-        for key in PER:
-            samples[key][label].append(per_unit(raw[label], key))
+        for key, *_ in ROWS:
+            samples[key][label].append(per_unit(raw[label][key[3:]]))
     s = dict(SIZES, **(sizes or {}))
     note = (
         f"{QEMU} -icount shift=0 on boards/qemu-bench (MPS2-AN385), one boot per "
-        f"module: bulk {s['bulk'] // 1024} KiB each way, {s['conn']} connections, "
-        f"{s['rtt']} TCP and {s['udp']} UDP round trips, {s['http']} GETs; the "
-        "counts include lwIP and the in-firmware C peers (the same code for both); "
-        "fewer is better"
+        f"module and workload: bulk {s['tcp_tx'] // 1024} KiB each way, "
+        f"{s['tcp_conn']} connections, {s['tcp_rtt']} TCP and {s['udp_rtt']} UDP "
+        f"round trips, {s['tcp_readline']} lines, {s['http_get']} GETs; the counts "
+        "include lwIP and the in-firmware C peers (the same code for both); fewer "
+        "is better"
     )
     return samples, raw, note
 

@@ -1,16 +1,17 @@
 """The Cortex-M3 instruction-count workloads, run inside the QEMU firmware.
 
 Frozen into boards/qemu-bench and run at boot when QEMU's semihosting command line
-names it (bench/qemu_icount.py starts it):
+names it (bench/qemu_icount.py starts it), one workload per boot:
 
-    qemu_icount_guest.py MODULE BULK CONN RTT UDP HTTP
+    qemu_icount_guest.py MODULE WORKLOAD N
 
 MODULE is ``usocket`` (ours) or ``lwip`` (MicroPython's extmod/modlwip.c, also
-``socket`` in that firmware). BULK is the bytes of each bulk transfer, the others
-how many times each workload runs. Every workload talks to the firmware's own peers
-(boards/qemu-bench/icount.c, C on lwIP's raw API) over lwIP's loopback interface,
-and is counted with icount.count(): instructions, under ``-icount shift=0``. Prints
-one line, ``RESULT {json}``: the instructions of each workload, and its unit count.
+``socket`` in that firmware). WORKLOAD is one of WORKLOADS below; N is how many
+times it runs, or for the bulk transfers (tcp_tx, tcp_rx) how many bytes they move,
+a multiple of 4 KiB. Every workload talks to the firmware's own peers
+(boards/qemu-bench/icount.c, C on lwIP's raw API) over lwIP's loopback interface and
+is counted with icount.count(): instructions, under ``-icount shift=0``. Prints one
+line, ``RESULT {json}``: the instructions and the heap bytes allocated.
 """
 
 import gc
@@ -19,8 +20,8 @@ import sys
 
 import icount
 
-MODULE = sys.argv[1]
-BULK, CONN, RTT, UDP, HTTP = (int(a) for a in sys.argv[2:7])
+MODULE, WORKLOAD = sys.argv[1:3]
+N = int(sys.argv[3])
 mod = __import__(MODULE)
 # urequests does `import socket`: a module already in sys.modules wins over the
 # built-in one (modlwip).
@@ -64,14 +65,11 @@ def read_exact(s, buf):
         raise OSError("short read")
 
 
-def tcp_tx(_, s, data):
+def tcp_tx(_, s, data, ack):
     # Every byte, then the sink's "k": it has all of them.
-    left = BULK
-    while left:
-        n = min(left, len(data))
-        s.write(data[:n])
-        left -= n
-    read_exact(s, bytearray(1))
+    for _ in range(N // len(data)):
+        s.write(data)
+    read_exact(s, ack)
 
 
 def tcp_rx(_, s, buf):
@@ -83,8 +81,8 @@ def tcp_rx(_, s, buf):
         if not n:
             break
         got += n
-    if got != BULK:
-        raise OSError(f"received {got} of {BULK} bytes")
+    if got != N:
+        raise OSError(f"received {got} of {N} bytes")
 
 
 def tcp_conn(n, msg, buf):
@@ -99,6 +97,15 @@ def tcp_rtt(n, s, msg, buf):
     for _ in range(n):
         s.write(msg)
         read_exact(s, buf)
+
+
+def tcp_readline(n, s, line):
+    # What urequests does for every header line: the stream's readline, which
+    # reads one byte per call of the socket's read.
+    for _ in range(n):
+        s.write(line)
+        if s.readline() != line:
+            raise OSError("bad line")
 
 
 def udp_rtt(n, s, msg, addr):
@@ -116,41 +123,52 @@ def http_get(n, url):
         r.close()
 
 
+def with_socket(kind, port, fn, *args):
+    """fn(n, s, *args) counted on a socket made first: TCP connected to `port`,
+    or UDP."""
+    if kind == "tcp":
+        s = mod.socket(mod.AF_INET, mod.SOCK_STREAM)
+        s.connect((HOST, port))
+    else:
+        s = mod.socket(mod.AF_INET, mod.SOCK_DGRAM)
+    try:
+        return counted(fn, N, 10, s, *args)
+    finally:
+        s.close()
+
+
 def main():
-    icount.serve(BULK)
-    res = {"module": MODULE, "bulk": BULK}
-    n = {"tcp_tx": 1, "tcp_rx": 1, "tcp_conn": CONN, "tcp_rtt": RTT}
-    n.update({"udp_rtt": UDP, "http_get": HTTP})
-
-    def run(name, fn, *args):
-        res[name], res[name + "_heap"] = counted(fn, n[name], 10, *args)
-
-    # The counter itself: a C loop of exactly 2,000,000 instructions, plus the two
-    # count() calls around it.
-    res["spin_2m"] = counted(lambda _: icount.spin(1000000), 1, 1)[0]
-
-    s = connect(SINK)
-    run("tcp_tx", tcp_tx, s, memoryview(bytes(4096)))
-    s.close()
-
-    s = connect(SOURCE)
-    run("tcp_rx", tcp_rx, s, bytearray(4096))
-    s.close()
-
-    run("tcp_conn", tcp_conn, bytes(100), bytearray(100))
-
-    s = connect(ECHO)
-    run("tcp_rtt", tcp_rtt, s, bytes(64), bytearray(64))
-    s.close()
-
-    s = mod.socket(mod.AF_INET, mod.SOCK_DGRAM)
-    addr = mod.getaddrinfo(HOST, ECHO)[0][-1]
-    run("udp_rtt", udp_rtt, s, bytes(64), addr)
-    s.close()
-
-    run("http_get", http_get, f"http://{HOST}/")
-    res["n"] = n
-    print("RESULT " + json.dumps(res))
+    icount.serve(N)  # the sink's and the source's byte count
+    line = b"x" * 99 + b"\n"
+    udp_to = mod.getaddrinfo(HOST, ECHO)[0][-1]
+    if WORKLOAD == "spin":
+        # The counter itself: a C loop of exactly 2 * N instructions, plus the two
+        # count() calls around it.
+        res = counted(lambda _: icount.spin(N), 1, 1)
+    elif WORKLOAD == "tcp_tx":
+        # One transfer of N bytes, so one run, not N.
+        s = connect(SINK)
+        res = counted(tcp_tx, 1, 1, s, bytes(4096), bytearray(1))
+        s.close()
+    elif WORKLOAD == "tcp_rx":
+        s = connect(SOURCE)
+        res = counted(tcp_rx, 1, 1, s, bytearray(4096))
+        s.close()
+    elif WORKLOAD == "tcp_conn":
+        res = counted(tcp_conn, N, 10, bytes(100), bytearray(100))
+    elif WORKLOAD == "tcp_rtt":
+        res = with_socket("tcp", ECHO, tcp_rtt, bytes(64), bytearray(64))
+    elif WORKLOAD == "tcp_readline":
+        res = with_socket("tcp", ECHO, tcp_readline, line)
+    elif WORKLOAD == "udp_rtt":
+        res = with_socket("udp", 0, udp_rtt, bytes(64), udp_to)
+    elif WORKLOAD == "http_get":
+        res = counted(http_get, N, 10, f"http://{HOST}/")
+    else:
+        raise ValueError(WORKLOAD)
+    out = {"module": MODULE, "workload": WORKLOAD, "n": N}
+    out["instructions"], out["heap"] = res
+    print("RESULT " + json.dumps(out))
 
 
 main()
