@@ -107,7 +107,7 @@ def run_guest(module, workload, n, firmware=FIRMWARE, timeout=120):
             return json.loads(line[7:])
     raise RuntimeError(
         f"{module} {workload} on {os.path.basename(firmware)} failed "
-        f"(exit {r.returncode}):\n{out}{r.stdout}{r.stderr}"
+        f"(exit {r.returncode}):\n{r.stdout}{r.stderr}{out}"
     )
 
 
@@ -149,7 +149,12 @@ def measure(modules, firmware=FIRMWARE, sizes=None, log=print):
         try:
             raw[label] = run_all(module, sizes, firmware)
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-            return samples, raw, f"n/a: {str(e).splitlines()[0]}"
+            # The first line says what ran, the last one how it ended (the guest's
+            # exception); no row keeps half its values.
+            lines = [ln for ln in str(e).splitlines() if ln.strip()]
+            why = lines[0] + (f" ... {lines[-1]}" if len(lines) > 1 else "")
+            empty = {key: {label: [] for label, _ in modules} for key, *_ in ROWS}
+            return empty, {}, f"n/a: {why}"
         for key, *_ in ROWS:
             samples[key][label].append(per_unit(raw[label][key[3:]]))
     s = dict(SIZES, **(sizes or {}))
