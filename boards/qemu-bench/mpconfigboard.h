@@ -8,9 +8,12 @@
 // modlwip's blocking calls and select/poll wait in mp_event_wait_ms(), which runs
 // this hook: the same lwIP servicing (loopback queue, timers) that usocket's own
 // wait loop does on this target (USOCKET_EVENT_WAIT in boards/qemu/usocket_port.h).
-// Without it modlwip would wait forever for segments nobody delivers.
+// Without it modlwip would wait forever for segments nobody delivers. If
+// boards/qemu defines the hook itself, its definition is used.
+#ifndef MICROPY_INTERNAL_EVENT_HOOK
 void usocket_qemu_lwip_poll(void);
 #define MICROPY_INTERNAL_EVENT_HOOK usocket_qemu_lwip_poll()
+#endif
 
 // Each VM start: boards/qemu's (RAM disk), then lwIP started for modlwip (ports
 // that use modlwip start it at boot) and, when QEMU was given a script name as its
