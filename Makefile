@@ -364,7 +364,7 @@ peer-tests: unix
 # BENCH_ARGS passes options to bench/run.py (e.g. --rounds 3, --quick).
 .PHONY: bench
 bench: deps mpy-cross
-	@-$(MAKE) -s qemu-bench
+	@$(MAKE) -s qemu-bench || rm -f $(QEMU_BENCH_BUILD)/firmware.elf
 	@mkdir -p $(TOP)/build
 	@echo "building $(TOP)/build/unix-bench/micropython (log: build/unix-bench.log)"
 	@$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
@@ -373,8 +373,8 @@ bench: deps mpy-cross
 
 # `make qemu-bench` builds build/qemu-bench/firmware.elf (boards/qemu-bench): the QEMU
 # target with MicroPython's modlwip beside usocket, for the Cortex-M3 instruction
-# counts of `make bench` (bench/qemu_icount.py). `make bench` goes on without it
-# (those rows then say n/a and why).
+# counts of `make bench` (bench/qemu_icount.py). `make bench` goes on without it,
+# and without a stale copy: those rows then say n/a and why.
 QEMU_BENCH_BUILD ?= $(TOP)/build/qemu-bench
 .PHONY: qemu-bench
 qemu-bench: deps-qemu mpy-cross
