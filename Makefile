@@ -364,7 +364,7 @@ peer-tests: unix
 # BENCH_ARGS passes options to bench/run.py (e.g. --rounds 3, --quick).
 .PHONY: bench
 bench: deps mpy-cross
-	@$(MAKE) -s qemu-bench || rm -f $(QEMU_BENCH_BUILD)/firmware.elf
+	@-$(MAKE) -s qemu-bench
 	@mkdir -p $(TOP)/build
 	@echo "building $(TOP)/build/unix-bench/micropython (log: build/unix-bench.log)"
 	@$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
@@ -383,4 +383,5 @@ qemu-bench: deps-qemu mpy-cross
 		BOARD_DIR=$(TOP)/boards/qemu-bench BUILD=$(QEMU_BENCH_BUILD) MPY_LIB_DIR=$(MPY_LIB_DIR) \
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/boards/qemu-bench/manifest.py \
 		LWIP_DIR=$(LWIP_DIR) >$(QEMU_BENCH_BUILD).log 2>&1 \
-		|| { tail -30 $(QEMU_BENCH_BUILD).log; $(call usocket_fail,qemu-bench: build failed (log: $(QEMU_BENCH_BUILD).log)); }
+		|| { tail -30 $(QEMU_BENCH_BUILD).log; rm -f $(QEMU_BENCH_BUILD)/firmware.elf; \
+		     $(call usocket_fail,qemu-bench: build failed (log: $(QEMU_BENCH_BUILD).log)); }
