@@ -12,10 +12,15 @@ so one run per module and workload is the measurement; no rounds, no medians.
 
 Run as a script, prints both modules' raw results as JSON and the rows as a table;
 with --doc, also writes that table into docs/benchmarks.md (block bench-cortex-m3).
+With --profile WORKLOAD N, runs one workload under QEMU's execution log instead and
+prints, for both modules, how many of its instructions each function executed.
 """
 
+import argparse
+import collections
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -200,10 +205,105 @@ def write_doc(samples, note, tool="bench/qemu_icount.py --doc", commit=None):
     )
 
 
+# --------------------------------------------------------------------------------------
+# Where the instructions go: QEMU's execution log, attributed to functions
+
+TRACE = re.compile(r"Trace \d+: (0x[0-9a-f]+) \[[0-9a-f]+/([0-9a-f]+)/[^\]]*\] ?(\S*)")
+INSN = re.compile(r"0x([0-9a-f]+):\s")
+REWOUND = "cpu_io_recompile: rewound execution of TB to "
+
+
+def attribute(lines):
+    """Instructions per function inside the counted regions, from a log of
+    ``-d exec,nochain,in_asm``: each translated block's instructions (``IN:``), each
+    execution of a block with its function (``Trace``). A counted region runs from one
+    call of icount.count() to the next, as in counted() in the guest. Under -icount,
+    a block that reaches a device register before its end is abandoned there and
+    re-run up to it by a one-off block (QEMU says "rewound"): only the instructions
+    before that register count for the abandoned run."""
+    blocks = {}  # host address of a block -> its instructions' addresses
+    translated = None  # the instructions of the block just translated
+    pending = {}
+    funcs = collections.Counter()
+    last = None  # (function, instructions) of the latest run, not yet counted
+    inside = False
+    prev_func = None
+    for line in lines:
+        if line.startswith("IN:"):
+            translated = []
+        elif translated is not None and (m := INSN.match(line)):
+            translated.append(int(m.group(1), 16))
+        elif line.startswith(REWOUND) and last:
+            stop = int(line[len(REWOUND) :].split()[0], 16)
+            last = (last[0], [a for a in last[1] if a < stop])
+        elif m := TRACE.match(line):
+            if translated:
+                pending[translated[0]] = translated
+            translated = None
+            host, pc, func = m.group(1), int(m.group(2), 16), m.group(3)
+            if pc in pending:
+                blocks[host] = pending.pop(pc)
+            if last and inside:
+                funcs[last[0]] += len(last[1])
+            if func == "icount_count" and prev_func != "icount_count":
+                inside = not inside
+            prev_func = func
+            last = (func, blocks.get(host, []))
+    return funcs
+
+
+def profile(module, workload, n, firmware=FIRMWARE, timeout=600):
+    """Instructions per function of one workload's counted regions, and the
+    counter's own figure for them (the two agree to within a count() call)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        console, log = os.path.join(tmp, "console.txt"), os.path.join(tmp, "exec.log")
+        cmd = qemu_command(firmware, module, workload, n)
+        cmd += ["-serial", "file:" + console]
+        cmd += ["-d", "exec,nochain,in_asm", "-D", log]
+        subprocess.run(
+            cmd,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+        )
+        with open(console) as f:
+            res = [json.loads(x[7:]) for x in f if x.startswith("RESULT ")]
+        if not res:
+            raise RuntimeError(f"{module} {workload}: no result")
+        with open(log, errors="replace") as f:
+            return attribute(f), res[0]["instructions"]
+
+
+def print_profile(workload, n, modules, top=30):
+    counts = {}
+    for label, module in modules:
+        counts[label], measured = profile(module, workload, n)
+        total = sum(counts[label].values())
+        print(f"{label}: {total:,} instructions attributed, {measured:,} counted")
+    (a, ca), (b, cb) = counts.items()
+    names = sorted(set(ca) | set(cb), key=lambda f: -(ca[f] + cb[f]))[:top]
+    print(f"\n| function | {a} | {b} | {a} - {b} |\n|---|--:|--:|--:|")
+    for f in names:
+        print(f"| `{f}` | {ca[f]:,} | {cb[f]:,} | {ca[f] - cb[f]:+,} |")
+
+
 if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--doc", action="store_true", help="rewrite the docs block")
+    ap.add_argument(
+        "--profile",
+        nargs=2,
+        metavar=("WORKLOAD", "N"),
+        help="instructions per function of one workload, for both modules",
+    )
+    args = ap.parse_args()
     mods = (("usocket", "usocket"), ("modlwip", "lwip"))
+    if args.profile:
+        print_profile(args.profile[0], int(args.profile[1]), mods)
+        sys.exit(0)
     counts, results, how = measure(mods, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps({"note": how, "results": results}, indent=1))
     print(table(counts))
-    if "--doc" in sys.argv[1:]:
+    if args.doc:
         print(f"updated {write_doc(counts, how)}", file=sys.stderr)

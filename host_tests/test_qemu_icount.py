@@ -9,7 +9,8 @@ run bench/qemu_icount_guest.py from power-on. Here, with small workloads:
   reads as that, plus the two count() calls around it;
 - two boots with the same arguments give the same count for every workload, for
   both modules (and the guest checked every byte count and answer, or it would have
-  failed).
+  failed);
+- the per-function profile (QEMU's execution log) adds up to the counter's figure.
 """
 
 import sys
@@ -55,3 +56,12 @@ def test_the_counter_counts_instructions(firmware):
     res = qemu_icount.run_guest("usocket", "spin", 1_000_000, firmware)
     assert 2_000_000 <= res["instructions"] < 2_005_000, res
     assert res["instructions"] % 40 == 0, res
+
+
+def test_the_profile_accounts_for_every_counted_instruction(firmware):
+    # bench/qemu_icount.py --profile: QEMU's log of every block it ran, attributed
+    # to functions, adds up to what the counter measured (the two regions differ
+    # only by the parts of the count() calls around them).
+    funcs, counted = qemu_icount.profile("usocket", "tcp_rtt", 5, firmware)
+    assert abs(sum(funcs.values()) - counted) < 400, (sum(funcs.values()), counted)
+    assert funcs["tcp_input"] > 0 and funcs["usocket_stream_read"] > 0, funcs
