@@ -7,8 +7,9 @@ interface and peers written in C on lwIP's raw API. Each workload, for each modu
 gets its own boot of that firmware under ``-icount shift=0,sleep=off`` (the virtual
 clock is the instruction count), which runs bench/qemu_icount_guest.py from
 power-on, reading no input, and exits. A boot of its own keeps a workload's count
-independent of what the others leave in the heap. The same firmware and arguments execute the same instructions,
-so one run per module and workload is the measurement; no rounds, no medians.
+independent of what the others leave in the heap. The same firmware and arguments
+execute the same instructions, so one run per module and workload is the
+measurement; no rounds, no medians.
 
 Run as a script, prints both modules' raw results as JSON and the rows as a table;
 with --doc, also writes that table into docs/benchmarks.md (block bench-cortex-m3).
