@@ -22,6 +22,7 @@
 #include "lwip/udp.h"
 #include "lwip/raw.h"
 #include "lwip/igmp.h"
+#include "lwip/mem.h"
 #include "lwip/priv/tcp_priv.h"
 #include "usocket.h"
 
@@ -48,12 +49,16 @@ typedef struct _usocket_pending_t {
     bool fin;                   // the peer already closed its side
 } usocket_pending_t;
 
-// A received datagram: the pbuf (not copied until read) and its source.
-typedef struct _usocket_dgram_t {
-    struct pbuf *p;
+// A received datagram's source. It is written in front of the payload, in the room
+// the IP and UDP headers leave there (or in a pbuf chained in front where there is
+// none), so a socket's queue is a ring of pbuf pointers only: the datagram is not
+// copied until it is read.
+typedef struct _usocket_dgram_src_t {
     ip_addr_t addr;
     uint16_t port;
-} usocket_dgram_t;
+} usocket_dgram_src_t;
+
+#define USOCKET_DGRAM_SRC_LEN (sizeof(usocket_dgram_src_t))
 
 // The TCP options a connection pcb has and a listening one has no room for: a
 // struct tcp_pcb_listen ends before the flags and keepalive fields, and writing
@@ -63,7 +68,7 @@ typedef struct _usocket_tcp_opts_t {
     u32_t keep_idle;            // ms
     u32_t keep_intvl;           // ms
     u32_t keep_cnt;             // probes
-    bool nodelay;
+    u32_t nodelay;              // a flag
 } usocket_tcp_opts_t;
 
 // A listening socket's queue: the options above, then a ring of q_size pending
@@ -72,6 +77,8 @@ typedef struct _usocket_listen_t {
     usocket_tcp_opts_t opts;
     usocket_pending_t pending[];
 } usocket_listen_t;
+
+typedef struct _usocket_membership_t usocket_membership_t;
 
 typedef struct _usocket_obj_t {
     mp_obj_base_t base;
@@ -85,15 +92,21 @@ typedef struct _usocket_obj_t {
     } pcb;
     // TCP: received data not yet read, as lwIP delivered it (no copy).
     struct pbuf *rx;
+    #if USOCKET_CALLBACK
     // setsockopt(SOL_SOCKET, 20, handler): scheduled when data, a FIN, an error or
     // a connection to accept arrives; MP_OBJ_NULL if none.
     mp_obj_t callback;
+    #endif
     // Listening TCP: pending connections; UDP/raw: received datagrams. A ring of
     // q_size slots allocated once (listen()/socket()), so callbacks never allocate.
     union {
         usocket_listen_t *lst;
-        usocket_dgram_t *dgram;
+        struct pbuf **dgram;
     } q;
+    #if USOCKET_MULTICAST
+    // UDP: the multicast groups joined (a list in lwIP's heap), NULL if none.
+    usocket_membership_t *groups;
+    #endif
     int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
     int16_t error;              // errno that ended the connection, 0 if none
     // How reads see the stream's end (usocket_rd_end_errno). Written by the methods
@@ -177,7 +190,7 @@ static void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *
 // Schedules the socket's Python callback, if it has one. It runs later, between
 // bytecodes or in a wait, never inside lwIP: mp_sched_schedule only queues it.
 static void usocket_notify(usocket_obj_t *s) {
-    #if MICROPY_ENABLE_SCHEDULER
+    #if USOCKET_CALLBACK
     if (s->callback != MP_OBJ_NULL) {
         mp_sched_schedule(s->callback, MP_OBJ_FROM_PTR(s));
     }
@@ -290,10 +303,25 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
         pbuf_free(p);
         return;
     }
-    usocket_dgram_t *slot = &s->q.dgram[(s->q_head + s->q_len) % s->q_size];
-    slot->p = p;
-    ip_addr_copy(slot->addr, *addr);
-    slot->port = port;
+    if (p->tot_len > 0xffff - USOCKET_DGRAM_SRC_LEN) {
+        // Only a raw socket's reassembled IP packet comes this close to 64 KiB.
+        pbuf_free(p);
+        return;
+    }
+    if (pbuf_add_header(p, USOCKET_DGRAM_SRC_LEN) != 0) {
+        struct pbuf *h = pbuf_alloc(PBUF_RAW, USOCKET_DGRAM_SRC_LEN, PBUF_RAM);
+        if (h == NULL) {
+            pbuf_free(p);
+            return;
+        }
+        pbuf_cat(h, p);
+        p = h;
+    }
+    usocket_dgram_src_t src;
+    ip_addr_copy(src.addr, *addr);
+    src.port = port;
+    pbuf_take(p, &src, USOCKET_DGRAM_SRC_LEN);
+    s->q.dgram[(s->q_head + s->q_len) % s->q_size] = p;
     s->q_len += 1;
     usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
@@ -311,6 +339,12 @@ static u8_t usocket_raw_recv_cb(void *arg, struct raw_pcb *pcb, struct pbuf *p, 
 #endif
 
 // --- Helpers --------------------------------------------------------------------
+
+// Every lwIP pcb, a listening one too, starts with the IP_PCB fields: the local and
+// remote addresses and so_options.
+struct usocket_ip_pcb {
+    IP_PCB;
+};
 
 static usocket_obj_t *usocket_get(mp_obj_t self_in) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
@@ -420,64 +454,53 @@ static void usocket_free_queue(usocket_obj_t *s) {
                 tcp_abort(pcb);
             }
         } else {
-            pbuf_free(s->q.dgram[s->q_head].p);
+            pbuf_free(s->q.dgram[s->q_head]);
         }
     }
 }
 
-#if LWIP_IGMP
-// IGMP memberships belong to lwIP's netifs, not to pcbs: this table records which
-// socket joined what, so that close() leaves its groups, as lwIP's sockets.c does.
-// Accessed with lwIP's lock held.
-typedef struct _usocket_membership_t {
-    const usocket_obj_t *owner;  // NULL: free entry
+#if USOCKET_MULTICAST
+// IGMP memberships belong to lwIP's netifs, not to pcbs: each UDP socket keeps a
+// list of what it joined, so that close() leaves its groups, as lwIP's sockets.c
+// does. The entries are in lwIP's heap (mem_malloc), allocated on IP_ADD_MEMBERSHIP:
+// no static table, nothing for a socket that never joins. Accessed with lwIP's lock
+// held.
+struct _usocket_membership_t {
+    usocket_membership_t *next;
     ip4_addr_t group;
     ip4_addr_t itf;
-} usocket_membership_t;
-
-static usocket_membership_t usocket_memberships[USOCKET_IGMP_MEMBERSHIPS];
+};
 
 // Joins or leaves a group for s and records it. Returns lwIP's error.
-static err_t usocket_membership(const usocket_obj_t *s, bool join, const ip4_addr_t *group, const ip4_addr_t *itf) {
-    usocket_membership_t *free_entry = NULL;
-    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
-        usocket_membership_t *m = &usocket_memberships[i];
-        if (m->owner == s && ip4_addr_eq(&m->group, group) && ip4_addr_eq(&m->itf, itf)) {
+static err_t usocket_membership(usocket_obj_t *s, bool join, const ip4_addr_t *group, const ip4_addr_t *itf) {
+    for (usocket_membership_t **link = &s->groups; *link != NULL; link = &(*link)->next) {
+        usocket_membership_t *m = *link;
+        if (ip4_addr_eq(&m->group, group) && ip4_addr_eq(&m->itf, itf)) {
             if (join) {
                 return ERR_VAL;  // already a member (EINVAL, as lwIP's sockets say)
             }
-            err_t err = igmp_leavegroup(itf, group);
-            m->owner = NULL;
-            return err;
-        }
-        if (m->owner == NULL && free_entry == NULL) {
-            free_entry = m;
+            *link = m->next;
+            mem_free(m);
+            return igmp_leavegroup(itf, group);
         }
     }
     if (!join) {
         return ERR_VAL;  // not a member
     }
-    if (free_entry == NULL) {
+    usocket_membership_t *m = mem_malloc(sizeof(usocket_membership_t));
+    if (m == NULL) {
         return ERR_MEM;
     }
     err_t err = igmp_joingroup(itf, group);
-    if (err == ERR_OK) {
-        free_entry->owner = s;
-        ip4_addr_copy(free_entry->group, *group);
-        ip4_addr_copy(free_entry->itf, *itf);
+    if (err != ERR_OK) {
+        mem_free(m);
+        return err;
     }
-    return err;
-}
-
-// Leaves every group s joined (closing a socket).
-static void usocket_memberships_drop(const usocket_obj_t *s) {
-    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
-        usocket_membership_t *m = &usocket_memberships[i];
-        if (m->owner == s) {
-            igmp_leavegroup(&m->itf, &m->group);
-            m->owner = NULL;
-        }
-    }
+    ip4_addr_copy(m->group, *group);
+    ip4_addr_copy(m->itf, *itf);
+    m->next = s->groups;
+    s->groups = m;
+    return ERR_OK;
 }
 #endif
 
@@ -521,9 +544,15 @@ static void usocket_release(usocket_obj_t *s) {
     }
     s->pcb.any = NULL;
     s->q_len = 0;
+    #if USOCKET_CALLBACK
     s->callback = MP_OBJ_NULL;
-    #if LWIP_IGMP
-    usocket_memberships_drop(s);
+    #endif
+    #if USOCKET_MULTICAST
+    // Leaves every group s joined.
+    while (s->groups != NULL) {
+        usocket_membership_t *m = s->groups;
+        usocket_membership(s, false, &m->group, &m->itf);
+    }
     #endif
 }
 
@@ -635,8 +664,9 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 // --- Data transfer (shared by methods and the stream protocol) ------------------------
 
 // usocket_dequeue's flags.
-#define USOCKET_DQ_PEEK (0x01)      // leave what was read queued
-#define USOCKET_DQ_ACCEPT (0x02)    // take a pending connection (into item->conn)
+#define USOCKET_DQ_PEEK (USOCKET_MSG_PEEK)          // leave what was read queued
+#define USOCKET_DQ_DONTWAIT (USOCKET_MSG_DONTWAIT)  // don't wait, whatever the socket's mode
+#define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
 
 // What usocket_dequeue took, besides TCP data.
 typedef struct _usocket_item_t {
@@ -687,15 +717,16 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
+    int32_t timeout_ms = (flags & USOCKET_DQ_DONTWAIT) ? 0 : s->timeout_ms;
     mp_uint_t start = mp_hal_ticks_ms();
     for (;;) {
-        int32_t timeout_ms = s->timeout_ms;
+        int32_t left_ms = timeout_ms;
         if (timeout_ms > 0) {
             mp_uint_t elapsed = mp_hal_ticks_ms() - start;
-            timeout_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
+            left_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
         }
-        if (!usocket_wait(usocket_readable, s, timeout_ms)) {
-            *errcode = usocket_wait_errno(s);
+        if (!usocket_wait(usocket_readable, s, left_ms)) {
+            *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
             return MP_STREAM_ERROR;
         }
         mp_uint_t n = 0;
@@ -719,15 +750,16 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                     retry = true;
                 }
             } else if (!retry) {
-                usocket_dgram_t *slot = &s->q.dgram[s->q_head];
-                item->p = slot->p;
-                ip_addr_copy(item->addr, slot->addr);
-                item->port = slot->port;
-                n = slot->p->tot_len;
+                struct pbuf *p = s->q.dgram[s->q_head];
+                usocket_dgram_src_t src;
+                pbuf_copy_partial(p, &src, USOCKET_DGRAM_SRC_LEN, 0);
+                item->p = p;
+                ip_addr_copy(item->addr, src.addr);
+                item->port = src.port;
+                n = p->tot_len - USOCKET_DGRAM_SRC_LEN;
                 if (flags & USOCKET_DQ_PEEK) {
-                    pbuf_ref(slot->p);
+                    pbuf_ref(p);
                 } else {
-                    slot->p = NULL;
                     s->q_head = (s->q_head + 1) % s->q_size;
                     s->q_len -= 1;
                 }
@@ -763,8 +795,8 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
 
 // Copies up to len bytes of a dequeued datagram into buf and frees it.
 static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
-    len = MIN(len, p->tot_len);
-    pbuf_copy_partial(p, buf, len, 0);
+    len = MIN(len, p->tot_len - USOCKET_DGRAM_SRC_LEN);
+    pbuf_copy_partial(p, buf, len, USOCKET_DGRAM_SRC_LEN);
     USOCKET_LWIP_LOCK();
     pbuf_free(p);
     USOCKET_LWIP_UNLOCK();
@@ -774,7 +806,7 @@ static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
 // A dequeued datagram as a bytes object of at most len bytes; the datagram is
 // freed even when there is no memory for the bytes.
 static mp_obj_t usocket_dgram_bytes(struct pbuf *p, mp_uint_t len) {
-    len = MIN(len, p->tot_len);
+    len = MIN(len, p->tot_len - USOCKET_DGRAM_SRC_LEN);
     vstr_t vstr;
     vstr.buf = m_new_maybe(char, len + 1);
     if (vstr.buf == NULL) {
@@ -913,6 +945,18 @@ static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_
 
 // --- Constructor, close, finaliser ---------------------------------------------------
 
+// A new socket object: blocking, no pcb, and closed until it has one, so the
+// finaliser has nothing to do.
+static usocket_obj_t *usocket_new(const mp_obj_type_t *type, uint8_t stype, uint8_t family) {
+    usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
+    memset(&s->pcb, 0, sizeof(*s) - offsetof(usocket_obj_t, pcb));
+    s->timeout_ms = -1;
+    s->type = stype;
+    s->family = family;
+    usocket_state_set(s, USOCKET_STATE_CLOSED);
+    return s;
+}
+
 static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 3, false);
     mp_int_t family = n_args > 0 ? mp_obj_get_int(args[0]) : USOCKET_AF_INET;
@@ -948,30 +992,10 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     }
 
     USOCKET_PORT_INIT();
-    usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
-    s->pcb.any = NULL;
-    s->rx = NULL;
-    s->callback = MP_OBJ_NULL;
-    s->q.lst = NULL;
-    s->timeout_ms = -1;
-    s->error = 0;
-    s->type = stype;
-    s->family = family;
-    usocket_state_set(s, USOCKET_STATE_CLOSED); // until a pcb exists, the finaliser has nothing to do
-    s->q_head = 0;
-    s->q_len = 0;
-    s->q_size = 0;
-    s->peer_fin = false;
+    usocket_obj_t *s = usocket_new(type, stype, family);
     s->quec_server = quec_server;
-    s->shut_rd = false;
-    s->shut_wr = false;
-    s->handed_over = false;
-    s->rd_closed = false;
-    s->rd_marker_gone = false;
-    s->rd_pending_gone = false;
-    s->wr_reported = false;
     if (stype != USOCKET_SOCK_STREAM) {
-        s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
+        s->q.dgram = m_new0(struct pbuf *, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
     }
 
@@ -1121,12 +1145,7 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     usocket_obj_t *s = usocket_get(self_in);
     // The new object exists before a connection is taken off the queue, so a
     // MemoryError can't lose a connection.
-    usocket_obj_t *c = mp_obj_malloc_with_finaliser(usocket_obj_t, &usocket_socket_type);
-    memset(&c->pcb, 0, sizeof(*c) - offsetof(usocket_obj_t, pcb));
-    c->timeout_ms = -1;
-    c->type = USOCKET_SOCK_STREAM;
-    c->family = s->family;
-    usocket_state_set(c, USOCKET_STATE_CLOSED);
+    usocket_obj_t *c = usocket_new(&usocket_socket_type, USOCKET_SOCK_STREAM, s->family);
 
     usocket_item_t item = { .conn = c };
     int errcode;
@@ -1270,10 +1289,17 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
 
-// recv and recvfrom: waits first, then allocates only what will be returned, so
-// recv(65536) on a small message doesn't take 64 KiB of heap. With MSG_PEEK the
-// data stays queued.
-static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool with_addr) {
+// recv(bufsize[, flags]) / recvfrom(bufsize[, flags]): flags MSG_PEEK (the data
+// stays queued) and MSG_DONTWAIT (this one call is non-blocking, whatever the
+// socket's mode). Waits first, then allocates only what will be returned, so
+// recv(65536) on a small message doesn't take 64 KiB of heap.
+static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool with_addr) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    mp_int_t len = mp_obj_get_int(args[1]);
+    mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
+    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
+        mp_raise_OSError(MP_EINVAL);
+    }
     if (len < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("negative buffer size"));
     }
@@ -1281,7 +1307,6 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
     ip_addr_t ip;
     uint16_t port = 0;
     ip_addr_set_zero(&ip);
-    uint8_t flags = peek ? USOCKET_DQ_PEEK : 0;
     usocket_item_t item;
     mp_obj_t data;
     if (s->type == USOCKET_SOCK_STREAM) {
@@ -1289,7 +1314,7 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
         // (another thread may take some in between: then this is a short read).
         // recv(0) waits for nothing and takes nothing.
         item.avail = 0;
-        if (len > 0 && usocket_dequeue(s, NULL, 0, USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR) {
+        if (len > 0 && usocket_dequeue(s, NULL, 0, flags | USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR) {
             mp_raise_OSError(usocket_rd_reported(s, errcode));
         }
         vstr_t vstr;
@@ -1324,32 +1349,6 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
     }
     mp_obj_t t[2] = { data, usocket_format_address(&ip, port) };
     return mp_obj_new_tuple(2, t);
-}
-
-// recv(bufsize[, flags]) / recvfrom(bufsize[, flags]): flags MSG_PEEK, MSG_DONTWAIT.
-static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool with_addr) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    mp_int_t len = mp_obj_get_int(args[1]);
-    mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
-        mp_raise_OSError(MP_EINVAL);
-    }
-    bool peek = (flags & USOCKET_MSG_PEEK) != 0;
-    if (!(flags & USOCKET_MSG_DONTWAIT)) {
-        return usocket_recv_do(s, len, peek, with_addr);
-    }
-    // MSG_DONTWAIT: this one call is non-blocking, whatever the socket's mode.
-    int32_t timeout_ms = s->timeout_ms;
-    s->timeout_ms = 0;
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_obj_t ret = usocket_recv_do(s, len, peek, with_addr);
-        nlr_pop();
-        s->timeout_ms = timeout_ms;
-        return ret;
-    }
-    s->timeout_ms = timeout_ms;
-    nlr_jump(nlr.ret_val);
 }
 
 static mp_obj_t usocket_socket_recv(size_t n_args, const mp_obj_t *args) {
@@ -1416,29 +1415,43 @@ static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
 
-// The integer TCP options: the field of usocket_tcp_opts_t each one sets, its
-// range (1 to max) and its unit in that field. QuecPython's TCP_KEEPALIVE is in
-// minutes (it also turns keepalive on), TCP_KEEPIDLE and TCP_KEEPINTVL in seconds,
-// as on Linux.
-typedef struct _usocket_tcp_int_opt_t {
+// The options whose value is an int, table-driven: the level and number of each,
+// and what it sets. A bit of a pcb's so_options (its number is the bit: any socket
+// type, every pcb has them), or a field of usocket_tcp_opts_t (TCP only) that takes
+// 1 to max units (QuecPython's TCP_KEEPALIVE is in minutes and also turns
+// keepalive on, TCP_KEEPIDLE and TCP_KEEPINTVL are in seconds, as on Linux), or
+// any int as a flag where max is 0.
+#define USOCKET_OPT_SOF (0xff)
+
+typedef struct _usocket_int_opt_t {
+    uint16_t level;
     uint8_t opt;
-    uint8_t offset;
+    uint8_t offset;             // in usocket_tcp_opts_t, or USOCKET_OPT_SOF
     uint32_t max;
     uint32_t unit;
-} usocket_tcp_int_opt_t;
+} usocket_int_opt_t;
 
-static const usocket_tcp_int_opt_t usocket_tcp_int_opts[] = {
-    { USOCKET_TCP_KEEPALIVE, offsetof(usocket_tcp_opts_t, keep_idle), 120, 60 * 1000 },
-    { USOCKET_TCP_KEEPIDLE, offsetof(usocket_tcp_opts_t, keep_idle), 0x7fffffff / 1000, 1000 },
+#define USOCKET_TCP_OPT(level, opt, field, max, unit) \
+    { level, opt, offsetof(usocket_tcp_opts_t, field), max, unit }
+
+static const usocket_int_opt_t usocket_int_opts[] = {
+    { USOCKET_SOL_SOCKET, USOCKET_SO_REUSEADDR, USOCKET_OPT_SOF, 0, 0 },
+    { USOCKET_SOL_SOCKET, USOCKET_SO_KEEPALIVE, USOCKET_OPT_SOF, 0, 0 },
+    { USOCKET_SOL_SOCKET, USOCKET_SO_BROADCAST, USOCKET_OPT_SOF, 0, 0 },
+    USOCKET_TCP_OPT(USOCKET_SOL_SOCKET, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_NODELAY, nodelay, 0, 0),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPIDLE, keep_idle, 0x7fffffff / 1000, 1000),
     #if LWIP_TCP_KEEPALIVE
-    { USOCKET_TCP_KEEPINTVL, offsetof(usocket_tcp_opts_t, keep_intvl), 0x7fffffff / 1000, 1000 },
-    { USOCKET_TCP_KEEPCNT, offsetof(usocket_tcp_opts_t, keep_cnt), 255, 1 },
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPINTVL, keep_intvl, 0x7fffffff / 1000, 1000),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPCNT, keep_cnt, 255, 1),
     #endif
 };
 
 // The options whose value is not an int (a callback, a struct ip_mreq) and the
 // multicast ones. Returns false for any other option.
 static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_t opt, mp_obj_t value) {
+    #if USOCKET_CALLBACK
     if (opt == USOCKET_SO_CALLBACK && (level == USOCKET_SOL_SOCKET || level == 1)) {
         // modlwip takes option 20 at any level; WebREPL passes its SOL_SOCKET (1
         // there).
@@ -1450,10 +1463,11 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
         USOCKET_LWIP_UNLOCK();
         return true;
     }
+    #endif
+    #if USOCKET_MULTICAST
     if (level != USOCKET_IPPROTO_IP) {
         return false;
     }
-    #if LWIP_IGMP
     if (opt == USOCKET_IP_ADD_MEMBERSHIP || opt == USOCKET_IP_DROP_MEMBERSHIP) {
         // struct ip_mreq: the group, then the interface (0.0.0.0: every one).
         mp_buffer_info_t bufinfo;
@@ -1464,21 +1478,19 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
         if (s->type != USOCKET_SOCK_DGRAM) {
             mp_raise_OSError(MP_EOPNOTSUPP);
         }
-        ip4_addr_t group, itf;
-        memcpy(&group, bufinfo.buf, sizeof(group));
-        memcpy(&itf, (const byte *)bufinfo.buf + sizeof(group), sizeof(itf));
-        if (!ip4_addr_ismulticast(&group)) {
+        ip4_addr_t mreq[2];
+        memcpy(mreq, bufinfo.buf, sizeof(mreq));
+        if (!ip4_addr_ismulticast(&mreq[0])) {
             mp_raise_OSError(MP_EINVAL);
         }
         USOCKET_LWIP_LOCK();
-        err_t err = usocket_membership(s, opt == USOCKET_IP_ADD_MEMBERSHIP, &group, &itf);
+        err_t err = usocket_membership(s, opt == USOCKET_IP_ADD_MEMBERSHIP, &mreq[0], &mreq[1]);
         USOCKET_LWIP_UNLOCK();
         if (err != ERR_OK) {
             usocket_raise_lwip(err);
         }
         return true;
     }
-    #endif
     #if LWIP_MULTICAST_TX_OPTIONS
     if (opt == USOCKET_IP_MULTICAST_LOOP) {
         // Whether our own multicast datagrams are also delivered to this host's
@@ -1498,6 +1510,7 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
         USOCKET_LWIP_UNLOCK();
         return true;
     }
+    #endif
     #endif
     return false;
 }
@@ -1525,58 +1538,43 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     } else {
         mp_raise_TypeError(MP_ERROR_TEXT("option value must be an int or bytes-like"));
     }
+    const usocket_int_opt_t *o = usocket_int_opts;
+    while (o->level != level || o->opt != opt) {
+        if (++o == usocket_int_opts + MP_ARRAY_SIZE(usocket_int_opts)) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+    }
     bool is_tcp = s->type == USOCKET_SOCK_STREAM;
-    int errcode = MP_EINVAL;
+    if (o->offset != USOCKET_OPT_SOF) {
+        if (!is_tcp || (o->max != 0 && (val < 1 || (mp_uint_t)val > o->max))) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+        val = o->max != 0 ? val * o->unit : val != 0;
+    }
     USOCKET_LWIP_LOCK();
-    struct ip_pcb_common {
-        IP_PCB;
-    };
-    // Every lwIP pcb, a listening one too, starts with the IP_PCB fields, which
-    // hold so_options; a connection that ended has no pcb left to set.
-    struct ip_pcb_common *ip_pcb = s->pcb.any;
-    // The TCP options: a listener's own copy, or a connection pcb's, read here
-    // and written back below.
-    usocket_tcp_opts_t conn_opts = { 0 };
-    usocket_tcp_opts_t *opts = &conn_opts;
-    struct tcp_pcb *conn_pcb = NULL;
-    if (is_tcp && usocket_state(s) == USOCKET_STATE_LISTENING) {
-        opts = &s->q.lst->opts;
-    } else if (is_tcp && s->pcb.tcp != NULL) {
-        conn_pcb = s->pcb.tcp;
-        usocket_tcp_opts_get(conn_pcb, opts);
-    }
-    if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
-        if (ip_pcb != NULL && val) {
-            ip_set_option(ip_pcb, opt);
+    // A connection that ended has no pcb left to set.
+    struct usocket_ip_pcb *ip_pcb = s->pcb.any;
+    if (o->offset == USOCKET_OPT_SOF || opt == USOCKET_TCP_KEEPALIVE) {
+        u8_t sof = o->offset == USOCKET_OPT_SOF ? opt : SOF_KEEPALIVE;
+        if (ip_pcb != NULL && (val || sof != opt)) {
+            ip_set_option(ip_pcb, sof);
         } else if (ip_pcb != NULL) {
-            ip_reset_option(ip_pcb, opt);
-        }
-        errcode = 0;
-    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_NODELAY) {
-        opts->nodelay = val != 0;
-        errcode = 0;
-    } else if (is_tcp && (level == USOCKET_IPPROTO_TCP || (level == USOCKET_SOL_SOCKET && opt == USOCKET_TCP_KEEPALIVE))) {
-        for (size_t i = 0; i < MP_ARRAY_SIZE(usocket_tcp_int_opts); ++i) {
-            const usocket_tcp_int_opt_t *o = &usocket_tcp_int_opts[i];
-            if (o->opt == opt) {
-                if (val >= 1 && (mp_uint_t)val <= o->max) {
-                    *(u32_t *)((byte *)opts + o->offset) = (u32_t)val * o->unit;
-                    if (opt == USOCKET_TCP_KEEPALIVE && ip_pcb != NULL) {
-                        ip_set_option(ip_pcb, SOF_KEEPALIVE);
-                    }
-                    errcode = 0;
-                }
-                break;
-            }
+            ip_reset_option(ip_pcb, sof);
         }
     }
-    if (errcode == 0 && conn_pcb != NULL) {
-        usocket_tcp_opts_set(conn_pcb, opts);
+    if (o->offset != USOCKET_OPT_SOF) {
+        // The TCP options: a listener's own copy, or a connection pcb's, read,
+        // changed and written back.
+        if (usocket_state(s) == USOCKET_STATE_LISTENING) {
+            *(u32_t *)((byte *)&s->q.lst->opts + o->offset) = val;
+        } else if (s->pcb.tcp != NULL) {
+            usocket_tcp_opts_t opts;
+            usocket_tcp_opts_get(s->pcb.tcp, &opts);
+            *(u32_t *)((byte *)&opts + o->offset) = val;
+            usocket_tcp_opts_set(s->pcb.tcp, &opts);
+        }
     }
     USOCKET_LWIP_UNLOCK();
-    if (errcode != 0) {
-        mp_raise_OSError(errcode);
-    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
@@ -1664,35 +1662,24 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     ip_addr_t ip;
     uint16_t port = 0;
     ip_addr_set_zero(&ip);
-    bool connected = false;
-    USOCKET_LWIP_LOCK();
-    if (s->type == USOCKET_SOCK_STREAM && s->pcb.tcp != NULL) {
-        struct tcp_pcb *pcb = s->pcb.tcp;
-        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
-        if (local) {
-            // In struct tcp_pcb_listen too.
-            ip_addr_copy(ip, pcb->local_ip);
-            port = pcb->local_port;
-        } else if (connected) {
-            // Not in a listening pcb.
-            ip_addr_copy(ip, pcb->remote_ip);
-            port = pcb->remote_port;
-        }
-    } else if (s->type == USOCKET_SOCK_DGRAM && s->pcb.udp != NULL) {
-        struct udp_pcb *pcb = s->pcb.udp;
-        if (local) {
-            ip_addr_copy(ip, pcb->local_ip);
-            port = pcb->local_port;
-        } else {
-            ip_addr_copy(ip, pcb->remote_ip);
-            port = pcb->remote_port;
-        }
-        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
-    }
-    USOCKET_LWIP_UNLOCK();
-    if (!local && !connected) {
+    // A raw socket has no ports: it reports no name and no peer.
+    bool raw = s->type == USOCKET_SOCK_RAW;
+    if (!local && (raw || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
         mp_raise_OSError(MP_ENOTCONN);
     }
+    USOCKET_LWIP_LOCK();
+    struct usocket_ip_pcb *pcb = s->pcb.any;
+    // A listening pcb has no remote port (getpeername is refused above), and a
+    // connection that ended has no pcb.
+    if (pcb != NULL && !raw) {
+        ip_addr_copy(ip, *(local ? &pcb->local_ip : &pcb->remote_ip));
+        if (s->type == USOCKET_SOCK_STREAM) {
+            port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
+        } else {
+            port = local ? s->pcb.udp->local_port : s->pcb.udp->remote_port;
+        }
+    }
+    USOCKET_LWIP_UNLOCK();
     return usocket_format_address(&ip, port);
 }
 
