@@ -163,7 +163,7 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
 }
 
 // Reads and writes the options of a connection pcb (never a listening one).
-static void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
+static MP_NOINLINE void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
     o->keep_idle = pcb->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     o->keep_intvl = pcb->keep_intvl;
@@ -172,7 +172,7 @@ static void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *
     o->nodelay = tcp_nagle_disabled(pcb);
 }
 
-static void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
+static MP_NOINLINE void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
     pcb->keep_idle = o->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     pcb->keep_intvl = o->keep_intvl;
@@ -183,6 +183,19 @@ static void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *
     } else {
         tcp_nagle_enable(pcb);
     }
+}
+
+// The ring slot i places after the head of the socket's queue (no division: the
+// MCUs this runs on may have none).
+static size_t usocket_q_slot(const usocket_obj_t *s, size_t i) {
+    i += s->q_head;
+    return i >= s->q_size ? i - s->q_size : i;
+}
+
+// Takes the head slot off the queue.
+static void usocket_q_pop(usocket_obj_t *s) {
+    s->q_head = usocket_q_slot(s, 1);
+    s->q_len -= 1;
 }
 
 // --- lwIP callbacks (record state only) ------------------------------------------
@@ -197,7 +210,7 @@ static void usocket_notify(usocket_obj_t *s) {
     #endif
 }
 
-static bool usocket_tcp_handover(usocket_obj_t *s);
+static MP_NOINLINE bool usocket_tcp_handover(usocket_obj_t *s);
 
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
     usocket_obj_t *s = arg;
@@ -280,7 +293,7 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
         tcp_abort(newpcb);
         return ERR_ABRT;
     }
-    usocket_pending_t *slot = &s->q.lst->pending[(s->q_head + s->q_len) % s->q_size];
+    usocket_pending_t *slot = &s->q.lst->pending[usocket_q_slot(s, s->q_len)];
     slot->pcb = newpcb;
     slot->fin = false;
     s->q_len += 1;
@@ -321,7 +334,7 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
     ip_addr_copy(src.addr, *addr);
     src.port = port;
     pbuf_take(p, &src, USOCKET_DGRAM_SRC_LEN);
-    s->q.dgram[(s->q_head + s->q_len) % s->q_size] = p;
+    s->q.dgram[usocket_q_slot(s, s->q_len)] = p;
     s->q_len += 1;
     usocket_notify(s);
     USOCKET_EVENT_SIGNAL();
@@ -339,6 +352,15 @@ static u8_t usocket_raw_recv_cb(void *arg, struct raw_pcb *pcb, struct pbuf *p, 
 #endif
 
 // --- Helpers --------------------------------------------------------------------
+
+// Makes a connection pcb s's: the socket's callbacks, s as their argument.
+static MP_NOINLINE void usocket_tcp_attach(usocket_obj_t *s, struct tcp_pcb *pcb) {
+    tcp_arg(pcb, s);
+    tcp_recv(pcb, usocket_tcp_recv_cb);
+    tcp_sent(pcb, usocket_tcp_sent_cb);
+    tcp_err(pcb, usocket_tcp_err_cb);
+    s->pcb.tcp = pcb;
+}
 
 // Every lwIP pcb, a listening one too, starts with the IP_PCB fields: the local and
 // remote addresses and so_options.
@@ -446,7 +468,7 @@ static struct tcp_pcb *usocket_tcp_handed_over_pcb(usocket_obj_t *s) {
 }
 
 static void usocket_free_queue(usocket_obj_t *s) {
-    for (; s->q_len > 0; s->q_len -= 1, s->q_head = (s->q_head + 1) % s->q_size) {
+    for (; s->q_len > 0; usocket_q_pop(s)) {
         if (s->type == USOCKET_SOCK_STREAM) {
             struct tcp_pcb *pcb = s->q.lst->pending[s->q_head].pcb;
             if (pcb != NULL) {
@@ -603,7 +625,7 @@ static int usocket_rd_reported(usocket_obj_t *s, int errcode) {
 // Writes report the error that ended the connection once, then EPIPE, as on Linux.
 // Reporting it takes the pending error from the reads too, as lwIP's write does
 // (lwip_netconn_do_write calls netconn_err()).
-static int usocket_wr_reported(usocket_obj_t *s, int errcode) {
+static MP_NOINLINE int usocket_wr_reported(usocket_obj_t *s, int errcode) {
     if (errcode != 0 && errcode == s->error) {
         s->wr_reported = true;
         s->rd_pending_gone = true;
@@ -681,11 +703,7 @@ typedef struct _usocket_item_t {
 // listener s keeps. Called with the lock held.
 static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct tcp_pcb *pcb, bool fin) {
     tcp_backlog_accepted(pcb);
-    tcp_arg(pcb, c);
-    tcp_recv(pcb, usocket_tcp_recv_cb);
-    tcp_sent(pcb, usocket_tcp_sent_cb);
-    tcp_err(pcb, usocket_tcp_err_cb);
-    c->pcb.tcp = pcb;
+    usocket_tcp_attach(c, pcb);
     c->peer_fin = fin;
     usocket_tcp_opts_set(pcb, &s->q.lst->opts);
     usocket_state_set(c, USOCKET_STATE_CONNECTED);
@@ -741,8 +759,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 usocket_pending_t *slot = &s->q.lst->pending[s->q_head];
                 struct tcp_pcb *pcb = slot->pcb;
                 slot->pcb = NULL;
-                s->q_head = (s->q_head + 1) % s->q_size;
-                s->q_len -= 1;
+                usocket_q_pop(s);
                 if (pcb != NULL) {
                     usocket_tcp_adopt(item->conn, s, pcb, slot->fin);
                 } else {
@@ -760,8 +777,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 if (flags & USOCKET_DQ_PEEK) {
                     pbuf_ref(p);
                 } else {
-                    s->q_head = (s->q_head + 1) % s->q_size;
-                    s->q_len -= 1;
+                    usocket_q_pop(s);
                 }
             }
         } else if (s->rx != NULL && !s->shut_rd) {
@@ -794,7 +810,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
 }
 
 // Copies up to len bytes of a dequeued datagram into buf and frees it.
-static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
+static MP_NOINLINE mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
     len = MIN(len, p->tot_len - USOCKET_DGRAM_SRC_LEN);
     pbuf_copy_partial(p, buf, len, USOCKET_DGRAM_SRC_LEN);
     USOCKET_LWIP_LOCK();
@@ -875,41 +891,42 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         }
         // lwIP is out of segments or buffers. Our own unacknowledged data frees
         // some when the peer ACKs it: wait for that unless we may not wait.
-        usocket_queue_wait_t w = { s, queued };
         if (s->timeout_ms == 0) {
             *errcode = MP_EAGAIN;
             return MP_STREAM_ERROR;
         }
+        usocket_queue_wait_t w = { s, queued };
+        int32_t wait_ms = s->timeout_ms;
         if (queued == 0) {
             // Nothing of ours to be ACKed: memory frees elsewhere. lwIP's socket
             // layer treats ERR_MEM as temporary for a blocking write and retries
             // from its poll callback (lwip_netconn_do_writemore) until the send
             // timeout: retry at that interval, within this call's timeout.
+            mp_uint_t now = mp_hal_ticks_ms();
             if (!nomem) {
                 nomem = true;
-                nomem_since = mp_hal_ticks_ms();
+                nomem_since = now;
             }
-            mp_uint_t elapsed = mp_hal_ticks_ms() - nomem_since;
-            if (s->timeout_ms >= 0 && elapsed >= (mp_uint_t)s->timeout_ms) {
+            mp_uint_t elapsed = now - nomem_since;
+            if (wait_ms >= 0 && elapsed >= (mp_uint_t)wait_ms) {
                 *errcode = MP_ETIMEDOUT;
                 return MP_STREAM_ERROR;
             }
-            int32_t wait_ms = USOCKET_TCP_MEM_RETRY_MS;
-            if (s->timeout_ms >= 0 && (mp_uint_t)s->timeout_ms - elapsed < (mp_uint_t)wait_ms) {
-                wait_ms = s->timeout_ms - elapsed;
+            if (wait_ms < 0 || (mp_uint_t)wait_ms - elapsed > USOCKET_TCP_MEM_RETRY_MS) {
+                wait_ms = USOCKET_TCP_MEM_RETRY_MS;
+            } else {
+                wait_ms -= elapsed;
             }
-            usocket_wait(usocket_tcp_queue_shrunk, &w, wait_ms);
-            continue;
         }
-        if (!usocket_wait(usocket_tcp_queue_shrunk, &w, s->timeout_ms)) {
-            *errcode = usocket_wait_errno(s);
+        if (!usocket_wait(usocket_tcp_queue_shrunk, &w, wait_ms) && queued != 0) {
+            *errcode = MP_ETIMEDOUT;
             return MP_STREAM_ERROR;
         }
     }
 }
 
 // Sends one datagram to addr (NULL: the connected peer).
-static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_t len, const ip_addr_t *addr, uint16_t port, int *errcode) {
+static MP_NOINLINE mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_t len, const ip_addr_t *addr, uint16_t port, int *errcode) {
     if (len > 0xffff - 8 - 40) {
         // Too big for one datagram: EMSGSIZE, as lwip_sendto and Linux say.
         *errcode = USOCKET_EMSGSIZE;
@@ -970,11 +987,8 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
         ) {
         mp_raise_OSError(MP_EAFNOSUPPORT);
     }
-    bool quec_server = false;
     if (stype == USOCKET_SOCK_STREAM) {
-        if (proto == USOCKET_IPPROTO_TCP_SER) {
-            quec_server = true;
-        } else if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
+        if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_IPPROTO_TCP_SER && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
             mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
         }
     } else if (stype == USOCKET_SOCK_DGRAM) {
@@ -993,7 +1007,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
 
     USOCKET_PORT_INIT();
     usocket_obj_t *s = usocket_new(type, stype, family);
-    s->quec_server = quec_server;
+    s->quec_server = stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(struct pbuf *, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
@@ -1003,12 +1017,8 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     if (stype == USOCKET_SOCK_STREAM) {
         struct tcp_pcb *pcb = tcp_new_ip_type(usocket_ip_type(s));
         if (pcb != NULL) {
-            tcp_arg(pcb, s);
-            tcp_recv(pcb, usocket_tcp_recv_cb);
-            tcp_sent(pcb, usocket_tcp_sent_cb);
-            tcp_err(pcb, usocket_tcp_err_cb);
+            usocket_tcp_attach(s, pcb);
         }
-        s->pcb.tcp = pcb;
     #if USOCKET_RAW
     } else if (stype == USOCKET_SOCK_RAW) {
         struct raw_pcb *pcb = raw_new_ip_type(usocket_ip_type(s), proto);
