@@ -251,19 +251,24 @@ mp_obj_t usocket_format_address(const ip_addr_t *ip, uint16_t port) {
 // getaddrinfo(host, port, af=0, type=0, proto=0, flags=0)
 static mp_obj_t usocket_getaddrinfo(size_t n_args, const mp_obj_t *args) {
     const char *host = args[0] == mp_const_none ? "0.0.0.0" : mp_obj_str_get_str(args[0]);
-    mp_int_t port = 0;
-    if (mp_obj_is_str(args[1])) {
-        mp_obj_t p = mp_parse_num_integer(mp_obj_str_get_str(args[1]), strlen(mp_obj_str_get_str(args[1])), 10, NULL);
-        port = mp_obj_get_int(p);
-    } else if (args[1] != mp_const_none) {
-        port = mp_obj_get_int(args[1]);
+    mp_obj_t port_in = args[1];
+    if (mp_obj_is_str(port_in)) {
+        size_t len;
+        const char *str = mp_obj_str_get_data(port_in, &len);
+        port_in = mp_parse_num_integer(str, len, 10, NULL);
     }
+    mp_int_t port = port_in == mp_const_none ? 0 : mp_obj_get_int(port_in);
     if (port < 0 || port > 0xffff) {
         mp_raise_ValueError(MP_ERROR_TEXT("port must be 0-65535"));
     }
-    mp_int_t family = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-    mp_int_t type = n_args > 3 ? mp_obj_get_int(args[3]) : 0;
-    mp_int_t proto = n_args > 4 ? mp_obj_get_int(args[4]) : 0;
+    // af, type, proto (flags is accepted and ignored).
+    mp_int_t opt[3] = { 0, 0, 0 };
+    for (size_t i = 2; i < MIN(n_args, 5); ++i) {
+        opt[i - 2] = mp_obj_get_int(args[i]);
+    }
+    mp_int_t family = opt[0];
+    mp_int_t type = opt[1];
+    mp_int_t proto = opt[2];
     if (family != 0 && family != USOCKET_AF_INET
         #if USOCKET_IPV6
         && family != USOCKET_AF_INET6

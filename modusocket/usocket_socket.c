@@ -145,11 +145,11 @@ static usocket_call_t *usocket_calls;
 // while a method may read it without the lock (the closed check, early tests before
 // a wait). Single-byte atomic accesses keep those reads race-free; what must agree
 // with the pcb or the received data is still read under the lock.
-static inline uint8_t usocket_state(const usocket_obj_t *s) {
+static MP_ALWAYSINLINE inline uint8_t usocket_state(const usocket_obj_t *s) {
     return __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 }
 
-static inline void usocket_state_set(usocket_obj_t *s, uint8_t state) {
+static MP_ALWAYSINLINE inline void usocket_state_set(usocket_obj_t *s, uint8_t state) {
     __atomic_store_n(&s->state, state, __ATOMIC_RELAXED);
 }
 
@@ -974,12 +974,8 @@ static usocket_obj_t *usocket_new(const mp_obj_type_t *type, uint8_t stype, uint
     return s;
 }
 
-static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    mp_arg_check_num(n_args, n_kw, 0, 3, false);
-    mp_int_t family = n_args > 0 ? mp_obj_get_int(args[0]) : USOCKET_AF_INET;
-    mp_int_t stype = n_args > 1 ? mp_obj_get_int(args[1]) : USOCKET_SOCK_STREAM;
-    mp_int_t proto = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-
+// Raises unless socket() supports the family, type and protocol.
+static MP_NOINLINE void usocket_check_kind(mp_int_t family, mp_int_t stype, mp_int_t proto) {
     if (family != USOCKET_AF_INET
         #if USOCKET_IPV6
         && family != USOCKET_AF_INET6
@@ -1004,10 +1000,11 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     } else {
         mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
     }
+}
 
-    USOCKET_PORT_INIT();
-    usocket_obj_t *s = usocket_new(type, stype, family);
-    s->quec_server = stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
+// Gives a new socket its pcb (and a datagram socket its receive queue).
+static MP_NOINLINE void usocket_open(usocket_obj_t *s, mp_int_t proto) {
+    uint8_t stype = s->type;
     if (stype != USOCKET_SOCK_STREAM) {
         s->q.dgram = m_new0(struct pbuf *, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
@@ -1039,6 +1036,24 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
         mp_raise_OSError(MP_ENOMEM);
     }
     usocket_state_set(s, USOCKET_STATE_NEW);
+}
+
+static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 3, false);
+    // socket(af=AF_INET, type=SOCK_STREAM, proto=0)
+    mp_int_t kind[3] = { USOCKET_AF_INET, USOCKET_SOCK_STREAM, 0 };
+    for (size_t i = 0; i < n_args; ++i) {
+        kind[i] = mp_obj_get_int(args[i]);
+    }
+    mp_int_t family = kind[0];
+    mp_int_t stype = kind[1];
+    mp_int_t proto = kind[2];
+
+    usocket_check_kind(family, stype, proto);
+    USOCKET_PORT_INIT();
+    usocket_obj_t *s = usocket_new(type, stype, family);
+    s->quec_server = stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
+    usocket_open(s, proto);
     return MP_OBJ_FROM_PTR(s);
 }
 
