@@ -678,6 +678,21 @@ static bool usocket_tcp_queue_shrunk(void *arg) {
     return r;
 }
 
+// The connected peer of a TCP socket as an address tuple; ('0.0.0.0', 0) when it is
+// not connected, or no longer (a listening pcb has no remote port).
+static mp_obj_t usocket_tcp_peer(usocket_obj_t *s) {
+    ip_addr_t ip;
+    uint16_t port = 0;
+    ip_addr_set_zero(&ip);
+    USOCKET_LWIP_LOCK();
+    if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
+        ip_addr_copy(ip, s->pcb.tcp->remote_ip);
+        port = s->pcb.tcp->remote_port;
+    }
+    USOCKET_LWIP_UNLOCK();
+    return usocket_format_address(&ip, port);
+}
+
 // The errno for a wait that ran out: ETIMEDOUT with a timeout, EAGAIN without one.
 static int usocket_wait_errno(const usocket_obj_t *s) {
     return s->timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
@@ -693,9 +708,7 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 // What usocket_dequeue took, besides TCP data.
 typedef struct _usocket_item_t {
     usocket_obj_t *conn;        // accept: the new socket, which gets the connection
-    struct pbuf *p;             // UDP/raw: the datagram, now the caller's to free
-    ip_addr_t addr;             // UDP/raw: its source
-    uint16_t port;
+    struct pbuf *p;             // UDP/raw: the datagram (its source in front), now the caller's
     mp_uint_t avail;            // TCP: bytes that were queued before this read
 } usocket_item_t;
 
@@ -768,11 +781,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 }
             } else if (!retry) {
                 struct pbuf *p = s->q.dgram[s->q_head];
-                usocket_dgram_src_t src;
-                pbuf_copy_partial(p, &src, USOCKET_DGRAM_SRC_LEN, 0);
                 item->p = p;
-                ip_addr_copy(item->addr, src.addr);
-                item->port = src.port;
                 n = p->tot_len - USOCKET_DGRAM_SRC_LEN;
                 if (flags & USOCKET_DQ_PEEK) {
                     pbuf_ref(p);
@@ -1178,24 +1187,15 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
         mp_raise_OSError(errcode);
     }
 
-    USOCKET_LWIP_LOCK();
-    ip_addr_t ip;
-    uint16_t port = 0;
-    ip_addr_set_zero(&ip);
-    if (c->pcb.tcp != NULL) {
-        ip_addr_copy(ip, c->pcb.tcp->remote_ip);
-        port = c->pcb.tcp->remote_port;
-    }
-    USOCKET_LWIP_UNLOCK();
-    mp_obj_t addr = usocket_format_address(&ip, port);
+    mp_obj_t addr = usocket_tcp_peer(c);
+    mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), addr, MP_OBJ_NULL };
     if (s->quec_server) {
         // QuecPython returns (conn, ip, port) from its TCP server sockets.
         mp_obj_t *a = ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(addr))->items;
-        mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), a[0], a[1] };
-        return mp_obj_new_tuple(3, t);
+        t[1] = a[0];
+        t[2] = a[1];
     }
-    mp_obj_t t[2] = { MP_OBJ_FROM_PTR(c), addr };
-    return mp_obj_new_tuple(2, t);
+    return mp_obj_new_tuple(s->quec_server ? 3 : 2, t);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_accept_obj, usocket_socket_accept);
 
@@ -1329,9 +1329,7 @@ static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool wi
         mp_raise_ValueError(MP_ERROR_TEXT("negative buffer size"));
     }
     int errcode;
-    ip_addr_t ip;
-    uint16_t port = 0;
-    ip_addr_set_zero(&ip);
+    usocket_dgram_src_t from;
     usocket_item_t item;
     mp_obj_t data;
     if (s->type == USOCKET_SOCK_STREAM) {
@@ -1354,25 +1352,22 @@ static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool wi
         }
         vstr.len = n;
         data = mp_obj_new_bytes_from_vstr(&vstr);
-        USOCKET_LWIP_LOCK();
-        // A listening pcb (recv(0) gets here) has no remote_port.
-        if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
-            ip_addr_copy(ip, s->pcb.tcp->remote_ip);
-            port = s->pcb.tcp->remote_port;
+        if (!with_addr) {
+            return data;
         }
-        USOCKET_LWIP_UNLOCK();
+        mp_obj_t t[2] = { data, usocket_tcp_peer(s) };
+        return mp_obj_new_tuple(2, t);
     } else {
         if (usocket_dequeue(s, NULL, 0, flags, &item, &errcode) == MP_STREAM_ERROR) {
             mp_raise_OSError(errcode);
         }
+        pbuf_copy_partial(item.p, &from, USOCKET_DGRAM_SRC_LEN, 0);
         data = usocket_dgram_bytes(item.p, len);
-        ip_addr_copy(ip, item.addr);
-        port = item.port;
     }
     if (!with_addr) {
         return data;
     }
-    mp_obj_t t[2] = { data, usocket_format_address(&ip, port) };
+    mp_obj_t t[2] = { data, usocket_format_address(&from.addr, from.port) };
     return mp_obj_new_tuple(2, t);
 }
 
