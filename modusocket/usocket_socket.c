@@ -1160,8 +1160,6 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
         s->pcb.tcp = lpcb;
         s->q.lst = lst;
         s->q_size = size;
-        s->q_head = 0;
-        s->q_len = 0;
         usocket_state_set(s, USOCKET_STATE_LISTENING);
         tcp_arg(lpcb, s);
         tcp_accept(lpcb, usocket_tcp_accept_cb);
@@ -1201,29 +1199,8 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_accept_obj, usocket_socket_accep
 
 static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
-    if (s->type != USOCKET_SOCK_STREAM) {
-        ip_addr_t ip;
-        uint16_t port;
-        usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
-        USOCKET_LWIP_LOCK();
-        err_t err = ERR_ARG;
-        #if USOCKET_RAW
-        if (s->type == USOCKET_SOCK_RAW) {
-            err = raw_connect(s->pcb.raw, &ip);
-        } else
-        #endif
-        {
-            err = udp_connect(s->pcb.udp, &ip, port);
-        }
-        USOCKET_LWIP_UNLOCK();
-        if (err != ERR_OK) {
-            usocket_raise_lwip(err);
-        }
-        usocket_state_set(s, USOCKET_STATE_CONNECTED);
-        return mp_const_none;
-    }
-
-    switch (usocket_state(s)) {
+    bool tcp = s->type == USOCKET_SOCK_STREAM;
+    switch (tcp ? usocket_state(s) : USOCKET_STATE_NEW) {
         case USOCKET_STATE_CONNECTED:
             mp_raise_OSError(MP_EISCONN);
         case USOCKET_STATE_CONNECTING:
@@ -1240,13 +1217,26 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     uint16_t port;
     usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
     USOCKET_LWIP_LOCK();
-    err_t err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
+    err_t err;
+    if (tcp) {
+        err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
+    #if USOCKET_RAW
+    } else if (s->type == USOCKET_SOCK_RAW) {
+        err = raw_connect(s->pcb.raw, &ip);
+    #endif
+    } else {
+        // A datagram socket only records its default peer.
+        err = udp_connect(s->pcb.udp, &ip, port);
+    }
     if (err == ERR_OK) {
-        usocket_state_set(s, USOCKET_STATE_CONNECTING);
+        usocket_state_set(s, tcp ? USOCKET_STATE_CONNECTING : USOCKET_STATE_CONNECTED);
     }
     USOCKET_LWIP_UNLOCK();
     if (err != ERR_OK) {
         usocket_raise_lwip(err);
+    }
+    if (!tcp) {
+        return mp_const_none;
     }
     if (s->timeout_ms == 0) {
         // Completes in the background; poll() reports WR when connected, ERR/HUP if not.
@@ -1544,9 +1534,7 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     }
     mp_int_t val;
     mp_buffer_info_t bufinfo;
-    if (mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3])) {
-        val = mp_obj_get_int(args[3]);
-    } else if (mp_get_buffer(args[3], &bufinfo, MP_BUFFER_READ)) {
+    if (mp_get_buffer(args[3], &bufinfo, MP_BUFFER_READ)) {
         // The documents allow a bytes-like value: for these int options, a C int
         // in native byte order, as CPython passes it to setsockopt(2).
         int32_t v;
@@ -1556,7 +1544,8 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
         memcpy(&v, bufinfo.buf, sizeof(v));
         val = v;
     } else {
-        mp_raise_TypeError(MP_ERROR_TEXT("option value must be an int or bytes-like"));
+        // An int or a bool; anything else is a TypeError.
+        val = mp_obj_get_int(args[3]);
     }
     const usocket_int_opt_t *o = usocket_int_opts;
     while (o->level != level || o->opt != opt) {
