@@ -417,6 +417,22 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
     return false;
 }
 
+// A pcb lwIP is still finishing (connected or in TIME_WAIT) that a socket let go
+// of: the one socket s handed over (usocket_tcp_handover), or with s NULL any of
+// them (they all carry usocket_tcp_linger_poll_cb). NULL if there is none (lwIP
+// freed it).
+static struct tcp_pcb *usocket_tcp_find(const usocket_obj_t *s) {
+    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
+        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
+            if (s != NULL ? pcb->callback_arg == s : pcb->poll == usocket_tcp_linger_poll_cb) {
+                return pcb;
+            }
+        }
+    }
+    return NULL;
+}
+
 // Soft reset (see usocket.h). Every pcb a socket let go of carries
 // usocket_tcp_linger_poll_cb, in TIME_WAIT too (lwIP keeps a pcb's callbacks when it
 // moves there), which tells ours from any other lwIP user's. tcp_abort sends a RST
@@ -424,18 +440,10 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
 void usocket_deinit(void) {
     usocket_calls = NULL;
     USOCKET_LWIP_LOCK();
-    struct tcp_pcb **lists[] = { &tcp_active_pcbs, &tcp_tw_pcbs };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
-        // tcp_abort unlinks the pcb, so start again from the head after each one.
-        struct tcp_pcb *pcb = *lists[i];
-        while (pcb != NULL) {
-            if (pcb->poll == usocket_tcp_linger_poll_cb) {
-                tcp_abort(pcb);
-                pcb = *lists[i];
-            } else {
-                pcb = pcb->next;
-            }
-        }
+    // tcp_abort unlinks the pcb, so search again from the start after each one.
+    struct tcp_pcb *pcb;
+    while ((pcb = usocket_tcp_find(NULL)) != NULL) {
+        tcp_abort(pcb);
     }
     USOCKET_LWIP_UNLOCK();
 }
@@ -454,18 +462,6 @@ static bool usocket_tcp_handover(usocket_obj_t *s) {
     return usocket_tcp_let_go(pcb, s);
 }
 
-// The pcb a socket handed over, while lwIP still has it; NULL once it is freed.
-static struct tcp_pcb *usocket_tcp_handed_over_pcb(usocket_obj_t *s) {
-    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
-        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
-            if (pcb->callback_arg == s) {
-                return pcb;
-            }
-        }
-    }
-    return NULL;
-}
 
 static void usocket_free_queue(usocket_obj_t *s) {
     for (; s->q_len > 0; usocket_q_pop(s)) {
@@ -542,7 +538,7 @@ static void usocket_release(usocket_obj_t *s) {
             }
         } else if (s->handed_over) {
             // The socket's address is about to become meaningless.
-            struct tcp_pcb *pcb = usocket_tcp_handed_over_pcb(s);
+            struct tcp_pcb *pcb = usocket_tcp_find(s);
             if (pcb != NULL) {
                 tcp_arg(pcb, NULL);
             }
@@ -1658,7 +1654,7 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     if (pcb == NULL && s->handed_over) {
         // Closed both ways after shutdown(): lwIP is finishing the connection
         // (TIME_WAIT usually) and the state is still worth reporting.
-        pcb = usocket_tcp_handed_over_pcb(s);
+        pcb = usocket_tcp_find(s);
     }
     mp_int_t state = pcb != NULL ? (mp_int_t)pcb->state : CLOSED;
     USOCKET_LWIP_UNLOCK();
