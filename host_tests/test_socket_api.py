@@ -272,6 +272,35 @@ res("v6", socket.getaddrinfo("fec0::2", 80))
     assert dns_server.queries == []
 
 
+def test_name_lookups_hold_lwip_memory_only_while_they_run(mp, dns_server):
+    """A lookup's result slot is allocated from lwIP's heap for the lookup and given
+    back when it ends, answered or not: no static table of slots, nothing left
+    behind. Five lookups in a row (more than the four that may be in flight at
+    once) all run."""
+    r = run(
+        mp,
+        """
+def used():
+    gc.collect()
+    return LAN.stats()["mem_used"]
+
+socket.getaddrinfo("10.0.2.2", 80)
+base = used()
+names = ["a.test.example", "b.test.example", "c.test.example", "d.test.example",
+         "e.test.example", "nowhere.invalid"]
+res("found", [err(socket.getaddrinfo, n, 80) for n in names])
+res("addr", socket.getaddrinfo("f.test.example", 80)[0][4])
+res("left", used() == base)
+""",
+    )
+    assert r == {
+        "found": ["ok"] * 5 + [-2],
+        "addr": ("10.0.2.2", 80),
+        "left": True,
+    }
+    assert ("nowhere.invalid", "A") in dns_server.queries
+
+
 def test_getaddrinfo_filters_by_family_and_type(mp, dns_server):
     r = run(
         mp,

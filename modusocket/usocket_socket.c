@@ -200,14 +200,16 @@ static void usocket_q_pop(usocket_obj_t *s) {
 
 // --- lwIP callbacks (record state only) ------------------------------------------
 
-// Schedules the socket's Python callback, if it has one. It runs later, between
-// bytecodes or in a wait, never inside lwIP: mp_sched_schedule only queues it.
-static void usocket_notify(usocket_obj_t *s) {
+// Something happened to s: wakes a thread waiting on the stack, and schedules the
+// socket's Python callback if it has one. That runs later, between bytecodes or in
+// a wait, never inside lwIP: mp_sched_schedule only queues it.
+static MP_NOINLINE void usocket_notify(usocket_obj_t *s) {
     #if USOCKET_CALLBACK
     if (s->callback != MP_OBJ_NULL) {
         mp_sched_schedule(s->callback, MP_OBJ_FROM_PTR(s));
     }
     #endif
+    USOCKET_EVENT_SIGNAL();
 }
 
 static MP_NOINLINE bool usocket_tcp_handover(usocket_obj_t *s);
@@ -220,7 +222,6 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
         // way, and lwIP finishes the connection by itself from here.
         if (s->shut_wr && usocket_tcp_handover(s)) {
             usocket_notify(s);
-            USOCKET_EVENT_SIGNAL();
             return ERR_ABRT;
         }
     } else if (s->shut_rd) {
@@ -235,7 +236,6 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
         pbuf_cat(s->rx, p);
     }
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
 
@@ -257,7 +257,6 @@ static void usocket_tcp_err_cb(void *arg, err_t err) {
     s->pcb.tcp = NULL;
     usocket_state_set(s, USOCKET_STATE_DEAD);
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
 }
 
 static err_t usocket_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err) {
@@ -306,7 +305,6 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
     tcp_recv(newpcb, usocket_pending_recv_cb);
     tcp_err(newpcb, usocket_pending_err_cb);
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
 
@@ -337,7 +335,6 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
     s->q.dgram[usocket_q_slot(s, s->q_len)] = p;
     s->q_len += 1;
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
 }
 
 static void usocket_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
@@ -524,10 +521,9 @@ static err_t usocket_membership(usocket_obj_t *s, bool join, const ip4_addr_t *g
 
 // Frees the pcb, queued pbufs and pending connections. Called with the lock held.
 static void usocket_release(usocket_obj_t *s) {
+    // Pending connections or datagrams (a connected TCP socket has no queue).
+    usocket_free_queue(s);
     if (s->type == USOCKET_SOCK_STREAM) {
-        if (usocket_state(s) == USOCKET_STATE_LISTENING) {
-            usocket_free_queue(s);
-        }
         if (s->pcb.tcp != NULL) {
             struct tcp_pcb *pcb = s->pcb.tcp;
             if (pcb->state == LISTEN) {
@@ -554,14 +550,12 @@ static void usocket_release(usocket_obj_t *s) {
                 udp_remove(s->pcb.udp);
             }
         }
-        usocket_free_queue(s);
     }
     if (s->rx != NULL) {
         pbuf_free(s->rx);
         s->rx = NULL;
     }
     s->pcb.any = NULL;
-    s->q_len = 0;
     #if USOCKET_CALLBACK
     s->callback = MP_OBJ_NULL;
     #endif
