@@ -85,7 +85,7 @@ static void usocket_dns_found(const char *name, const ip_addr_t *ipaddr, void *a
     if (slot->state == DNS_SLOT_ABANDONED) {
         usocket_dns_slot_free(slot);
     } else if (ipaddr != NULL) {
-        ip_addr_copy(slot->addr, *ipaddr);
+        slot->addr = *ipaddr;
         slot->state = DNS_SLOT_DONE;
     } else {
         slot->state = DNS_SLOT_FAILED;
@@ -118,7 +118,7 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
         // '' means any address, as in bind(('', port)).
         #if USOCKET_IPV6
         if (family == USOCKET_AF_INET6) {
-            ip_addr_copy(*ip, *IP6_ADDR_ANY);
+            *ip = *IP6_ADDR_ANY;
             return;
         }
         #endif
@@ -185,7 +185,7 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
     if (state == DNS_SLOT_PENDING) {
         slot->state = DNS_SLOT_ABANDONED;
     } else {
-        ip_addr_copy(*ip, slot->addr);
+        *ip = slot->addr;
         usocket_dns_slot_free(slot);
     }
     USOCKET_LWIP_UNLOCK();

@@ -329,7 +329,7 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
         p = h;
     }
     usocket_dgram_src_t src;
-    ip_addr_copy(src.addr, *addr);
+    src.addr = *addr;
     src.port = port;
     pbuf_take(p, &src, USOCKET_DGRAM_SRC_LEN);
     s->q.dgram[usocket_q_slot(s, s->q_len)] = p;
@@ -676,7 +676,7 @@ static mp_obj_t usocket_tcp_peer(usocket_obj_t *s) {
     ip_addr_set_zero(&ip);
     USOCKET_LWIP_LOCK();
     if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
-        ip_addr_copy(ip, s->pcb.tcp->remote_ip);
+        ip = s->pcb.tcp->remote_ip;
         port = s->pcb.tcp->remote_port;
     }
     USOCKET_LWIP_UNLOCK();
@@ -1671,7 +1671,7 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     // A listening pcb has no remote port (getpeername is refused above), and a
     // connection that ended has no pcb.
     if (pcb != NULL && !raw) {
-        ip_addr_copy(ip, *(local ? &pcb->local_ip : &pcb->remote_ip));
+        ip = *(local ? &pcb->local_ip : &pcb->remote_ip);
         if (s->type == USOCKET_SOCK_STREAM) {
             port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
         } else {
