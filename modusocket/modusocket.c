@@ -122,7 +122,7 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
             return;
         }
         #endif
-        ip_addr_set_zero_ip4(ip);
+        memset(ip, 0, sizeof(*ip)); // 0.0.0.0 (IPADDR_TYPE_V4 is 0)
         return;
     }
     if (ipaddr_aton(host, ip)) {

@@ -673,7 +673,7 @@ static bool usocket_tcp_queue_shrunk(void *arg) {
 static mp_obj_t usocket_tcp_peer(usocket_obj_t *s) {
     ip_addr_t ip;
     uint16_t port = 0;
-    ip_addr_set_zero(&ip);
+    memset(&ip, 0, sizeof(ip));
     USOCKET_LWIP_LOCK();
     if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
         ip = s->pcb.tcp->remote_ip;
@@ -1660,7 +1660,7 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     usocket_obj_t *s = usocket_get(self_in);
     ip_addr_t ip;
     uint16_t port = 0;
-    ip_addr_set_zero(&ip);
+    memset(&ip, 0, sizeof(ip));
     // A raw socket has no ports: it reports no name and no peer.
     bool raw = s->type == USOCKET_SOCK_RAW;
     if (!local && (raw || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
