@@ -277,7 +277,8 @@ rp2: deps-rp2 mpy-cross cabundle
 	@ls -l $(RP2_BUILD)/firmware.uf2
 
 # `make size`: text/data/bss of each modusocket/ object and of extmod/modlwip.c for
-# Cortex-M0+, then what each feature option costs (tools/size.py). With the RP2
+# Cortex-M0+, then what each feature option costs (tools/size.py), and writes it
+# into docs/benchmarks.md's generated block. With the RP2
 # build's command line after `make rp2`; else against the benchmark firmware's
 # headers, built here if needed (arm-none-eabi-gcc: `make deps-rp2`).
 size: deps
@@ -285,7 +286,7 @@ size: deps
 		$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
 		|| { tail -40 $(TOP)/build/unix-bench.log; echo "size: build failed, log: build/unix-bench.log"; exit 1; }; fi
 	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --bench-build $(TOP)/build/unix-bench \
-		--module-dir $(TOP)/modusocket --compare $(MICROPY_DIR)/extmod/modlwip.c
+		--module-dir $(TOP)/modusocket --compare $(MICROPY_DIR)/extmod/modlwip.c --doc
 
 # `make esp32` needs ESP-IDF 5.2-5.4 installed and exported (IDF_PATH, idf.py);
 # it says what is missing (and fetches nothing) where it is not.

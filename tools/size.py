@@ -304,6 +304,36 @@ def report(result):
     return "\n".join(lines)
 
 
+def markdown(result):
+    """The generated block `make size` writes into docs/benchmarks.md."""
+    import docgen  # tools/docgen.py
+
+    ours = total(result["objects"].values())
+    lt, ld, lb = result["modlwip"]
+    rows = [(f"`{n}`", *v) for n, v in sorted(result["objects"].items())]
+    rows.append(("usocket total", *ours))
+    rows.append(("`extmod/modlwip.c`, same command line", lt, ld, lb))
+    text = docgen.stamp("make size") + f" Compiled with {result['how']}.\n\n"
+    text += docgen.md_table(("object file", "text", "data", "bss"), rows, (1, 2, 3))
+    text += (
+        f"\n\nusocket/modlwip: text {ours[0] / lt:.2f}x; static RAM (data+bss) "
+        f"{ours[1] + ours[2]} B against {ld + lb} B.\n\n"
+    )
+    rows = [
+        (
+            " ".join(f"`{x}=0`" for x in defines),
+            t,
+            ours[0] - t,
+            f"{t / lt:.2f}x",
+        )
+        for defines, (t, _d, _b) in result["options"]
+    ]
+    text += docgen.md_table(
+        ("with option(s) off", "text", "text saved", "text/modlwip"), rows, (1, 2, 3)
+    )
+    return text
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", help="the RP2 cmake build dir (used if it exists)")
@@ -317,6 +347,9 @@ def main():
         "--compare", default=os.path.join(TOP, "deps/micropython/extmod/modlwip.c")
     )
     ap.add_argument("--out", default=os.path.join(TOP, "build/size"))
+    ap.add_argument(
+        "--doc", action="store_true", help="also write the block in docs/benchmarks.md"
+    )
     args = ap.parse_args()
     build = os.path.abspath(args.build) if args.build else None
     result, why = measure(
@@ -332,6 +365,12 @@ def main():
     print(report(result))
     if result["qstr_placeholders"]:
         print(f"({result['qstr_placeholders']} qstrs only modlwip uses: placeholders)")
+    if args.doc:
+        import docgen  # tools/docgen.py
+
+        print(
+            f"updated {docgen.replace_block('benchmarks.md', 'size', markdown(result))}"
+        )
 
     if build is None:
         return
