@@ -82,6 +82,28 @@ typedef struct _usocket_membership_t usocket_membership_t;
 
 typedef struct _usocket_obj_t {
     mp_obj_base_t base;
+    // The byte-sized fields first: Cortex-M0's byte loads and stores reach only 31
+    // bytes into a struct, and every method reads some of them.
+    uint8_t type;
+    uint8_t family;
+    uint8_t state;
+    // How reads see the stream's end (usocket_rd_end_errno). Written by the methods
+    // only, so in a byte of their own: the bit-fields further down share theirs with
+    // flags that lwIP's callbacks write.
+    bool rd_closed : 1;         // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
+    bool rd_marker_gone : 1;    // the error's mailbox marker was read, or never posted
+    bool rd_pending_gone : 1;   // the error as the netconn's pending error was reported
+    bool wr_reported : 1;       // a write reported the error that ended the connection
+    uint8_t q_head;
+    uint8_t q_len;
+    uint8_t q_size;
+    bool peer_fin : 1;          // the peer sent FIN (see usocket_rd_end_errno)
+    bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
+    bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
+    bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
+    bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
+    int16_t error;              // errno that ended the connection, 0 if none
+    int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
     union {
         struct tcp_pcb *tcp;
         struct udp_pcb *udp;
@@ -107,26 +129,6 @@ typedef struct _usocket_obj_t {
     // UDP: the multicast groups joined (a list in lwIP's heap), NULL if none.
     usocket_membership_t *groups;
     #endif
-    int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
-    int16_t error;              // errno that ended the connection, 0 if none
-    // How reads see the stream's end (usocket_rd_end_errno). Written by the methods
-    // only, so in a byte of their own: the bit-fields further down share theirs with
-    // flags that lwIP's callbacks write.
-    bool rd_closed : 1;         // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
-    bool rd_marker_gone : 1;    // the error's mailbox marker was read, or never posted
-    bool rd_pending_gone : 1;   // the error as the netconn's pending error was reported
-    bool wr_reported : 1;       // a write reported the error that ended the connection
-    uint8_t type;
-    uint8_t family;
-    uint8_t state;
-    uint8_t q_head;
-    uint8_t q_len;
-    uint8_t q_size;
-    bool peer_fin : 1;          // the peer sent FIN (see usocket_rd_end_errno)
-    bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
-    bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
-    bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
-    bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
 } usocket_obj_t;
 
 // A stream method call in progress (see usocket_stream_call), on the calling
@@ -965,7 +967,7 @@ static MP_NOINLINE mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *b
 // finaliser has nothing to do.
 static usocket_obj_t *usocket_new(const mp_obj_type_t *type, uint8_t stype, uint8_t family) {
     usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
-    memset(&s->pcb, 0, sizeof(*s) - offsetof(usocket_obj_t, pcb));
+    memset((byte *)s + sizeof(mp_obj_base_t), 0, sizeof(*s) - sizeof(mp_obj_base_t));
     s->timeout_ms = -1;
     s->type = stype;
     s->family = family;
