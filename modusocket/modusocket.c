@@ -293,9 +293,8 @@ static mp_obj_t usocket_getaddrinfo(size_t n_args, const mp_obj_t *args) {
         MP_OBJ_NEW_QSTR(MP_QSTR_),
         usocket_format_address(&ip, port),
     };
-    mp_obj_t list = mp_obj_new_list(1, NULL);
-    mp_obj_list_store(list, MP_OBJ_NEW_SMALL_INT(0), mp_obj_new_tuple(5, entry));
-    return list;
+    mp_obj_t tuple = mp_obj_new_tuple(5, entry);
+    return mp_obj_new_list(1, &tuple);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_getaddrinfo_obj, 2, 6, usocket_getaddrinfo);
 
