@@ -335,6 +335,8 @@ def code_size(rp2_build, bench_build, module_dir, modlwip_c, out_dir):
     result, why = size.measure(rp2_build, bench_build, module_dir, modlwip_c, out_dir)
     if result is None:
         return None, why
+    if result["modlwip"] is None:
+        return None, f"compiling {modlwip_c} failed: {result['modlwip_error']}"
     t, d, b = size.total(result["objects"].values())
     lt, ld, lb = result["modlwip"]
     return {"usocket": (t, d + b), "modlwip": (lt, ld + lb)}, result["how"]

@@ -249,14 +249,13 @@ def measure(rp2_build, bench_build, module_dir, modlwip_c, out_dir, options=()):
         objs = compile_all(comp, sources, out_dir, "default")
         lwip_obj = os.path.join(out_dir, "modlwip.c.o")
         ok, placeholders = comp.compile(modlwip_c, lwip_obj, comp.modlwip_extra)
-        if not ok:
-            return None, f"compiling {modlwip_c} failed: {placeholders[:500]}"
-        sizes = object_sizes(list(objs.values()) + [lwip_obj])
+        sizes = object_sizes(list(objs.values()) + ([lwip_obj] if ok else []))
         result = {
             "how": comp.how,
             "objects": {os.path.basename(s): sizes[o] for s, o in objs.items()},
-            "modlwip": sizes[lwip_obj],
-            "qstr_placeholders": len(placeholders),
+            "modlwip": sizes[lwip_obj] if ok else None,
+            "modlwip_error": None if ok else placeholders.strip()[:500],
+            "qstr_placeholders": len(placeholders) if ok else 0,
             "options": [],
         }
         for defines in options:
@@ -289,18 +288,24 @@ def report(result):
         lines.append(row(name, t, d, b))
     ours = total(result["objects"].values())
     lines.append(row("usocket total", *ours))
-    lt, ld, lb = result["modlwip"]
-    lines.append(row("extmod/modlwip.c (same flags)", lt, ld, lb))
-    lines.append(
-        f"usocket/modlwip: text {ours[0] / lt:.2f}x, static RAM (data+bss) "
-        f"{ours[1] + ours[2]} B vs {ld + lb} B"
-    )
+    if result["modlwip"] is None:
+        lines.append("(could not compile extmod/modlwip.c for comparison:)")
+        lines.append(result["modlwip_error"])
+        lt = None
+    else:
+        lt, ld, lb = result["modlwip"]
+        lines.append(row("extmod/modlwip.c (same flags)", lt, ld, lb))
+        lines.append(
+            f"usocket/modlwip: text {ours[0] / lt:.2f}x, static RAM (data+bss) "
+            f"{ours[1] + ours[2]} B vs {ld + lb} B"
+        )
     if result["options"]:
         lines.append("")
         lines.append(row("with option(s) off", "text", "data", "bss", "   text saved"))
         for defines, (t, d, b) in result["options"]:
             name = " ".join(f"{x}=0" for x in defines)
-            lines.append(row(name, t, d, b, f"{ours[0] - t:>8}   {t / lt:.2f}x"))
+            ratio = f"   {t / lt:.2f}x" if lt else ""
+            lines.append(row(name, t, d, b, f"{ours[0] - t:>8}{ratio}"))
     return "\n".join(lines)
 
 
@@ -309,22 +314,25 @@ def markdown(result):
     import docgen  # tools/docgen.py
 
     ours = total(result["objects"].values())
-    lt, ld, lb = result["modlwip"]
+    lt, ld, lb = result["modlwip"] or (0, 0, 0)
     rows = [(f"`{n}`", *v) for n, v in sorted(result["objects"].items())]
     rows.append(("usocket total", *ours))
-    rows.append(("`extmod/modlwip.c`, same command line", lt, ld, lb))
+    if lt:
+        rows.append(("`extmod/modlwip.c`, same command line", lt, ld, lb))
     text = docgen.stamp("make size") + f" Compiled with {result['how']}.\n\n"
     text += docgen.md_table(("object file", "text", "data", "bss"), rows, (1, 2, 3))
-    text += (
-        f"\n\nusocket/modlwip: text {ours[0] / lt:.2f}x; static RAM (data+bss) "
-        f"{ours[1] + ours[2]} B against {ld + lb} B.\n\n"
-    )
+    if lt:
+        text += (
+            f"\n\nusocket/modlwip: text {ours[0] / lt:.2f}x; static RAM (data+bss) "
+            f"{ours[1] + ours[2]} B against {ld + lb} B."
+        )
+    text += "\n\n"
     rows = [
         (
             " ".join(f"`{x}=0`" for x in defines),
             t,
             ours[0] - t,
-            f"{t / lt:.2f}x",
+            f"{t / lt:.2f}x" if lt else "n/a",
         )
         for defines, (t, _d, _b) in result["options"]
     ]
