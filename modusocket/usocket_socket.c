@@ -496,9 +496,11 @@ static err_t usocket_membership(usocket_obj_t *s, bool join, const ip4_addr_t *g
             if (join) {
                 return ERR_VAL;  // already a member (EINVAL, as lwIP's sockets say)
             }
+            // group and itf may point into m (closing a socket): leave, then free.
+            err_t err = igmp_leavegroup(itf, group);
             *link = m->next;
             mem_free(m);
-            return igmp_leavegroup(itf, group);
+            return err;
         }
     }
     if (!join) {
