@@ -240,7 +240,7 @@ qemu-run: qemu
 # `make rp2` builds build/rp2/firmware.uf2 for boards/RPI_PICO from registry sources
 # (tools/deps_rp2.sh fetches them). RP2_BOARD=RPI_PICO_W builds the Pico W board
 # dir; that one needs MICROPY_DIR= set to a full MicroPython checkout (cyw43-driver
-# is in no registry). `make size` prints the module's code size from that build.
+# is in no registry).
 RP2_BOARD ?= RPI_PICO
 RP2_BOARD_DIR ?= $(TOP)/boards/$(RP2_BOARD)
 RP2_BUILD ?= $(TOP)/build/$(if $(filter RPI_PICO,$(RP2_BOARD)),rp2,rp2-$(RP2_BOARD))
@@ -276,9 +276,17 @@ rp2: deps-rp2 mpy-cross cabundle
 		|| { tail -40 $(RP2_BUILD)/build.log; echo "rp2: build failed, log: $(RP2_BUILD)/build.log"; exit 1; }
 	@ls -l $(RP2_BUILD)/firmware.uf2
 
-size: rp2
-	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --module-dir $(TOP)/modusocket \
-		--compare $(MICROPY_DIR)/extmod/modlwip.c
+# `make size`: text/data/bss of each modusocket/ object and of extmod/modlwip.c for
+# Cortex-M0+, then what each feature option costs (tools/size.py), and writes it
+# into docs/benchmarks.md's generated block. With the RP2
+# build's command line after `make rp2`; else against the benchmark firmware's
+# headers, built here if needed (arm-none-eabi-gcc: `make deps-rp2`).
+size: deps
+	@if [ ! -f $(RP2_BUILD)/compile_commands.json ]; then \
+		$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
+		|| { tail -40 $(TOP)/build/unix-bench.log; echo "size: build failed, log: build/unix-bench.log"; exit 1; }; fi
+	@$(PYTHON) $(TOP)/tools/size.py --build $(RP2_BUILD) --bench-build $(TOP)/build/unix-bench \
+		--module-dir $(TOP)/modusocket --compare $(MICROPY_DIR)/extmod/modlwip.c --doc
 
 # `make esp32` needs ESP-IDF 5.2-5.4 installed and exported (IDF_PATH, idf.py);
 # it says what is missing (and fetches nothing) where it is not.

@@ -272,6 +272,35 @@ res("v6", socket.getaddrinfo("fec0::2", 80))
     assert dns_server.queries == []
 
 
+def test_name_lookups_hold_lwip_memory_only_while_they_run(mp, dns_server):
+    """A lookup's result slot is allocated from lwIP's heap for the lookup and given
+    back when it ends, answered or not: no static table of slots, nothing left
+    behind. Five lookups in a row (more than the four that may be in flight at
+    once) all run."""
+    r = run(
+        mp,
+        """
+def used():
+    gc.collect()
+    return LAN.stats()["mem_used"]
+
+socket.getaddrinfo("10.0.2.2", 80)
+base = used()
+names = ["a.test.example", "b.test.example", "c.test.example", "d.test.example",
+         "e.test.example", "nowhere.invalid"]
+res("found", [err(socket.getaddrinfo, n, 80) for n in names])
+res("addr", socket.getaddrinfo("f.test.example", 80)[0][4])
+res("left", used() == base)
+""",
+    )
+    assert r == {
+        "found": ["ok"] * 5 + [-2],
+        "addr": ("10.0.2.2", 80),
+        "left": True,
+    }
+    assert ("nowhere.invalid", "A") in dns_server.queries
+
+
 def test_getaddrinfo_filters_by_family_and_type(mp, dns_server):
     r = run(
         mp,
@@ -864,6 +893,73 @@ res("raw_pcb_after", LAN.stats()["raw_pcb"])
         "sta": 0,
         "raw_pcb_after": 0,
     }
+
+
+def test_raw_icmp_socket_receives_the_echo_reply_with_its_ip_header_and_source(mp):
+    """slirp answers a ping of the host alias itself; as on Linux, a raw IPv4 socket
+    receives the whole packet, IP header first, and recvfrom() gives the sender.
+    (The datagram's source is kept with the packet in lwIP's buffer, where a raw
+    packet has no header room left in front of it.)"""
+    r = run(
+        mp,
+        """
+def checksum(b):
+    s = 0
+    for i in range(0, len(b), 2):
+        s += (b[i] << 8) + b[i + 1]
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+ping = bytearray(b"\\x08\\x00\\x00\\x00\\x12\\x34\\x00\\x01hello!")
+c = checksum(ping)
+ping[2], ping[3] = c >> 8, c & 0xFF
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)
+r.settimeout(5)
+r.sendto(ping, ("10.0.2.2", 0))
+data, addr = r.recvfrom(200)
+res("addr", addr)
+res("ip", (data[0] >> 4, (data[0] & 15) * 4, data[9], bytes(data[12:16])))
+res("icmp", (data[20], bytes(data[24:])))
+r.sendto(ping, ("10.0.2.2", 0))
+res("peek", r.recv(200, socket.MSG_PEEK) == r.recv(200))
+r.close()
+""",
+    )
+    assert r == {
+        "addr": ("10.0.2.2", 0),
+        "ip": (4, 20, 1, bytes([10, 0, 2, 2])),
+        "icmp": (0, b"\x124\x00\x01hello!"),
+        "peek": True,
+    }
+
+
+def test_multicast_memberships_take_lwip_heap_only_while_held(mp):
+    """Memberships are kept per socket in lwIP's heap, not in a static table: joining
+    takes some, leaving, closing the socket or its collection by the GC gives it
+    back, and many sockets can each join."""
+    r = run(
+        mp,
+        """
+mreq = bytes([239, 1, 2, 5, 10, 0, 2, 15])
+def used():
+    gc.collect()
+    return LAN.stats()["mem_used"]
+
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(12)]
+base = used()
+for s in socks:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+res("joined", used() > base)
+for s in socks[:4]:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
+for s in socks[4:8]:
+    s.close()
+socks = socks[:8]
+res("left", used() == base)
+""",
+    )
+    assert r == {"joined": True, "left": True}
 
 
 # --------------------------------------------------------------------------------------

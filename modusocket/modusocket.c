@@ -11,6 +11,7 @@
 #include "py/objstr.h"
 #include "py/parsenum.h"
 #include "lwip/dns.h"
+#include "lwip/mem.h"
 #include "lwip/ip_addr.h"
 #include "lwip/inet.h"
 #include "usocket.h"
@@ -51,13 +52,13 @@ bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
 // --- Name resolution ----------------------------------------------------------------
 
 // A lookup outlives the Python call that started it when that call times out or is
-// interrupted: lwIP calls back later. The result therefore goes to a static slot,
-// never to the caller's stack or the GC heap, and an abandoned slot is freed by the
-// callback.
+// interrupted: lwIP calls back later. The result therefore goes to a slot in lwIP's
+// heap (mem_malloc), never to the caller's stack or the GC heap, allocated only while
+// a lookup runs; the callback frees a slot its caller abandoned. At most
+// USOCKET_DNS_SLOTS lookups are in flight (abandoned ones count until lwIP answers).
 #define USOCKET_DNS_SLOTS (4)
 
 enum {
-    DNS_SLOT_FREE,
     DNS_SLOT_PENDING,
     DNS_SLOT_DONE,
     DNS_SLOT_FAILED,
@@ -69,16 +70,22 @@ typedef struct _usocket_dns_slot_t {
     ip_addr_t addr;
 } usocket_dns_slot_t;
 
-static usocket_dns_slot_t usocket_dns_slots[USOCKET_DNS_SLOTS];
+// Slots allocated, changed with lwIP's lock held.
+static uint8_t usocket_dns_in_flight;
+
+static void usocket_dns_slot_free(usocket_dns_slot_t *slot) {
+    mem_free(slot);
+    usocket_dns_in_flight -= 1;
+}
 
 // lwIP callback: records the answer only.
 static void usocket_dns_found(const char *name, const ip_addr_t *ipaddr, void *arg) {
     usocket_dns_slot_t *slot = arg;
     (void)name;
     if (slot->state == DNS_SLOT_ABANDONED) {
-        slot->state = DNS_SLOT_FREE;
+        usocket_dns_slot_free(slot);
     } else if (ipaddr != NULL) {
-        ip_addr_copy(slot->addr, *ipaddr);
+        slot->addr = *ipaddr;
         slot->state = DNS_SLOT_DONE;
     } else {
         slot->state = DNS_SLOT_FAILED;
@@ -111,11 +118,11 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
         // '' means any address, as in bind(('', port)).
         #if USOCKET_IPV6
         if (family == USOCKET_AF_INET6) {
-            ip_addr_copy(*ip, *IP6_ADDR_ANY);
+            *ip = *IP6_ADDR_ANY;
             return;
         }
         #endif
-        ip_addr_set_zero_ip4(ip);
+        memset(ip, 0, sizeof(*ip)); // 0.0.0.0 (IPADDR_TYPE_V4 is 0)
         return;
     }
     if (ipaddr_aton(host, ip)) {
@@ -138,24 +145,25 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
 
     USOCKET_LWIP_LOCK();
     usocket_dns_slot_t *slot = NULL;
-    for (size_t i = 0; i < USOCKET_DNS_SLOTS; ++i) {
-        if (usocket_dns_slots[i].state == DNS_SLOT_FREE) {
-            slot = &usocket_dns_slots[i];
-            slot->state = DNS_SLOT_PENDING;
-            break;
-        }
+    if (usocket_dns_in_flight < USOCKET_DNS_SLOTS) {
+        slot = mem_malloc(sizeof(usocket_dns_slot_t));
     }
     err_t err = ERR_MEM;
     if (slot != NULL) {
+        usocket_dns_in_flight += 1;
+        slot->state = DNS_SLOT_PENDING;
         err = dns_gethostbyname_addrtype(host, &slot->addr, usocket_dns_found, slot, addrtype);
-        if (err != ERR_INPROGRESS) {
-            // Answered from the cache (ERR_OK) or refused at once: no callback comes.
-            slot->state = err == ERR_OK ? DNS_SLOT_DONE : DNS_SLOT_FREE;
+        if (err == ERR_OK) {
+            // Answered from the cache: no callback comes.
+            slot->state = DNS_SLOT_DONE;
+        } else if (err != ERR_INPROGRESS) {
+            // Refused at once: no callback comes either.
+            usocket_dns_slot_free(slot);
         }
     }
     USOCKET_LWIP_UNLOCK();
     if (slot == NULL) {
-        // Every slot is held by a lookup still in flight.
+        // Every slot is held by a lookup still in flight, or lwIP has no memory.
         mp_raise_OSError(USOCKET_EAI_AGAIN);
     }
     if (err != ERR_OK && err != ERR_INPROGRESS) {
@@ -165,28 +173,25 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
     // A DNS lookup always has a bound, even for a blocking or non-blocking socket.
     int32_t wait_ms = (timeout_ms > 0 && timeout_ms < USOCKET_DNS_TIMEOUT_MS) ? timeout_ms : USOCKET_DNS_TIMEOUT_MS;
     nlr_buf_t nlr;
-    bool ready = false;
-    if (nlr_push(&nlr) == 0) {
-        ready = usocket_wait(usocket_dns_ready, slot, wait_ms);
+    bool interrupted = nlr_push(&nlr) != 0;
+    if (!interrupted) {
+        usocket_wait(usocket_dns_ready, slot, wait_ms);
         nlr_pop();
-    } else {
-        // Interrupted (Ctrl-C): leave the slot to the callback and re-raise.
-        USOCKET_LWIP_LOCK();
-        slot->state = slot->state == DNS_SLOT_PENDING ? DNS_SLOT_ABANDONED : DNS_SLOT_FREE;
-        USOCKET_LWIP_UNLOCK();
-        nlr_jump(nlr.ret_val);
     }
-
+    // Timed out or interrupted (Ctrl-C) while pending: the slot is left to the
+    // callback.
     USOCKET_LWIP_LOCK();
     uint8_t state = slot->state;
     if (state == DNS_SLOT_PENDING) {
         slot->state = DNS_SLOT_ABANDONED;
     } else {
-        ip_addr_copy(*ip, slot->addr);
-        slot->state = DNS_SLOT_FREE;
+        *ip = slot->addr;
+        usocket_dns_slot_free(slot);
     }
     USOCKET_LWIP_UNLOCK();
-    (void)ready;
+    if (interrupted) {
+        nlr_jump(nlr.ret_val);
+    }
     if (state == DNS_SLOT_PENDING) {
         mp_raise_OSError(USOCKET_EAI_AGAIN);
     }
@@ -246,19 +251,24 @@ mp_obj_t usocket_format_address(const ip_addr_t *ip, uint16_t port) {
 // getaddrinfo(host, port, af=0, type=0, proto=0, flags=0)
 static mp_obj_t usocket_getaddrinfo(size_t n_args, const mp_obj_t *args) {
     const char *host = args[0] == mp_const_none ? "0.0.0.0" : mp_obj_str_get_str(args[0]);
-    mp_int_t port = 0;
-    if (mp_obj_is_str(args[1])) {
-        mp_obj_t p = mp_parse_num_integer(mp_obj_str_get_str(args[1]), strlen(mp_obj_str_get_str(args[1])), 10, NULL);
-        port = mp_obj_get_int(p);
-    } else if (args[1] != mp_const_none) {
-        port = mp_obj_get_int(args[1]);
+    mp_obj_t port_in = args[1];
+    if (mp_obj_is_str(port_in)) {
+        size_t len;
+        const char *str = mp_obj_str_get_data(port_in, &len);
+        port_in = mp_parse_num_integer(str, len, 10, NULL);
     }
+    mp_int_t port = port_in == mp_const_none ? 0 : mp_obj_get_int(port_in);
     if (port < 0 || port > 0xffff) {
         mp_raise_ValueError(MP_ERROR_TEXT("port must be 0-65535"));
     }
-    mp_int_t family = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-    mp_int_t type = n_args > 3 ? mp_obj_get_int(args[3]) : 0;
-    mp_int_t proto = n_args > 4 ? mp_obj_get_int(args[4]) : 0;
+    // af, type, proto (flags is accepted and ignored).
+    mp_int_t opt[3] = { 0, 0, 0 };
+    for (size_t i = 2; i < MIN(n_args, 5); ++i) {
+        opt[i - 2] = mp_obj_get_int(args[i]);
+    }
+    mp_int_t family = opt[0];
+    mp_int_t type = opt[1];
+    mp_int_t proto = opt[2];
     if (family != 0 && family != USOCKET_AF_INET
         #if USOCKET_IPV6
         && family != USOCKET_AF_INET6
@@ -283,9 +293,8 @@ static mp_obj_t usocket_getaddrinfo(size_t n_args, const mp_obj_t *args) {
         MP_OBJ_NEW_QSTR(MP_QSTR_),
         usocket_format_address(&ip, port),
     };
-    mp_obj_t list = mp_obj_new_list(1, NULL);
-    mp_obj_list_store(list, MP_OBJ_NEW_SMALL_INT(0), mp_obj_new_tuple(5, entry));
-    return list;
+    mp_obj_t tuple = mp_obj_new_tuple(5, entry);
+    return mp_obj_new_list(1, &tuple);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_getaddrinfo_obj, 2, 6, usocket_getaddrinfo);
 
@@ -347,7 +356,9 @@ static mp_obj_t usocket___init__(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(usocket___init___obj, usocket___init__);
 
-static MP_DEFINE_STR_OBJ(usocket_version_obj, USOCKET_VERSION);
+// MP_DEFINE_STR_OBJ's object is writable (static RAM); a str's hash is only ever
+// written when it is created, so a constant one can live in flash.
+static const mp_obj_str_t usocket_version_obj = {{&mp_type_str}, 0, sizeof(USOCKET_VERSION) - 1, (const byte *)USOCKET_VERSION};
 
 static const mp_rom_map_elem_t usocket_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_usocket) },
@@ -372,11 +383,11 @@ static const mp_rom_map_elem_t usocket_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_SO_REUSEADDR), MP_ROM_INT(USOCKET_SO_REUSEADDR) },
     { MP_ROM_QSTR(MP_QSTR_SO_KEEPALIVE), MP_ROM_INT(USOCKET_SO_KEEPALIVE) },
     { MP_ROM_QSTR(MP_QSTR_SO_BROADCAST), MP_ROM_INT(USOCKET_SO_BROADCAST) },
-    #if LWIP_IGMP
+    #if USOCKET_MULTICAST
     { MP_ROM_QSTR(MP_QSTR_IP_ADD_MEMBERSHIP), MP_ROM_INT(USOCKET_IP_ADD_MEMBERSHIP) },
     { MP_ROM_QSTR(MP_QSTR_IP_DROP_MEMBERSHIP), MP_ROM_INT(USOCKET_IP_DROP_MEMBERSHIP) },
     #endif
-    #if LWIP_MULTICAST_TX_OPTIONS
+    #if USOCKET_MULTICAST && LWIP_MULTICAST_TX_OPTIONS
     { MP_ROM_QSTR(MP_QSTR_IP_MULTICAST_LOOP), MP_ROM_INT(USOCKET_IP_MULTICAST_LOOP) },
     #endif
     { MP_ROM_QSTR(MP_QSTR_TCP_NODELAY), MP_ROM_INT(USOCKET_TCP_NODELAY) },

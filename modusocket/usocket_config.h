@@ -65,8 +65,9 @@
 #define USOCKET_TCP_MEM_RETRY_MS (1000)
 #endif
 
-// Received UDP datagrams kept per socket before new ones are dropped. Each slot holds
-// one pbuf reference and its source address (about 24 bytes of RAM per slot).
+// Received UDP datagrams kept per socket before new ones are dropped. Each slot is one
+// pbuf pointer of GC heap (4 bytes on a 32-bit MCU): a datagram's source address is
+// kept in its pbuf, in the room its headers leave.
 #ifndef USOCKET_UDP_QUEUE_LEN
 #define USOCKET_UDP_QUEUE_LEN (8)
 #endif
@@ -79,14 +80,6 @@
 // a flag of RAM.
 #ifndef USOCKET_ACCEPT_QUEUE_MAX
 #define USOCKET_ACCEPT_QUEUE_MAX (8)
-#endif
-
-// Multicast group memberships (IP_ADD_MEMBERSHIP) held by all sockets together,
-// as lwIP's own sockets layer keeps them (LWIP_SOCKET_MAX_MEMBERSHIPS): a socket's
-// memberships are dropped when it closes. 12 bytes of static RAM per entry on a
-// 32-bit MCU; only with LWIP_IGMP.
-#ifndef USOCKET_IGMP_MEMBERSHIPS
-#define USOCKET_IGMP_MEMBERSHIPS (8)
 #endif
 
 // How long close() lets a TCP connection send its queued data and FIN before the pcb
@@ -102,14 +95,29 @@
 #define USOCKET_DNS_TIMEOUT_MS (10000)
 #endif
 
-// AF_INET6 sockets and addresses (needs LWIP_IPV6). About 2 KiB of flash.
+// AF_INET6 sockets and addresses (needs LWIP_IPV6). `make size` prints what each
+// feature option costs in flash.
 #ifndef USOCKET_IPV6
 #define USOCKET_IPV6 (LWIP_IPV6)
 #endif
 
-// SOCK_RAW sockets (needs LWIP_RAW). About 600 bytes of flash.
+// SOCK_RAW sockets (needs LWIP_RAW).
 #ifndef USOCKET_RAW
 #define USOCKET_RAW (LWIP_RAW)
+#endif
+
+// IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP (needs LWIP_IGMP) and IP_MULTICAST_LOOP (also
+// needs LWIP_MULTICAST_TX_OPTIONS). A socket's memberships take 12 bytes of lwIP heap
+// each while it holds them (32-bit MCU), and every socket one pointer of GC heap.
+#ifndef USOCKET_MULTICAST
+#define USOCKET_MULTICAST (LWIP_IGMP)
+#endif
+
+// setsockopt(SOL_SOCKET, 20, handler): modlwip's option for a callback when a socket
+// has something to read or accept, which WebREPL uses (needs MICROPY_ENABLE_SCHEDULER).
+// One pointer of GC heap per socket.
+#ifndef USOCKET_CALLBACK
+#define USOCKET_CALLBACK (MICROPY_ENABLE_SCHEDULER)
 #endif
 
 // Also registers the module as `socket`, so asyncio, ssl and third-party libraries

@@ -22,6 +22,7 @@
 #include "lwip/udp.h"
 #include "lwip/raw.h"
 #include "lwip/igmp.h"
+#include "lwip/mem.h"
 #include "lwip/priv/tcp_priv.h"
 #include "usocket.h"
 
@@ -48,12 +49,16 @@ typedef struct _usocket_pending_t {
     bool fin;                   // the peer already closed its side
 } usocket_pending_t;
 
-// A received datagram: the pbuf (not copied until read) and its source.
-typedef struct _usocket_dgram_t {
-    struct pbuf *p;
+// A received datagram's source. It is written in front of the payload, in the room
+// the IP and UDP headers leave there (or in a pbuf chained in front where there is
+// none), so a socket's queue is a ring of pbuf pointers only: the datagram is not
+// copied until it is read.
+typedef struct _usocket_dgram_src_t {
     ip_addr_t addr;
     uint16_t port;
-} usocket_dgram_t;
+} usocket_dgram_src_t;
+
+#define USOCKET_DGRAM_SRC_LEN (sizeof(usocket_dgram_src_t))
 
 // The TCP options a connection pcb has and a listening one has no room for: a
 // struct tcp_pcb_listen ends before the flags and keepalive fields, and writing
@@ -63,7 +68,7 @@ typedef struct _usocket_tcp_opts_t {
     u32_t keep_idle;            // ms
     u32_t keep_intvl;           // ms
     u32_t keep_cnt;             // probes
-    bool nodelay;
+    u32_t nodelay;              // a flag
 } usocket_tcp_opts_t;
 
 // A listening socket's queue: the options above, then a ring of q_size pending
@@ -73,8 +78,32 @@ typedef struct _usocket_listen_t {
     usocket_pending_t pending[];
 } usocket_listen_t;
 
+typedef struct _usocket_membership_t usocket_membership_t;
+
 typedef struct _usocket_obj_t {
     mp_obj_base_t base;
+    // The byte-sized fields first: Cortex-M0's byte loads and stores reach only 31
+    // bytes into a struct, and every method reads some of them.
+    uint8_t type;
+    uint8_t family;
+    uint8_t state;
+    // How reads see the stream's end (usocket_rd_end_errno). Written by the methods
+    // only, so in a byte of their own: the bit-fields further down share theirs with
+    // flags that lwIP's callbacks write.
+    bool rd_closed : 1;         // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
+    bool rd_marker_gone : 1;    // the error's mailbox marker was read, or never posted
+    bool rd_pending_gone : 1;   // the error as the netconn's pending error was reported
+    bool wr_reported : 1;       // a write reported the error that ended the connection
+    uint8_t q_head;
+    uint8_t q_len;
+    uint8_t q_size;
+    bool peer_fin : 1;          // the peer sent FIN (see usocket_rd_end_errno)
+    bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
+    bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
+    bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
+    bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
+    int16_t error;              // errno that ended the connection, 0 if none
+    int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
     union {
         struct tcp_pcb *tcp;
         struct udp_pcb *udp;
@@ -85,35 +114,21 @@ typedef struct _usocket_obj_t {
     } pcb;
     // TCP: received data not yet read, as lwIP delivered it (no copy).
     struct pbuf *rx;
+    #if USOCKET_CALLBACK
     // setsockopt(SOL_SOCKET, 20, handler): scheduled when data, a FIN, an error or
     // a connection to accept arrives; MP_OBJ_NULL if none.
     mp_obj_t callback;
+    #endif
     // Listening TCP: pending connections; UDP/raw: received datagrams. A ring of
     // q_size slots allocated once (listen()/socket()), so callbacks never allocate.
     union {
         usocket_listen_t *lst;
-        usocket_dgram_t *dgram;
+        struct pbuf **dgram;
     } q;
-    int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
-    int16_t error;              // errno that ended the connection, 0 if none
-    // How reads see the stream's end (usocket_rd_end_errno). Written by the methods
-    // only, so in a byte of their own: the bit-fields further down share theirs with
-    // flags that lwIP's callbacks write.
-    bool rd_closed : 1;         // lwIP's receive mailbox would be closed: FIN read, SHUT_RD
-    bool rd_marker_gone : 1;    // the error's mailbox marker was read, or never posted
-    bool rd_pending_gone : 1;   // the error as the netconn's pending error was reported
-    bool wr_reported : 1;       // a write reported the error that ended the connection
-    uint8_t type;
-    uint8_t family;
-    uint8_t state;
-    uint8_t q_head;
-    uint8_t q_len;
-    uint8_t q_size;
-    bool peer_fin : 1;          // the peer sent FIN (see usocket_rd_end_errno)
-    bool quec_server : 1;       // created with IPPROTO_TCP_SER: accept() returns 3 items
-    bool shut_rd : 1;           // shutdown(SHUT_RD): arrivals dropped, reads raise ENOTCONN
-    bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
-    bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
+    #if USOCKET_MULTICAST
+    // UDP: the multicast groups joined (a list in lwIP's heap), NULL if none.
+    usocket_membership_t *groups;
+    #endif
 } usocket_obj_t;
 
 // A stream method call in progress (see usocket_stream_call), on the calling
@@ -132,11 +147,11 @@ static usocket_call_t *usocket_calls;
 // while a method may read it without the lock (the closed check, early tests before
 // a wait). Single-byte atomic accesses keep those reads race-free; what must agree
 // with the pcb or the received data is still read under the lock.
-static inline uint8_t usocket_state(const usocket_obj_t *s) {
+static MP_ALWAYSINLINE inline uint8_t usocket_state(const usocket_obj_t *s) {
     return __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 }
 
-static inline void usocket_state_set(usocket_obj_t *s, uint8_t state) {
+static MP_ALWAYSINLINE inline void usocket_state_set(usocket_obj_t *s, uint8_t state) {
     __atomic_store_n(&s->state, state, __ATOMIC_RELAXED);
 }
 
@@ -150,7 +165,7 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
 }
 
 // Reads and writes the options of a connection pcb (never a listening one).
-static void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
+static MP_NOINLINE void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
     o->keep_idle = pcb->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     o->keep_intvl = pcb->keep_intvl;
@@ -159,7 +174,7 @@ static void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *
     o->nodelay = tcp_nagle_disabled(pcb);
 }
 
-static void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
+static MP_NOINLINE void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
     pcb->keep_idle = o->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     pcb->keep_intvl = o->keep_intvl;
@@ -172,19 +187,34 @@ static void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *
     }
 }
 
+// The ring slot i places after the head of the socket's queue (no division: the
+// MCUs this runs on may have none).
+static size_t usocket_q_slot(const usocket_obj_t *s, size_t i) {
+    i += s->q_head;
+    return i >= s->q_size ? i - s->q_size : i;
+}
+
+// Takes the head slot off the queue.
+static void usocket_q_pop(usocket_obj_t *s) {
+    s->q_head = usocket_q_slot(s, 1);
+    s->q_len -= 1;
+}
+
 // --- lwIP callbacks (record state only) ------------------------------------------
 
-// Schedules the socket's Python callback, if it has one. It runs later, between
-// bytecodes or in a wait, never inside lwIP: mp_sched_schedule only queues it.
-static void usocket_notify(usocket_obj_t *s) {
-    #if MICROPY_ENABLE_SCHEDULER
+// Something happened to s: wakes a thread waiting on the stack, and schedules the
+// socket's Python callback if it has one. That runs later, between bytecodes or in
+// a wait, never inside lwIP: mp_sched_schedule only queues it.
+static MP_NOINLINE void usocket_notify(usocket_obj_t *s) {
+    #if USOCKET_CALLBACK
     if (s->callback != MP_OBJ_NULL) {
         mp_sched_schedule(s->callback, MP_OBJ_FROM_PTR(s));
     }
     #endif
+    USOCKET_EVENT_SIGNAL();
 }
 
-static bool usocket_tcp_handover(usocket_obj_t *s);
+static MP_NOINLINE bool usocket_tcp_handover(usocket_obj_t *s);
 
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
     usocket_obj_t *s = arg;
@@ -194,7 +224,6 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
         // way, and lwIP finishes the connection by itself from here.
         if (s->shut_wr && usocket_tcp_handover(s)) {
             usocket_notify(s);
-            USOCKET_EVENT_SIGNAL();
             return ERR_ABRT;
         }
     } else if (s->shut_rd) {
@@ -209,7 +238,6 @@ static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
         pbuf_cat(s->rx, p);
     }
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
 
@@ -231,7 +259,6 @@ static void usocket_tcp_err_cb(void *arg, err_t err) {
     s->pcb.tcp = NULL;
     usocket_state_set(s, USOCKET_STATE_DEAD);
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
 }
 
 static err_t usocket_tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err) {
@@ -267,7 +294,7 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
         tcp_abort(newpcb);
         return ERR_ABRT;
     }
-    usocket_pending_t *slot = &s->q.lst->pending[(s->q_head + s->q_len) % s->q_size];
+    usocket_pending_t *slot = &s->q.lst->pending[usocket_q_slot(s, s->q_len)];
     slot->pcb = newpcb;
     slot->fin = false;
     s->q_len += 1;
@@ -280,7 +307,6 @@ static err_t usocket_tcp_accept_cb(void *arg, struct tcp_pcb *newpcb, err_t err)
     tcp_recv(newpcb, usocket_pending_recv_cb);
     tcp_err(newpcb, usocket_pending_err_cb);
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
     return ERR_OK;
 }
 
@@ -290,13 +316,27 @@ static void usocket_dgram_push(usocket_obj_t *s, struct pbuf *p, const ip_addr_t
         pbuf_free(p);
         return;
     }
-    usocket_dgram_t *slot = &s->q.dgram[(s->q_head + s->q_len) % s->q_size];
-    slot->p = p;
-    ip_addr_copy(slot->addr, *addr);
-    slot->port = port;
+    if (p->tot_len > 0xffff - USOCKET_DGRAM_SRC_LEN) {
+        // Only a raw socket's reassembled IP packet comes this close to 64 KiB.
+        pbuf_free(p);
+        return;
+    }
+    if (pbuf_add_header(p, USOCKET_DGRAM_SRC_LEN) != 0) {
+        struct pbuf *h = pbuf_alloc(PBUF_RAW, USOCKET_DGRAM_SRC_LEN, PBUF_RAM);
+        if (h == NULL) {
+            pbuf_free(p);
+            return;
+        }
+        pbuf_cat(h, p);
+        p = h;
+    }
+    usocket_dgram_src_t src;
+    src.addr = *addr;
+    src.port = port;
+    pbuf_take(p, &src, USOCKET_DGRAM_SRC_LEN);
+    s->q.dgram[usocket_q_slot(s, s->q_len)] = p;
     s->q_len += 1;
     usocket_notify(s);
-    USOCKET_EVENT_SIGNAL();
 }
 
 static void usocket_udp_recv_cb(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
@@ -311,6 +351,21 @@ static u8_t usocket_raw_recv_cb(void *arg, struct raw_pcb *pcb, struct pbuf *p, 
 #endif
 
 // --- Helpers --------------------------------------------------------------------
+
+// Makes a connection pcb s's: the socket's callbacks, s as their argument.
+static MP_NOINLINE void usocket_tcp_attach(usocket_obj_t *s, struct tcp_pcb *pcb) {
+    tcp_arg(pcb, s);
+    tcp_recv(pcb, usocket_tcp_recv_cb);
+    tcp_sent(pcb, usocket_tcp_sent_cb);
+    tcp_err(pcb, usocket_tcp_err_cb);
+    s->pcb.tcp = pcb;
+}
+
+// Every lwIP pcb, a listening one too, starts with the IP_PCB fields: the local and
+// remote addresses and so_options.
+struct usocket_ip_pcb {
+    IP_PCB;
+};
 
 static usocket_obj_t *usocket_get(mp_obj_t self_in) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
@@ -361,6 +416,22 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
     return false;
 }
 
+// A pcb lwIP is still finishing (connected or in TIME_WAIT) that a socket let go
+// of: the one socket s handed over (usocket_tcp_handover), or with s NULL any of
+// them (they all carry usocket_tcp_linger_poll_cb). NULL if there is none (lwIP
+// freed it).
+static struct tcp_pcb *usocket_tcp_find(const usocket_obj_t *s) {
+    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
+    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
+        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
+            if (s != NULL ? pcb->callback_arg == s : pcb->poll == usocket_tcp_linger_poll_cb) {
+                return pcb;
+            }
+        }
+    }
+    return NULL;
+}
+
 // Soft reset (see usocket.h). Every pcb a socket let go of carries
 // usocket_tcp_linger_poll_cb, in TIME_WAIT too (lwIP keeps a pcb's callbacks when it
 // moves there), which tells ours from any other lwIP user's. tcp_abort sends a RST
@@ -368,18 +439,10 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
 void usocket_deinit(void) {
     usocket_calls = NULL;
     USOCKET_LWIP_LOCK();
-    struct tcp_pcb **lists[] = { &tcp_active_pcbs, &tcp_tw_pcbs };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
-        // tcp_abort unlinks the pcb, so start again from the head after each one.
-        struct tcp_pcb *pcb = *lists[i];
-        while (pcb != NULL) {
-            if (pcb->poll == usocket_tcp_linger_poll_cb) {
-                tcp_abort(pcb);
-                pcb = *lists[i];
-            } else {
-                pcb = pcb->next;
-            }
-        }
+    // tcp_abort unlinks the pcb, so search again from the start after each one.
+    struct tcp_pcb *pcb;
+    while ((pcb = usocket_tcp_find(NULL)) != NULL) {
+        tcp_abort(pcb);
     }
     USOCKET_LWIP_UNLOCK();
 }
@@ -398,21 +461,9 @@ static bool usocket_tcp_handover(usocket_obj_t *s) {
     return usocket_tcp_let_go(pcb, s);
 }
 
-// The pcb a socket handed over, while lwIP still has it; NULL once it is freed.
-static struct tcp_pcb *usocket_tcp_handed_over_pcb(usocket_obj_t *s) {
-    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
-        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
-            if (pcb->callback_arg == s) {
-                return pcb;
-            }
-        }
-    }
-    return NULL;
-}
 
 static void usocket_free_queue(usocket_obj_t *s) {
-    for (; s->q_len > 0; s->q_len -= 1, s->q_head = (s->q_head + 1) % s->q_size) {
+    for (; s->q_len > 0; usocket_q_pop(s)) {
         if (s->type == USOCKET_SOCK_STREAM) {
             struct tcp_pcb *pcb = s->q.lst->pending[s->q_head].pcb;
             if (pcb != NULL) {
@@ -420,73 +471,63 @@ static void usocket_free_queue(usocket_obj_t *s) {
                 tcp_abort(pcb);
             }
         } else {
-            pbuf_free(s->q.dgram[s->q_head].p);
+            pbuf_free(s->q.dgram[s->q_head]);
         }
     }
 }
 
-#if LWIP_IGMP
-// IGMP memberships belong to lwIP's netifs, not to pcbs: this table records which
-// socket joined what, so that close() leaves its groups, as lwIP's sockets.c does.
-// Accessed with lwIP's lock held.
-typedef struct _usocket_membership_t {
-    const usocket_obj_t *owner;  // NULL: free entry
+#if USOCKET_MULTICAST
+// IGMP memberships belong to lwIP's netifs, not to pcbs: each UDP socket keeps a
+// list of what it joined, so that close() leaves its groups, as lwIP's sockets.c
+// does. The entries are in lwIP's heap (mem_malloc), allocated on IP_ADD_MEMBERSHIP:
+// no static table, nothing for a socket that never joins. Accessed with lwIP's lock
+// held.
+struct _usocket_membership_t {
+    usocket_membership_t *next;
     ip4_addr_t group;
     ip4_addr_t itf;
-} usocket_membership_t;
-
-static usocket_membership_t usocket_memberships[USOCKET_IGMP_MEMBERSHIPS];
+};
 
 // Joins or leaves a group for s and records it. Returns lwIP's error.
-static err_t usocket_membership(const usocket_obj_t *s, bool join, const ip4_addr_t *group, const ip4_addr_t *itf) {
-    usocket_membership_t *free_entry = NULL;
-    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
-        usocket_membership_t *m = &usocket_memberships[i];
-        if (m->owner == s && ip4_addr_eq(&m->group, group) && ip4_addr_eq(&m->itf, itf)) {
+static err_t usocket_membership(usocket_obj_t *s, bool join, const ip4_addr_t *group, const ip4_addr_t *itf) {
+    for (usocket_membership_t **link = &s->groups; *link != NULL; link = &(*link)->next) {
+        usocket_membership_t *m = *link;
+        if (ip4_addr_eq(&m->group, group) && ip4_addr_eq(&m->itf, itf)) {
             if (join) {
                 return ERR_VAL;  // already a member (EINVAL, as lwIP's sockets say)
             }
+            // group and itf may point into m (closing a socket): leave, then free.
             err_t err = igmp_leavegroup(itf, group);
-            m->owner = NULL;
+            *link = m->next;
+            mem_free(m);
             return err;
-        }
-        if (m->owner == NULL && free_entry == NULL) {
-            free_entry = m;
         }
     }
     if (!join) {
         return ERR_VAL;  // not a member
     }
-    if (free_entry == NULL) {
+    usocket_membership_t *m = mem_malloc(sizeof(usocket_membership_t));
+    if (m == NULL) {
         return ERR_MEM;
     }
     err_t err = igmp_joingroup(itf, group);
-    if (err == ERR_OK) {
-        free_entry->owner = s;
-        ip4_addr_copy(free_entry->group, *group);
-        ip4_addr_copy(free_entry->itf, *itf);
+    if (err != ERR_OK) {
+        mem_free(m);
+        return err;
     }
-    return err;
-}
-
-// Leaves every group s joined (closing a socket).
-static void usocket_memberships_drop(const usocket_obj_t *s) {
-    for (size_t i = 0; i < USOCKET_IGMP_MEMBERSHIPS; ++i) {
-        usocket_membership_t *m = &usocket_memberships[i];
-        if (m->owner == s) {
-            igmp_leavegroup(&m->itf, &m->group);
-            m->owner = NULL;
-        }
-    }
+    ip4_addr_copy(m->group, *group);
+    ip4_addr_copy(m->itf, *itf);
+    m->next = s->groups;
+    s->groups = m;
+    return ERR_OK;
 }
 #endif
 
 // Frees the pcb, queued pbufs and pending connections. Called with the lock held.
 static void usocket_release(usocket_obj_t *s) {
+    // Pending connections or datagrams (a connected TCP socket has no queue).
+    usocket_free_queue(s);
     if (s->type == USOCKET_SOCK_STREAM) {
-        if (usocket_state(s) == USOCKET_STATE_LISTENING) {
-            usocket_free_queue(s);
-        }
         if (s->pcb.tcp != NULL) {
             struct tcp_pcb *pcb = s->pcb.tcp;
             if (pcb->state == LISTEN) {
@@ -497,7 +538,7 @@ static void usocket_release(usocket_obj_t *s) {
             }
         } else if (s->handed_over) {
             // The socket's address is about to become meaningless.
-            struct tcp_pcb *pcb = usocket_tcp_handed_over_pcb(s);
+            struct tcp_pcb *pcb = usocket_tcp_find(s);
             if (pcb != NULL) {
                 tcp_arg(pcb, NULL);
             }
@@ -513,17 +554,21 @@ static void usocket_release(usocket_obj_t *s) {
                 udp_remove(s->pcb.udp);
             }
         }
-        usocket_free_queue(s);
     }
     if (s->rx != NULL) {
         pbuf_free(s->rx);
         s->rx = NULL;
     }
     s->pcb.any = NULL;
-    s->q_len = 0;
+    #if USOCKET_CALLBACK
     s->callback = MP_OBJ_NULL;
-    #if LWIP_IGMP
-    usocket_memberships_drop(s);
+    #endif
+    #if USOCKET_MULTICAST
+    // Leaves every group s joined.
+    while (s->groups != NULL) {
+        usocket_membership_t *m = s->groups;
+        usocket_membership(s, false, &m->group, &m->itf);
+    }
     #endif
 }
 
@@ -574,7 +619,7 @@ static int usocket_rd_reported(usocket_obj_t *s, int errcode) {
 // Writes report the error that ended the connection once, then EPIPE, as on Linux.
 // Reporting it takes the pending error from the reads too, as lwIP's write does
 // (lwip_netconn_do_write calls netconn_err()).
-static int usocket_wr_reported(usocket_obj_t *s, int errcode) {
+static MP_NOINLINE int usocket_wr_reported(usocket_obj_t *s, int errcode) {
     if (errcode != 0 && errcode == s->error) {
         s->wr_reported = true;
         s->rd_pending_gone = true;
@@ -627,6 +672,21 @@ static bool usocket_tcp_queue_shrunk(void *arg) {
     return r;
 }
 
+// The connected peer of a TCP socket as an address tuple; ('0.0.0.0', 0) when it is
+// not connected, or no longer (a listening pcb has no remote port).
+static mp_obj_t usocket_tcp_peer(usocket_obj_t *s) {
+    ip_addr_t ip;
+    uint16_t port = 0;
+    memset(&ip, 0, sizeof(ip));
+    USOCKET_LWIP_LOCK();
+    if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
+        ip = s->pcb.tcp->remote_ip;
+        port = s->pcb.tcp->remote_port;
+    }
+    USOCKET_LWIP_UNLOCK();
+    return usocket_format_address(&ip, port);
+}
+
 // The errno for a wait that ran out: ETIMEDOUT with a timeout, EAGAIN without one.
 static int usocket_wait_errno(const usocket_obj_t *s) {
     return s->timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
@@ -635,15 +695,14 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 // --- Data transfer (shared by methods and the stream protocol) ------------------------
 
 // usocket_dequeue's flags.
-#define USOCKET_DQ_PEEK (0x01)      // leave what was read queued
-#define USOCKET_DQ_ACCEPT (0x02)    // take a pending connection (into item->conn)
+#define USOCKET_DQ_PEEK (USOCKET_MSG_PEEK)          // leave what was read queued
+#define USOCKET_DQ_DONTWAIT (USOCKET_MSG_DONTWAIT)  // don't wait, whatever the socket's mode
+#define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
 
 // What usocket_dequeue took, besides TCP data.
 typedef struct _usocket_item_t {
     usocket_obj_t *conn;        // accept: the new socket, which gets the connection
-    struct pbuf *p;             // UDP/raw: the datagram, now the caller's to free
-    ip_addr_t addr;             // UDP/raw: its source
-    uint16_t port;
+    struct pbuf *p;             // UDP/raw: the datagram (its source in front), now the caller's
     mp_uint_t avail;            // TCP: bytes that were queued before this read
 } usocket_item_t;
 
@@ -651,11 +710,7 @@ typedef struct _usocket_item_t {
 // listener s keeps. Called with the lock held.
 static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct tcp_pcb *pcb, bool fin) {
     tcp_backlog_accepted(pcb);
-    tcp_arg(pcb, c);
-    tcp_recv(pcb, usocket_tcp_recv_cb);
-    tcp_sent(pcb, usocket_tcp_sent_cb);
-    tcp_err(pcb, usocket_tcp_err_cb);
-    c->pcb.tcp = pcb;
+    usocket_tcp_attach(c, pcb);
     c->peer_fin = fin;
     usocket_tcp_opts_set(pcb, &s->q.lst->opts);
     usocket_state_set(c, USOCKET_STATE_CONNECTED);
@@ -687,15 +742,16 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
+    int32_t timeout_ms = (flags & USOCKET_DQ_DONTWAIT) ? 0 : s->timeout_ms;
     mp_uint_t start = mp_hal_ticks_ms();
     for (;;) {
-        int32_t timeout_ms = s->timeout_ms;
+        int32_t left_ms = timeout_ms;
         if (timeout_ms > 0) {
             mp_uint_t elapsed = mp_hal_ticks_ms() - start;
-            timeout_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
+            left_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
         }
-        if (!usocket_wait(usocket_readable, s, timeout_ms)) {
-            *errcode = usocket_wait_errno(s);
+        if (!usocket_wait(usocket_readable, s, left_ms)) {
+            *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
             return MP_STREAM_ERROR;
         }
         mp_uint_t n = 0;
@@ -710,8 +766,7 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 usocket_pending_t *slot = &s->q.lst->pending[s->q_head];
                 struct tcp_pcb *pcb = slot->pcb;
                 slot->pcb = NULL;
-                s->q_head = (s->q_head + 1) % s->q_size;
-                s->q_len -= 1;
+                usocket_q_pop(s);
                 if (pcb != NULL) {
                     usocket_tcp_adopt(item->conn, s, pcb, slot->fin);
                 } else {
@@ -719,17 +774,13 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                     retry = true;
                 }
             } else if (!retry) {
-                usocket_dgram_t *slot = &s->q.dgram[s->q_head];
-                item->p = slot->p;
-                ip_addr_copy(item->addr, slot->addr);
-                item->port = slot->port;
-                n = slot->p->tot_len;
+                struct pbuf *p = s->q.dgram[s->q_head];
+                item->p = p;
+                n = p->tot_len - USOCKET_DGRAM_SRC_LEN;
                 if (flags & USOCKET_DQ_PEEK) {
-                    pbuf_ref(slot->p);
+                    pbuf_ref(p);
                 } else {
-                    slot->p = NULL;
-                    s->q_head = (s->q_head + 1) % s->q_size;
-                    s->q_len -= 1;
+                    usocket_q_pop(s);
                 }
             }
         } else if (s->rx != NULL && !s->shut_rd) {
@@ -762,9 +813,9 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
 }
 
 // Copies up to len bytes of a dequeued datagram into buf and frees it.
-static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
-    len = MIN(len, p->tot_len);
-    pbuf_copy_partial(p, buf, len, 0);
+static MP_NOINLINE mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
+    len = MIN(len, p->tot_len - USOCKET_DGRAM_SRC_LEN);
+    pbuf_copy_partial(p, buf, len, USOCKET_DGRAM_SRC_LEN);
     USOCKET_LWIP_LOCK();
     pbuf_free(p);
     USOCKET_LWIP_UNLOCK();
@@ -774,7 +825,7 @@ static mp_uint_t usocket_dgram_copy(struct pbuf *p, void *buf, mp_uint_t len) {
 // A dequeued datagram as a bytes object of at most len bytes; the datagram is
 // freed even when there is no memory for the bytes.
 static mp_obj_t usocket_dgram_bytes(struct pbuf *p, mp_uint_t len) {
-    len = MIN(len, p->tot_len);
+    len = MIN(len, p->tot_len - USOCKET_DGRAM_SRC_LEN);
     vstr_t vstr;
     vstr.buf = m_new_maybe(char, len + 1);
     if (vstr.buf == NULL) {
@@ -843,41 +894,42 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         }
         // lwIP is out of segments or buffers. Our own unacknowledged data frees
         // some when the peer ACKs it: wait for that unless we may not wait.
-        usocket_queue_wait_t w = { s, queued };
         if (s->timeout_ms == 0) {
             *errcode = MP_EAGAIN;
             return MP_STREAM_ERROR;
         }
+        usocket_queue_wait_t w = { s, queued };
+        int32_t wait_ms = s->timeout_ms;
         if (queued == 0) {
             // Nothing of ours to be ACKed: memory frees elsewhere. lwIP's socket
             // layer treats ERR_MEM as temporary for a blocking write and retries
             // from its poll callback (lwip_netconn_do_writemore) until the send
             // timeout: retry at that interval, within this call's timeout.
+            mp_uint_t now = mp_hal_ticks_ms();
             if (!nomem) {
                 nomem = true;
-                nomem_since = mp_hal_ticks_ms();
+                nomem_since = now;
             }
-            mp_uint_t elapsed = mp_hal_ticks_ms() - nomem_since;
-            if (s->timeout_ms >= 0 && elapsed >= (mp_uint_t)s->timeout_ms) {
+            mp_uint_t elapsed = now - nomem_since;
+            if (wait_ms >= 0 && elapsed >= (mp_uint_t)wait_ms) {
                 *errcode = MP_ETIMEDOUT;
                 return MP_STREAM_ERROR;
             }
-            int32_t wait_ms = USOCKET_TCP_MEM_RETRY_MS;
-            if (s->timeout_ms >= 0 && (mp_uint_t)s->timeout_ms - elapsed < (mp_uint_t)wait_ms) {
-                wait_ms = s->timeout_ms - elapsed;
+            if (wait_ms < 0 || (mp_uint_t)wait_ms - elapsed > USOCKET_TCP_MEM_RETRY_MS) {
+                wait_ms = USOCKET_TCP_MEM_RETRY_MS;
+            } else {
+                wait_ms -= elapsed;
             }
-            usocket_wait(usocket_tcp_queue_shrunk, &w, wait_ms);
-            continue;
         }
-        if (!usocket_wait(usocket_tcp_queue_shrunk, &w, s->timeout_ms)) {
-            *errcode = usocket_wait_errno(s);
+        if (!usocket_wait(usocket_tcp_queue_shrunk, &w, wait_ms) && queued != 0) {
+            *errcode = MP_ETIMEDOUT;
             return MP_STREAM_ERROR;
         }
     }
 }
 
 // Sends one datagram to addr (NULL: the connected peer).
-static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_t len, const ip_addr_t *addr, uint16_t port, int *errcode) {
+static MP_NOINLINE mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_t len, const ip_addr_t *addr, uint16_t port, int *errcode) {
     if (len > 0xffff - 8 - 40) {
         // Too big for one datagram: EMSGSIZE, as lwip_sendto and Linux say.
         *errcode = USOCKET_EMSGSIZE;
@@ -913,12 +965,20 @@ static mp_uint_t usocket_dgram_write(usocket_obj_t *s, const void *buf, mp_uint_
 
 // --- Constructor, close, finaliser ---------------------------------------------------
 
-static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    mp_arg_check_num(n_args, n_kw, 0, 3, false);
-    mp_int_t family = n_args > 0 ? mp_obj_get_int(args[0]) : USOCKET_AF_INET;
-    mp_int_t stype = n_args > 1 ? mp_obj_get_int(args[1]) : USOCKET_SOCK_STREAM;
-    mp_int_t proto = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
+// A new socket object: blocking, no pcb, and closed until it has one, so the
+// finaliser has nothing to do.
+static usocket_obj_t *usocket_new(const mp_obj_type_t *type, uint8_t stype, uint8_t family) {
+    usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
+    memset((byte *)s + sizeof(mp_obj_base_t), 0, sizeof(*s) - sizeof(mp_obj_base_t));
+    s->timeout_ms = -1;
+    s->type = stype;
+    s->family = family;
+    usocket_state_set(s, USOCKET_STATE_CLOSED);
+    return s;
+}
 
+// Raises unless socket() supports the family, type and protocol.
+static MP_NOINLINE void usocket_check_kind(mp_int_t family, mp_int_t stype, mp_int_t proto) {
     if (family != USOCKET_AF_INET
         #if USOCKET_IPV6
         && family != USOCKET_AF_INET6
@@ -926,11 +986,8 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
         ) {
         mp_raise_OSError(MP_EAFNOSUPPORT);
     }
-    bool quec_server = false;
     if (stype == USOCKET_SOCK_STREAM) {
-        if (proto == USOCKET_IPPROTO_TCP_SER) {
-            quec_server = true;
-        } else if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
+        if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_IPPROTO_TCP_SER && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
             mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
         }
     } else if (stype == USOCKET_SOCK_DGRAM) {
@@ -946,32 +1003,13 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     } else {
         mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
     }
+}
 
-    USOCKET_PORT_INIT();
-    usocket_obj_t *s = mp_obj_malloc_with_finaliser(usocket_obj_t, type);
-    s->pcb.any = NULL;
-    s->rx = NULL;
-    s->callback = MP_OBJ_NULL;
-    s->q.lst = NULL;
-    s->timeout_ms = -1;
-    s->error = 0;
-    s->type = stype;
-    s->family = family;
-    usocket_state_set(s, USOCKET_STATE_CLOSED); // until a pcb exists, the finaliser has nothing to do
-    s->q_head = 0;
-    s->q_len = 0;
-    s->q_size = 0;
-    s->peer_fin = false;
-    s->quec_server = quec_server;
-    s->shut_rd = false;
-    s->shut_wr = false;
-    s->handed_over = false;
-    s->rd_closed = false;
-    s->rd_marker_gone = false;
-    s->rd_pending_gone = false;
-    s->wr_reported = false;
+// Gives a new socket its pcb (and a datagram socket its receive queue).
+static MP_NOINLINE void usocket_open(usocket_obj_t *s, mp_int_t proto) {
+    uint8_t stype = s->type;
     if (stype != USOCKET_SOCK_STREAM) {
-        s->q.dgram = m_new0(usocket_dgram_t, USOCKET_UDP_QUEUE_LEN);
+        s->q.dgram = m_new0(struct pbuf *, USOCKET_UDP_QUEUE_LEN);
         s->q_size = USOCKET_UDP_QUEUE_LEN;
     }
 
@@ -979,12 +1017,8 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     if (stype == USOCKET_SOCK_STREAM) {
         struct tcp_pcb *pcb = tcp_new_ip_type(usocket_ip_type(s));
         if (pcb != NULL) {
-            tcp_arg(pcb, s);
-            tcp_recv(pcb, usocket_tcp_recv_cb);
-            tcp_sent(pcb, usocket_tcp_sent_cb);
-            tcp_err(pcb, usocket_tcp_err_cb);
+            usocket_tcp_attach(s, pcb);
         }
-        s->pcb.tcp = pcb;
     #if USOCKET_RAW
     } else if (stype == USOCKET_SOCK_RAW) {
         struct raw_pcb *pcb = raw_new_ip_type(usocket_ip_type(s), proto);
@@ -1005,6 +1039,24 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
         mp_raise_OSError(MP_ENOMEM);
     }
     usocket_state_set(s, USOCKET_STATE_NEW);
+}
+
+static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 3, false);
+    // socket(af=AF_INET, type=SOCK_STREAM, proto=0)
+    mp_int_t kind[3] = { USOCKET_AF_INET, USOCKET_SOCK_STREAM, 0 };
+    for (size_t i = 0; i < n_args; ++i) {
+        kind[i] = mp_obj_get_int(args[i]);
+    }
+    mp_int_t family = kind[0];
+    mp_int_t stype = kind[1];
+    mp_int_t proto = kind[2];
+
+    usocket_check_kind(family, stype, proto);
+    USOCKET_PORT_INIT();
+    usocket_obj_t *s = usocket_new(type, stype, family);
+    s->quec_server = stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
+    usocket_open(s, proto);
     return MP_OBJ_FROM_PTR(s);
 }
 
@@ -1102,8 +1154,6 @@ static mp_obj_t usocket_socket_listen(size_t n_args, const mp_obj_t *args) {
         s->pcb.tcp = lpcb;
         s->q.lst = lst;
         s->q_size = size;
-        s->q_head = 0;
-        s->q_len = 0;
         usocket_state_set(s, USOCKET_STATE_LISTENING);
         tcp_arg(lpcb, s);
         tcp_accept(lpcb, usocket_tcp_accept_cb);
@@ -1121,12 +1171,7 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
     usocket_obj_t *s = usocket_get(self_in);
     // The new object exists before a connection is taken off the queue, so a
     // MemoryError can't lose a connection.
-    usocket_obj_t *c = mp_obj_malloc_with_finaliser(usocket_obj_t, &usocket_socket_type);
-    memset(&c->pcb, 0, sizeof(*c) - offsetof(usocket_obj_t, pcb));
-    c->timeout_ms = -1;
-    c->type = USOCKET_SOCK_STREAM;
-    c->family = s->family;
-    usocket_state_set(c, USOCKET_STATE_CLOSED);
+    usocket_obj_t *c = usocket_new(&usocket_socket_type, USOCKET_SOCK_STREAM, s->family);
 
     usocket_item_t item = { .conn = c };
     int errcode;
@@ -1134,52 +1179,22 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
         mp_raise_OSError(errcode);
     }
 
-    USOCKET_LWIP_LOCK();
-    ip_addr_t ip;
-    uint16_t port = 0;
-    ip_addr_set_zero(&ip);
-    if (c->pcb.tcp != NULL) {
-        ip_addr_copy(ip, c->pcb.tcp->remote_ip);
-        port = c->pcb.tcp->remote_port;
-    }
-    USOCKET_LWIP_UNLOCK();
-    mp_obj_t addr = usocket_format_address(&ip, port);
+    mp_obj_t addr = usocket_tcp_peer(c);
+    mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), addr, MP_OBJ_NULL };
     if (s->quec_server) {
         // QuecPython returns (conn, ip, port) from its TCP server sockets.
         mp_obj_t *a = ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(addr))->items;
-        mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), a[0], a[1] };
-        return mp_obj_new_tuple(3, t);
+        t[1] = a[0];
+        t[2] = a[1];
     }
-    mp_obj_t t[2] = { MP_OBJ_FROM_PTR(c), addr };
-    return mp_obj_new_tuple(2, t);
+    return mp_obj_new_tuple(s->quec_server ? 3 : 2, t);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_accept_obj, usocket_socket_accept);
 
 static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     usocket_obj_t *s = usocket_get(self_in);
-    if (s->type != USOCKET_SOCK_STREAM) {
-        ip_addr_t ip;
-        uint16_t port;
-        usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
-        USOCKET_LWIP_LOCK();
-        err_t err = ERR_ARG;
-        #if USOCKET_RAW
-        if (s->type == USOCKET_SOCK_RAW) {
-            err = raw_connect(s->pcb.raw, &ip);
-        } else
-        #endif
-        {
-            err = udp_connect(s->pcb.udp, &ip, port);
-        }
-        USOCKET_LWIP_UNLOCK();
-        if (err != ERR_OK) {
-            usocket_raise_lwip(err);
-        }
-        usocket_state_set(s, USOCKET_STATE_CONNECTED);
-        return mp_const_none;
-    }
-
-    switch (usocket_state(s)) {
+    bool tcp = s->type == USOCKET_SOCK_STREAM;
+    switch (tcp ? usocket_state(s) : USOCKET_STATE_NEW) {
         case USOCKET_STATE_CONNECTED:
             mp_raise_OSError(MP_EISCONN);
         case USOCKET_STATE_CONNECTING:
@@ -1196,13 +1211,26 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
     uint16_t port;
     usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
     USOCKET_LWIP_LOCK();
-    err_t err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
+    err_t err;
+    if (tcp) {
+        err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
+    #if USOCKET_RAW
+    } else if (s->type == USOCKET_SOCK_RAW) {
+        err = raw_connect(s->pcb.raw, &ip);
+    #endif
+    } else {
+        // A datagram socket only records its default peer.
+        err = udp_connect(s->pcb.udp, &ip, port);
+    }
     if (err == ERR_OK) {
-        usocket_state_set(s, USOCKET_STATE_CONNECTING);
+        usocket_state_set(s, tcp ? USOCKET_STATE_CONNECTING : USOCKET_STATE_CONNECTED);
     }
     USOCKET_LWIP_UNLOCK();
     if (err != ERR_OK) {
         usocket_raise_lwip(err);
+    }
+    if (!tcp) {
+        return mp_const_none;
     }
     if (s->timeout_ms == 0) {
         // Completes in the background; poll() reports WR when connected, ERR/HUP if not.
@@ -1270,18 +1298,22 @@ static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
 
-// recv and recvfrom: waits first, then allocates only what will be returned, so
-// recv(65536) on a small message doesn't take 64 KiB of heap. With MSG_PEEK the
-// data stays queued.
-static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool with_addr) {
+// recv(bufsize[, flags]) / recvfrom(bufsize[, flags]): flags MSG_PEEK (the data
+// stays queued) and MSG_DONTWAIT (this one call is non-blocking, whatever the
+// socket's mode). Waits first, then allocates only what will be returned, so
+// recv(65536) on a small message doesn't take 64 KiB of heap.
+static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool with_addr) {
+    usocket_obj_t *s = usocket_get(args[0]);
+    mp_int_t len = mp_obj_get_int(args[1]);
+    mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
+    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
+        mp_raise_OSError(MP_EINVAL);
+    }
     if (len < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("negative buffer size"));
     }
     int errcode;
-    ip_addr_t ip;
-    uint16_t port = 0;
-    ip_addr_set_zero(&ip);
-    uint8_t flags = peek ? USOCKET_DQ_PEEK : 0;
+    usocket_dgram_src_t from;
     usocket_item_t item;
     mp_obj_t data;
     if (s->type == USOCKET_SOCK_STREAM) {
@@ -1289,7 +1321,7 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
         // (another thread may take some in between: then this is a short read).
         // recv(0) waits for nothing and takes nothing.
         item.avail = 0;
-        if (len > 0 && usocket_dequeue(s, NULL, 0, USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR) {
+        if (len > 0 && usocket_dequeue(s, NULL, 0, flags | USOCKET_DQ_PEEK, &item, &errcode) == MP_STREAM_ERROR) {
             mp_raise_OSError(usocket_rd_reported(s, errcode));
         }
         vstr_t vstr;
@@ -1304,52 +1336,23 @@ static mp_obj_t usocket_recv_do(usocket_obj_t *s, mp_int_t len, bool peek, bool 
         }
         vstr.len = n;
         data = mp_obj_new_bytes_from_vstr(&vstr);
-        USOCKET_LWIP_LOCK();
-        // A listening pcb (recv(0) gets here) has no remote_port.
-        if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
-            ip_addr_copy(ip, s->pcb.tcp->remote_ip);
-            port = s->pcb.tcp->remote_port;
+        if (!with_addr) {
+            return data;
         }
-        USOCKET_LWIP_UNLOCK();
+        mp_obj_t t[2] = { data, usocket_tcp_peer(s) };
+        return mp_obj_new_tuple(2, t);
     } else {
         if (usocket_dequeue(s, NULL, 0, flags, &item, &errcode) == MP_STREAM_ERROR) {
             mp_raise_OSError(errcode);
         }
+        pbuf_copy_partial(item.p, &from, USOCKET_DGRAM_SRC_LEN, 0);
         data = usocket_dgram_bytes(item.p, len);
-        ip_addr_copy(ip, item.addr);
-        port = item.port;
     }
     if (!with_addr) {
         return data;
     }
-    mp_obj_t t[2] = { data, usocket_format_address(&ip, port) };
+    mp_obj_t t[2] = { data, usocket_format_address(&from.addr, from.port) };
     return mp_obj_new_tuple(2, t);
-}
-
-// recv(bufsize[, flags]) / recvfrom(bufsize[, flags]): flags MSG_PEEK, MSG_DONTWAIT.
-static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool with_addr) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    mp_int_t len = mp_obj_get_int(args[1]);
-    mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
-        mp_raise_OSError(MP_EINVAL);
-    }
-    bool peek = (flags & USOCKET_MSG_PEEK) != 0;
-    if (!(flags & USOCKET_MSG_DONTWAIT)) {
-        return usocket_recv_do(s, len, peek, with_addr);
-    }
-    // MSG_DONTWAIT: this one call is non-blocking, whatever the socket's mode.
-    int32_t timeout_ms = s->timeout_ms;
-    s->timeout_ms = 0;
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        mp_obj_t ret = usocket_recv_do(s, len, peek, with_addr);
-        nlr_pop();
-        s->timeout_ms = timeout_ms;
-        return ret;
-    }
-    s->timeout_ms = timeout_ms;
-    nlr_jump(nlr.ret_val);
 }
 
 static mp_obj_t usocket_socket_recv(size_t n_args, const mp_obj_t *args) {
@@ -1416,29 +1419,43 @@ static mp_obj_t usocket_socket_setblocking(mp_obj_t self_in, mp_obj_t flag_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_setblocking_obj, usocket_socket_setblocking);
 
-// The integer TCP options: the field of usocket_tcp_opts_t each one sets, its
-// range (1 to max) and its unit in that field. QuecPython's TCP_KEEPALIVE is in
-// minutes (it also turns keepalive on), TCP_KEEPIDLE and TCP_KEEPINTVL in seconds,
-// as on Linux.
-typedef struct _usocket_tcp_int_opt_t {
+// The options whose value is an int, table-driven: the level and number of each,
+// and what it sets. A bit of a pcb's so_options (its number is the bit: any socket
+// type, every pcb has them), or a field of usocket_tcp_opts_t (TCP only) that takes
+// 1 to max units (QuecPython's TCP_KEEPALIVE is in minutes and also turns
+// keepalive on, TCP_KEEPIDLE and TCP_KEEPINTVL are in seconds, as on Linux), or
+// any int as a flag where max is 0.
+#define USOCKET_OPT_SOF (0xff)
+
+typedef struct _usocket_int_opt_t {
+    uint16_t level;
     uint8_t opt;
-    uint8_t offset;
+    uint8_t offset;             // in usocket_tcp_opts_t, or USOCKET_OPT_SOF
     uint32_t max;
     uint32_t unit;
-} usocket_tcp_int_opt_t;
+} usocket_int_opt_t;
 
-static const usocket_tcp_int_opt_t usocket_tcp_int_opts[] = {
-    { USOCKET_TCP_KEEPALIVE, offsetof(usocket_tcp_opts_t, keep_idle), 120, 60 * 1000 },
-    { USOCKET_TCP_KEEPIDLE, offsetof(usocket_tcp_opts_t, keep_idle), 0x7fffffff / 1000, 1000 },
+#define USOCKET_TCP_OPT(level, opt, field, max, unit) \
+    { level, opt, offsetof(usocket_tcp_opts_t, field), max, unit }
+
+static const usocket_int_opt_t usocket_int_opts[] = {
+    { USOCKET_SOL_SOCKET, USOCKET_SO_REUSEADDR, USOCKET_OPT_SOF, 0, 0 },
+    { USOCKET_SOL_SOCKET, USOCKET_SO_KEEPALIVE, USOCKET_OPT_SOF, 0, 0 },
+    { USOCKET_SOL_SOCKET, USOCKET_SO_BROADCAST, USOCKET_OPT_SOF, 0, 0 },
+    USOCKET_TCP_OPT(USOCKET_SOL_SOCKET, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_NODELAY, nodelay, 0, 0),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPIDLE, keep_idle, 0x7fffffff / 1000, 1000),
     #if LWIP_TCP_KEEPALIVE
-    { USOCKET_TCP_KEEPINTVL, offsetof(usocket_tcp_opts_t, keep_intvl), 0x7fffffff / 1000, 1000 },
-    { USOCKET_TCP_KEEPCNT, offsetof(usocket_tcp_opts_t, keep_cnt), 255, 1 },
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPINTVL, keep_intvl, 0x7fffffff / 1000, 1000),
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPCNT, keep_cnt, 255, 1),
     #endif
 };
 
 // The options whose value is not an int (a callback, a struct ip_mreq) and the
 // multicast ones. Returns false for any other option.
 static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_t opt, mp_obj_t value) {
+    #if USOCKET_CALLBACK
     if (opt == USOCKET_SO_CALLBACK && (level == USOCKET_SOL_SOCKET || level == 1)) {
         // modlwip takes option 20 at any level; WebREPL passes its SOL_SOCKET (1
         // there).
@@ -1450,10 +1467,11 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
         USOCKET_LWIP_UNLOCK();
         return true;
     }
+    #endif
+    #if USOCKET_MULTICAST
     if (level != USOCKET_IPPROTO_IP) {
         return false;
     }
-    #if LWIP_IGMP
     if (opt == USOCKET_IP_ADD_MEMBERSHIP || opt == USOCKET_IP_DROP_MEMBERSHIP) {
         // struct ip_mreq: the group, then the interface (0.0.0.0: every one).
         mp_buffer_info_t bufinfo;
@@ -1464,21 +1482,19 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
         if (s->type != USOCKET_SOCK_DGRAM) {
             mp_raise_OSError(MP_EOPNOTSUPP);
         }
-        ip4_addr_t group, itf;
-        memcpy(&group, bufinfo.buf, sizeof(group));
-        memcpy(&itf, (const byte *)bufinfo.buf + sizeof(group), sizeof(itf));
-        if (!ip4_addr_ismulticast(&group)) {
+        ip4_addr_t mreq[2];
+        memcpy(mreq, bufinfo.buf, sizeof(mreq));
+        if (!ip4_addr_ismulticast(&mreq[0])) {
             mp_raise_OSError(MP_EINVAL);
         }
         USOCKET_LWIP_LOCK();
-        err_t err = usocket_membership(s, opt == USOCKET_IP_ADD_MEMBERSHIP, &group, &itf);
+        err_t err = usocket_membership(s, opt == USOCKET_IP_ADD_MEMBERSHIP, &mreq[0], &mreq[1]);
         USOCKET_LWIP_UNLOCK();
         if (err != ERR_OK) {
             usocket_raise_lwip(err);
         }
         return true;
     }
-    #endif
     #if LWIP_MULTICAST_TX_OPTIONS
     if (opt == USOCKET_IP_MULTICAST_LOOP) {
         // Whether our own multicast datagrams are also delivered to this host's
@@ -1499,6 +1515,7 @@ static bool usocket_setsockopt_modlwip(usocket_obj_t *s, mp_int_t level, mp_int_
         return true;
     }
     #endif
+    #endif
     return false;
 }
 
@@ -1511,9 +1528,7 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     }
     mp_int_t val;
     mp_buffer_info_t bufinfo;
-    if (mp_obj_is_int(args[3]) || mp_obj_is_bool(args[3])) {
-        val = mp_obj_get_int(args[3]);
-    } else if (mp_get_buffer(args[3], &bufinfo, MP_BUFFER_READ)) {
+    if (mp_get_buffer(args[3], &bufinfo, MP_BUFFER_READ)) {
         // The documents allow a bytes-like value: for these int options, a C int
         // in native byte order, as CPython passes it to setsockopt(2).
         int32_t v;
@@ -1523,60 +1538,46 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
         memcpy(&v, bufinfo.buf, sizeof(v));
         val = v;
     } else {
-        mp_raise_TypeError(MP_ERROR_TEXT("option value must be an int or bytes-like"));
+        // An int or a bool; anything else is a TypeError.
+        val = mp_obj_get_int(args[3]);
+    }
+    const usocket_int_opt_t *o = usocket_int_opts;
+    while (o->level != level || o->opt != opt) {
+        if (++o == usocket_int_opts + MP_ARRAY_SIZE(usocket_int_opts)) {
+            mp_raise_OSError(MP_EINVAL);
+        }
     }
     bool is_tcp = s->type == USOCKET_SOCK_STREAM;
-    int errcode = MP_EINVAL;
+    if (o->offset != USOCKET_OPT_SOF) {
+        if (!is_tcp || (o->max != 0 && (val < 1 || (mp_uint_t)val > o->max))) {
+            mp_raise_OSError(MP_EINVAL);
+        }
+        val = o->max != 0 ? val * o->unit : val != 0;
+    }
     USOCKET_LWIP_LOCK();
-    struct ip_pcb_common {
-        IP_PCB;
-    };
-    // Every lwIP pcb, a listening one too, starts with the IP_PCB fields, which
-    // hold so_options; a connection that ended has no pcb left to set.
-    struct ip_pcb_common *ip_pcb = s->pcb.any;
-    // The TCP options: a listener's own copy, or a connection pcb's, read here
-    // and written back below.
-    usocket_tcp_opts_t conn_opts = { 0 };
-    usocket_tcp_opts_t *opts = &conn_opts;
-    struct tcp_pcb *conn_pcb = NULL;
-    if (is_tcp && usocket_state(s) == USOCKET_STATE_LISTENING) {
-        opts = &s->q.lst->opts;
-    } else if (is_tcp && s->pcb.tcp != NULL) {
-        conn_pcb = s->pcb.tcp;
-        usocket_tcp_opts_get(conn_pcb, opts);
-    }
-    if (level == USOCKET_SOL_SOCKET && (opt == USOCKET_SO_REUSEADDR || opt == USOCKET_SO_KEEPALIVE || opt == USOCKET_SO_BROADCAST)) {
-        if (ip_pcb != NULL && val) {
-            ip_set_option(ip_pcb, opt);
+    // A connection that ended has no pcb left to set.
+    struct usocket_ip_pcb *ip_pcb = s->pcb.any;
+    if (o->offset == USOCKET_OPT_SOF || opt == USOCKET_TCP_KEEPALIVE) {
+        u8_t sof = o->offset == USOCKET_OPT_SOF ? opt : SOF_KEEPALIVE;
+        if (ip_pcb != NULL && (val || sof != opt)) {
+            ip_set_option(ip_pcb, sof);
         } else if (ip_pcb != NULL) {
-            ip_reset_option(ip_pcb, opt);
-        }
-        errcode = 0;
-    } else if (is_tcp && level == USOCKET_IPPROTO_TCP && opt == USOCKET_TCP_NODELAY) {
-        opts->nodelay = val != 0;
-        errcode = 0;
-    } else if (is_tcp && (level == USOCKET_IPPROTO_TCP || (level == USOCKET_SOL_SOCKET && opt == USOCKET_TCP_KEEPALIVE))) {
-        for (size_t i = 0; i < MP_ARRAY_SIZE(usocket_tcp_int_opts); ++i) {
-            const usocket_tcp_int_opt_t *o = &usocket_tcp_int_opts[i];
-            if (o->opt == opt) {
-                if (val >= 1 && (mp_uint_t)val <= o->max) {
-                    *(u32_t *)((byte *)opts + o->offset) = (u32_t)val * o->unit;
-                    if (opt == USOCKET_TCP_KEEPALIVE && ip_pcb != NULL) {
-                        ip_set_option(ip_pcb, SOF_KEEPALIVE);
-                    }
-                    errcode = 0;
-                }
-                break;
-            }
+            ip_reset_option(ip_pcb, sof);
         }
     }
-    if (errcode == 0 && conn_pcb != NULL) {
-        usocket_tcp_opts_set(conn_pcb, opts);
+    if (o->offset != USOCKET_OPT_SOF) {
+        // The TCP options: a listener's own copy, or a connection pcb's, read,
+        // changed and written back.
+        if (usocket_state(s) == USOCKET_STATE_LISTENING) {
+            *(u32_t *)((byte *)&s->q.lst->opts + o->offset) = val;
+        } else if (s->pcb.tcp != NULL) {
+            usocket_tcp_opts_t opts;
+            usocket_tcp_opts_get(s->pcb.tcp, &opts);
+            *(u32_t *)((byte *)&opts + o->offset) = val;
+            usocket_tcp_opts_set(s->pcb.tcp, &opts);
+        }
     }
     USOCKET_LWIP_UNLOCK();
-    if (errcode != 0) {
-        mp_raise_OSError(errcode);
-    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
@@ -1651,7 +1652,7 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     if (pcb == NULL && s->handed_over) {
         // Closed both ways after shutdown(): lwIP is finishing the connection
         // (TIME_WAIT usually) and the state is still worth reporting.
-        pcb = usocket_tcp_handed_over_pcb(s);
+        pcb = usocket_tcp_find(s);
     }
     mp_int_t state = pcb != NULL ? (mp_int_t)pcb->state : CLOSED;
     USOCKET_LWIP_UNLOCK();
@@ -1663,36 +1664,25 @@ static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     usocket_obj_t *s = usocket_get(self_in);
     ip_addr_t ip;
     uint16_t port = 0;
-    ip_addr_set_zero(&ip);
-    bool connected = false;
-    USOCKET_LWIP_LOCK();
-    if (s->type == USOCKET_SOCK_STREAM && s->pcb.tcp != NULL) {
-        struct tcp_pcb *pcb = s->pcb.tcp;
-        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
-        if (local) {
-            // In struct tcp_pcb_listen too.
-            ip_addr_copy(ip, pcb->local_ip);
-            port = pcb->local_port;
-        } else if (connected) {
-            // Not in a listening pcb.
-            ip_addr_copy(ip, pcb->remote_ip);
-            port = pcb->remote_port;
-        }
-    } else if (s->type == USOCKET_SOCK_DGRAM && s->pcb.udp != NULL) {
-        struct udp_pcb *pcb = s->pcb.udp;
-        if (local) {
-            ip_addr_copy(ip, pcb->local_ip);
-            port = pcb->local_port;
-        } else {
-            ip_addr_copy(ip, pcb->remote_ip);
-            port = pcb->remote_port;
-        }
-        connected = usocket_state(s) == USOCKET_STATE_CONNECTED;
-    }
-    USOCKET_LWIP_UNLOCK();
-    if (!local && !connected) {
+    memset(&ip, 0, sizeof(ip));
+    // A raw socket has no ports: it reports no name and no peer.
+    bool raw = s->type == USOCKET_SOCK_RAW;
+    if (!local && (raw || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
         mp_raise_OSError(MP_ENOTCONN);
     }
+    USOCKET_LWIP_LOCK();
+    struct usocket_ip_pcb *pcb = s->pcb.any;
+    // A listening pcb has no remote port (getpeername is refused above), and a
+    // connection that ended has no pcb.
+    if (pcb != NULL && !raw) {
+        ip = *(local ? &pcb->local_ip : &pcb->remote_ip);
+        if (s->type == USOCKET_SOCK_STREAM) {
+            port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
+        } else {
+            port = local ? s->pcb.udp->local_port : s->pcb.udp->remote_port;
+        }
+    }
+    USOCKET_LWIP_UNLOCK();
     return usocket_format_address(&ip, port);
 }
 
