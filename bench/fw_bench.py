@@ -1,6 +1,6 @@
 """One benchmark workload, run by the benchmark firmware (boards/unix-bench).
 
-    micropython fw_bench.py MODULE WORKLOAD PORT [N [SIZE]]
+    micropython fw_bench.py MODULE WORKLOAD PORT [N [SIZE [PAIRS]]]
 
 MODULE is ``usocket`` (ours) or ``lwip`` (MicroPython's extmod/modlwip.c, which is
 also ``socket`` in that firmware). The peer runs on the PC, reached as 10.0.2.2.
@@ -8,6 +8,12 @@ The script prints one line, ``RESULT {json}``; bench/run.py starts it once per
 module and round and keeps the figures. The same code runs against both modules:
 only the module object differs, and urequests is pointed at it through
 sys.modules before its first import.
+
+MODULE ``pair`` runs the workload PAIRS times for each module in this one process,
+alternating (usocket, modlwip, modlwip, usocket, ...), and reports both modules'
+results as lists, one entry per run: paired samples taken moments apart, so a
+change in the machine's load hits both alike. (urequests binds its socket module
+once, at import: its workloads are run one module per process.)
 """
 
 import gc
@@ -23,8 +29,9 @@ WORKLOAD = sys.argv[2]
 PORT = int(sys.argv[3])
 N = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 SIZE = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+PAIRS = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 
-mod = __import__(MODULE)
+mod = __import__("usocket" if MODULE == "pair" else MODULE)
 ADDR = (HOST, PORT)
 LAN = network.LAN()
 
@@ -259,23 +266,26 @@ def http_stream():
 
 def http_session():
     # N small GETs over one keep-alive Session, then N with one connection each.
+    # SIZE 1 or 2 runs only the first or the second half (tools/profile.py).
     urequests = urequests_module()
     url = http_url("/")
     urequests.get(url).close()  # warm-up
     out = {}
-    with urequests.Session() as sess:
+    if SIZE != 2:
+        with urequests.Session() as sess:
+            t0 = time.ticks_us()
+            for _ in range(N):
+                r = sess.get(url)
+                _ = r.content
+                r.close()
+            out["session_per_s"] = N / elapsed_s(t0)
+    if SIZE != 1:
         t0 = time.ticks_us()
         for _ in range(N):
-            r = sess.get(url)
+            r = urequests.get(url)
             _ = r.content
             r.close()
-        out["session_per_s"] = N / elapsed_s(t0)
-    t0 = time.ticks_us()
-    for _ in range(N):
-        r = urequests.get(url)
-        _ = r.content
-        r.close()
-    out["close_per_s"] = N / elapsed_s(t0)
+        out["close_per_s"] = N / elapsed_s(t0)
     return out
 
 
@@ -327,6 +337,22 @@ WORKLOADS = {
     "http_burst": http_burst,
 }
 
-result = WORKLOADS[WORKLOAD]()
+
+def pair():
+    # PAIRS runs per module, in ABBA order: neither module always runs first, or
+    # always right after itself.
+    global mod
+    ab = (("usocket", __import__("usocket")), ("modlwip", __import__("lwip")))
+    ba = (ab[1], ab[0])
+    out = {"usocket": [], "modlwip": []}
+    for i in range(PAIRS):
+        for label, m in ab if i % 2 == 0 else ba:
+            mod = m
+            gc.collect()
+            out[label].append(WORKLOADS[WORKLOAD]())
+    return out
+
+
+result = pair() if MODULE == "pair" else WORKLOADS[WORKLOAD]()
 if result is not None:
     print("RESULT " + json.dumps(result))
