@@ -6,14 +6,12 @@ MODULE is ``usocket`` (ours) or ``lwip`` (MicroPython's extmod/modlwip.c, which 
 also ``socket`` in that firmware). The peer runs on the PC, reached as 10.0.2.2.
 The script prints one line, ``RESULT {json}``; bench/run.py starts it once per
 module and round and keeps the figures. The same code runs against both modules:
-only the module object differs, and urequests is pointed at it through
-sys.modules before its first import.
+only the module object differs, and urequests' `socket` is pointed at it.
 
 MODULE ``pair`` runs the workload PAIRS times for each module in this one process,
 alternating (usocket, modlwip, modlwip, usocket, ...), and reports both modules'
 results as lists, one entry per run: paired samples taken moments apart, so a
-change in the machine's load hits both alike. (urequests binds its socket module
-once, at import: its workloads are run one module per process.)
+change in the machine's load hits both alike.
 """
 
 import gc
@@ -214,12 +212,11 @@ def http_url(path):
 
 
 def urequests_module():
-    # urequests does `import socket`: a module already in sys.modules wins over the
-    # built-in one (modlwip in this firmware).
-    if MODULE != "lwip":
-        sys.modules["socket"] = mod
+    # urequests does `import socket` and looks the module up at each call: point
+    # that name at the module under test (in this firmware `socket` is modlwip).
     import urequests
 
+    urequests.socket = mod
     return urequests
 
 

@@ -33,10 +33,11 @@ import peers  # host_tests/peers/: the tests' loopback servers
 MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
 MIB = 1024 * 1024
 
-# Workload sizes. The defaults keep a full run (9 rounds) near a minute and a half
-# on two cores; --quick shrinks them for a smoke test. The socket-level workloads
-# run in pairs (see run_rounds): "pairs" runs per module and round, of "bulk" bytes
-# (one transfer), "cps" connections, "rtt" and "udp" round trips each.
+# Workload sizes. The defaults keep a full run (9 rounds) near two minutes on two
+# cores; --quick shrinks them for a smoke test. All but the asyncio burst run in
+# pairs (see run_rounds): "pairs" runs per module and round, of "bulk" bytes (one
+# transfer), "cps" connections, "rtt" and "udp" round trips, "http_body_n" streamed
+# GETs and "http_n" GETs each way.
 SIZES = {
     "pairs": 4,
     "bulk": 16 * MIB,
@@ -48,8 +49,8 @@ SIZES = {
     "udp_size": 64,
     "mem_n": 16,
     "http_body": MIB,
-    "http_body_n": 5,
-    "http_n": 200,
+    "http_body_n": 2,
+    "http_n": 100,
     "burst_clients": 50,
     "burst_per_client": 4,
 }
@@ -258,7 +259,15 @@ def run_http_burst(firmware, module, clients, per_client, timeout=120):
 
 
 # Workloads run by fw_bench.py's "pair" mode: both modules in one process.
-PAIRED = ("tcp_rx", "tcp_tx", "tcp_cps", "tcp_rtt", "udp_pps")
+PAIRED = (
+    "tcp_rx",
+    "tcp_tx",
+    "tcp_cps",
+    "tcp_rtt",
+    "udp_pps",
+    "http_stream",
+    "http_session",
+)
 
 
 def workloads(p, s):
@@ -296,13 +305,13 @@ def workloads(p, s):
         (
             "http_stream",
             p.http.port,
-            (s["http_body_n"], s["http_body"]),
+            (s["http_body_n"], s["http_body"], *pairs),
             {"MBps": "http_stream_MBps", "peak_heap": "http_stream_peak"},
         ),
         (
             "http_session",
             p.http.port,
-            (s["http_n"],),
+            (s["http_n"], 0, *pairs),
             {"session_per_s": "http_session", "close_per_s": "http_close"},
         ),
         (
@@ -325,10 +334,10 @@ def _add(samples, label, res, keys):
 
 
 def run_rounds(firmware, rounds, sizes, log):
-    """Every workload, every round. The socket-level ones run both modules in one
-    firmware process, alternately, a run of one module right next to a run of the
-    other (fw_bench.py's "pair" mode): the samples pair up moments apart. The
-    others (urequests binds one socket module) run once per module and round, in
+    """Every workload, every round. Most run both modules in one firmware
+    process, alternately, a run of one module right next to a run of the other
+    (fw_bench.py's "pair" mode): the samples pair up moments apart. The asyncio
+    burst (a server the PC's clients reach) runs once per module and round, in
     separate processes, which module goes first alternating between rounds."""
     samples = {key: {label: [] for label, _ in MODULES} for key, *_ in ROWS}
     p = Peers(sizes)
