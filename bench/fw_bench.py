@@ -9,9 +9,9 @@ module and round and keeps the figures. The same code runs against both modules:
 only the module object differs, and urequests' `socket` is pointed at it.
 
 MODULE ``pair`` runs the workload PAIRS times for each module in this one process,
-alternating (usocket, modlwip, modlwip, usocket, ...), and reports both modules'
-results as lists, one entry per run: paired samples taken moments apart, so a
-change in the machine's load hits both alike.
+alternating (usocket, modlwip, modlwip, usocket, ...; ``pair-lwip`` starts with
+modlwip), and reports both modules' results as lists, one entry per run: paired
+samples taken moments apart, so a change in the machine's load hits both alike.
 """
 
 import gc
@@ -29,7 +29,8 @@ N = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 SIZE = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 PAIRS = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 
-mod = __import__("usocket" if MODULE == "pair" else MODULE)
+PAIRED = MODULE.startswith("pair")
+mod = __import__("usocket" if PAIRED else MODULE)
 ADDR = (HOST, PORT)
 LAN = network.LAN()
 
@@ -341,6 +342,8 @@ def pair():
     global mod
     ab = (("usocket", __import__("usocket")), ("modlwip", __import__("lwip")))
     ba = (ab[1], ab[0])
+    if MODULE == "pair-lwip":
+        ab, ba = ba, ab
     out = {"usocket": [], "modlwip": []}
     for i in range(PAIRS):
         for label, m in ab if i % 2 == 0 else ba:
@@ -350,6 +353,6 @@ def pair():
     return out
 
 
-result = pair() if MODULE == "pair" else WORKLOADS[WORKLOAD]()
+result = pair() if PAIRED else WORKLOADS[WORKLOAD]()
 if result is not None:
     print("RESULT " + json.dumps(result))
