@@ -33,7 +33,7 @@ import peers  # host_tests/peers/: the tests' loopback servers
 MODULES = (("usocket", "usocket"), ("modlwip", "lwip"))  # (label, import name)
 MIB = 1024 * 1024
 
-# Workload sizes. The defaults keep a full run (9 rounds) near two minutes on two
+# Workload sizes. The defaults keep a full run (9 rounds) near a minute on two
 # cores; --quick shrinks them for a smoke test. All but the asyncio burst run in
 # pairs (see run_rounds): "pairs" runs per module and round, of "bulk" bytes (one
 # transfer), "cps" connections, "rtt" and "udp" round trips, "http_body_n" streamed
@@ -42,15 +42,15 @@ SIZES = {
     "pairs": 4,
     "bulk": 16 * MIB,
     "bulk_n": 5,
-    "cps": 100,
-    "rtt": 1000,
+    "cps": 200,
+    "rtt": 2000,
     "rtt_size": 64,
-    "udp": 1000,
+    "udp": 2000,
     "udp_size": 64,
     "mem_n": 16,
     "http_body": MIB,
-    "http_body_n": 2,
-    "http_n": 100,
+    "http_body_n": 3,
+    "http_n": 200,
     "burst_clients": 50,
     "burst_per_client": 4,
 }
