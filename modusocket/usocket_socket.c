@@ -681,12 +681,13 @@ static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct t
 //   is never used up here: see usocket_rd_reported).
 // Returns the count (a datagram's length), or MP_STREAM_ERROR with *errcode.
 static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uint8_t flags, usocket_item_t *item, int *errcode) {
-    bool listening = usocket_state(s) == USOCKET_STATE_LISTENING;
+    uint8_t state = usocket_state(s);
+    bool listening = state == USOCKET_STATE_LISTENING;
     if (listening != ((flags & USOCKET_DQ_ACCEPT) != 0)) {
         *errcode = listening ? MP_ENOTCONN : MP_EINVAL;
         return MP_STREAM_ERROR;
     }
-    if (s->type == USOCKET_SOCK_STREAM && (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND)) {
+    if (s->type == USOCKET_SOCK_STREAM && (state == USOCKET_STATE_NEW || state == USOCKET_STATE_BOUND)) {
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
