@@ -393,3 +393,16 @@ qemu-bench: deps-qemu mpy-cross
 		LWIP_DIR=$(LWIP_DIR) >$(QEMU_BENCH_BUILD).log 2>&1 \
 		|| { tail -30 $(QEMU_BENCH_BUILD).log; rm -f $(QEMU_BENCH_BUILD)/firmware.elf; \
 		     $(call usocket_fail,qemu-bench: build failed (log: $(QEMU_BENCH_BUILD).log)); }
+
+# `make profile` builds the same firmware and runs tools/profile.py: the bench's
+# socket-level and urequests workloads under callgrind, both modules, instructions
+# and calls per operation (build/profile/), and the summary into docs/benchmarks.md.
+# PROFILE_ARGS passes options (rows to profile, --before build/profile-base/profile.json).
+.PHONY: profile
+profile: deps mpy-cross
+	@$(TOP)/tools/apt_install.sh $(PROFILE_APT_PACKAGES)
+	@mkdir -p $(TOP)/build
+	@echo "building $(TOP)/build/unix-bench/micropython (log: build/unix-bench.log)"
+	@$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
+		|| { tail -40 $(TOP)/build/unix-bench.log; echo "profile: build failed, log: build/unix-bench.log"; exit 1; }
+	@$(PYTHON) $(TOP)/tools/profile.py --firmware $(TOP)/build/unix-bench/micropython --doc $(PROFILE_ARGS)

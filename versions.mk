@@ -32,3 +32,6 @@ PICOTOOL_DEB_VERSION := 2.1.1+dfsg-1
 RP2_APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake
 # The QEMU target (boards/qemu): the same cross compiler (GCC 12.2) and QEMU 7.2.
 QEMU_APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+# `make profile` (tools/profile.py): valgrind's callgrind counts the benchmark
+# firmware's instructions.
+PROFILE_APT_PACKAGES := valgrind

@@ -1,13 +1,19 @@
 """One benchmark workload, run by the benchmark firmware (boards/unix-bench).
 
-    micropython fw_bench.py MODULE WORKLOAD PORT [N [SIZE]]
+    micropython fw_bench.py MODULE WORKLOAD PORT [N [SIZE [PAIRS]]]
 
 MODULE is ``usocket`` (ours) or ``lwip`` (MicroPython's extmod/modlwip.c, which is
 also ``socket`` in that firmware). The peer runs on the PC, reached as 10.0.2.2.
 The script prints one line, ``RESULT {json}``; bench/run.py starts it once per
 module and round and keeps the figures. The same code runs against both modules:
-only the module object differs, and urequests is pointed at it through
-sys.modules before its first import.
+only the module object differs, and urequests' `socket` is pointed at it.
+
+MODULE ``pair`` runs the workload PAIRS times for each module in this one process,
+alternating (usocket, modlwip, modlwip, usocket, ...; ``pair-lwip`` starts with
+modlwip), and reports both modules' results as lists, one entry per run: paired
+samples taken moments apart, so a change in the machine's load hits both alike.
+The short workloads (connections, round trips, small GETs) go further: within each
+run the two modules' operations alternate in batches (see interleave).
 """
 
 import gc
@@ -23,8 +29,10 @@ WORKLOAD = sys.argv[2]
 PORT = int(sys.argv[3])
 N = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 SIZE = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+PAIRS = int(sys.argv[6]) if len(sys.argv) > 6 else 0
 
-mod = __import__(MODULE)
+PAIRED = MODULE.startswith("pair")
+mod = __import__("usocket" if PAIRED else MODULE)
 ADDR = (HOST, PORT)
 LAN = network.LAN()
 
@@ -92,38 +100,47 @@ def tcp_tx():
     return {"MBps": rates}
 
 
-def tcp_cps():
-    # N times: connect, send 100 bytes, read the 100-byte echo, close.
+# The short workloads are steps: X_steps() opens what the workload needs with the
+# current module and returns (step, close); step(k) does k operations. Run alone,
+# N operations are timed in one go; paired (see interleave), batches of the two
+# modules alternate.
+
+
+def tcp_cps_steps():
+    # Connect, send 100 bytes, read the 100-byte echo, close.
+    m = mod
     msg = bytes(range(100))
     buf = bytearray(100)
-    t0 = time.ticks_us()
-    for _ in range(N):
-        s = connect()
-        s.write(msg)
-        read_exact(s, buf)
-        s.close()
-    dt = elapsed_s(t0)
-    return {"n": N, "s": dt, "per_s": N / dt}
+
+    def step(k):
+        for _ in range(k):
+            s = m.socket(m.AF_INET, m.SOCK_STREAM)
+            s.connect(ADDR)
+            s.write(msg)
+            read_exact(s, buf)
+            s.close()
+
+    return step, None
 
 
-def tcp_rtt():
-    # N request/response round trips of SIZE bytes over one connection.
+def tcp_rtt_steps():
+    # Request/response round trips of SIZE bytes over one connection.
     msg = bytes(SIZE)
     buf = bytearray(SIZE)
     s = connect()
     s.write(msg)
     read_exact(s, buf)  # warm-up: ARP, windows
-    t0 = time.ticks_us()
-    for _ in range(N):
-        s.write(msg)
-        read_exact(s, buf)
-    dt = elapsed_s(t0)
-    s.close()
-    return {"n": N, "s": dt, "per_s": N / dt}
+
+    def step(k):
+        for _ in range(k):
+            s.write(msg)
+            read_exact(s, buf)
+
+    return step, s.close
 
 
-def udp_pps():
-    # N datagrams of SIZE bytes to a UDP echo peer, one in flight: each round trip is
+def udp_pps_steps():
+    # Datagrams of SIZE bytes to a UDP echo peer, one in flight: each round trip is
     # one sendto and one recv. A lost datagram (none expected on loopback) times out
     # after 1 s and is counted, not retried.
     msg = bytes(SIZE)
@@ -131,17 +148,74 @@ def udp_pps():
     s.settimeout(1)
     s.sendto(msg, ADDR)
     s.recv(SIZE + 16)  # warm-up: ARP
-    lost = 0
+    lost = [0]
+
+    def step(k):
+        for _ in range(k):
+            s.sendto(msg, ADDR)
+            try:
+                s.recv(SIZE + 16)
+            except OSError:
+                lost[0] += 1
+
+    return step, s.close
+
+
+def http_session_steps():
+    # Small GETs over one keep-alive Session.
+    m = mod
+    urequests = urequests_module()
+    url = http_url("/")
+    sess = urequests.Session()
+    sess.get(url).close()  # warm-up: the connection
+
+    def step(k):
+        urequests.socket = m
+        for _ in range(k):
+            r = sess.get(url)
+            _ = r.content
+            r.close()
+
+    return step, sess.close
+
+
+def http_close_steps():
+    # Small GETs with one connection each (urequests.get).
+    m = mod
+    urequests = urequests_module()
+    url = http_url("/")
+    urequests.get(url).close()  # warm-up
+
+    def step(k):
+        urequests.socket = m
+        for _ in range(k):
+            r = urequests.get(url)
+            _ = r.content
+            r.close()
+
+    return step, None
+
+
+def timed(steps, key):
+    step, close = steps()
     t0 = time.ticks_us()
-    for _ in range(N):
-        s.sendto(msg, ADDR)
-        try:
-            s.recv(SIZE + 16)
-        except OSError:
-            lost += 1
+    step(N)
     dt = elapsed_s(t0)
-    s.close()
-    return {"n": N, "s": dt, "per_s": N / dt, "lost": lost}
+    if close:
+        close()
+    return {key: N / dt}
+
+
+def tcp_cps():
+    return timed(tcp_cps_steps, "per_s")
+
+
+def tcp_rtt():
+    return timed(tcp_rtt_steps, "per_s")
+
+
+def udp_pps():
+    return timed(udp_pps_steps, "per_s")
 
 
 def heap_delta(make, n):
@@ -207,12 +281,11 @@ def http_url(path):
 
 
 def urequests_module():
-    # urequests does `import socket`: a module already in sys.modules wins over the
-    # built-in one (modlwip in this firmware).
-    if MODULE != "lwip":
-        sys.modules["socket"] = mod
+    # urequests does `import socket` and looks the module up at each call: point
+    # that name at the module under test (in this firmware `socket` is modlwip).
     import urequests
 
+    urequests.socket = mod
     return urequests
 
 
@@ -259,23 +332,12 @@ def http_stream():
 
 def http_session():
     # N small GETs over one keep-alive Session, then N with one connection each.
-    urequests = urequests_module()
-    url = http_url("/")
-    urequests.get(url).close()  # warm-up
+    # SIZE 1 or 2 runs only the first or the second half (tools/profile.py).
     out = {}
-    with urequests.Session() as sess:
-        t0 = time.ticks_us()
-        for _ in range(N):
-            r = sess.get(url)
-            _ = r.content
-            r.close()
-        out["session_per_s"] = N / elapsed_s(t0)
-    t0 = time.ticks_us()
-    for _ in range(N):
-        r = urequests.get(url)
-        _ = r.content
-        r.close()
-    out["close_per_s"] = N / elapsed_s(t0)
+    if SIZE != 2:
+        out.update(timed(http_session_steps, "session_per_s"))
+    if SIZE != 1:
+        out.update(timed(http_close_steps, "close_per_s"))
     return out
 
 
@@ -327,6 +389,76 @@ WORKLOADS = {
     "http_burst": http_burst,
 }
 
-result = WORKLOADS[WORKLOAD]()
+
+# Paired runs of the short workloads: [(steps, result key)].
+STEPPED = {
+    "tcp_cps": [(tcp_cps_steps, "per_s")],
+    "tcp_rtt": [(tcp_rtt_steps, "per_s")],
+    "udp_pps": [(udp_pps_steps, "per_s")],
+    "http_session": [
+        (http_session_steps, "session_per_s"),
+        (http_close_steps, "close_per_s"),
+    ],
+}
+
+
+def interleave(ab, steps, key):
+    # N operations per module in 20 batches, the modules' batches alternating in
+    # ABBA order, each batch timed: both modules' totals come from the same
+    # stretch of time, a few ms apart, whatever the machine's load does.
+    global mod
+    opened = []
+    for label, m in ab:
+        mod = m
+        opened.append((label, m) + steps())
+    total = {label: 0 for label, _ in ab}
+    batch = max(1, N // 20)
+    done = 0
+    i = 0
+    while done < N:
+        k = min(batch, N - done)
+        for label, m, step, _ in opened if i % 2 == 0 else opened[::-1]:
+            mod = m
+            t0 = time.ticks_us()
+            step(k)
+            total[label] += time.ticks_diff(time.ticks_us(), t0)
+        done += k
+        i += 1
+    for label, m, _, close in opened:
+        if close:
+            close()
+    return {label: {key: N / (total[label] / 1e6)} for label, _ in ab}
+
+
+def pair():
+    # PAIRS runs per module, in ABBA order: neither module always runs first, or
+    # always right after itself. The short workloads interleave batches of the
+    # two modules within each run instead.
+    global mod
+    ab = (("usocket", __import__("usocket")), ("modlwip", __import__("lwip")))
+    ba = (ab[1], ab[0])
+    if MODULE == "pair-lwip":
+        ab, ba = ba, ab
+    out = {"usocket": [], "modlwip": []}
+    for i in range(PAIRS):
+        if WORKLOAD in STEPPED:
+            runs = {"usocket": {}, "modlwip": {}}
+            for steps, key in STEPPED[WORKLOAD]:
+                gc.collect()
+                for label, res in interleave(
+                    ab if i % 2 == 0 else ba, steps, key
+                ).items():
+                    runs[label].update(res)
+            for label, samples in out.items():
+                samples.append(runs[label])
+            continue
+        for label, m in ab if i % 2 == 0 else ba:
+            mod = m
+            gc.collect()
+            out[label].append(WORKLOADS[WORKLOAD]())
+    return out
+
+
+result = pair() if PAIRED else WORKLOADS[WORKLOAD]()
 if result is not None:
     print("RESULT " + json.dumps(result))

@@ -112,7 +112,9 @@ class MpProcess:
         self._result = None
         with contextlib.ExitStack() as files:
             stdin = subprocess.DEVNULL
-            if stdin_path:
+            if stdin_path == subprocess.PIPE:
+                stdin = subprocess.PIPE
+            elif stdin_path:
                 stdin = files.enter_context(open(stdin_path, "rb"))
             out = files.enter_context(open(out_path, "wb"))
             err = files.enter_context(open(err_path, "wb"))
@@ -224,7 +226,8 @@ class MpRunner:
       args     arguments after the script path (the script's sys.argv[1:])
       opts     interpreter options before the script path (e.g. ['-X', 'heapsize=4M'])
       hostfwd  ['tcp:HOSTPORT:GUESTPORT', ...] -> USOCKET_HOSTFWD
-      stdin    bytes fed to the script's stdin (default: /dev/null)
+      stdin    bytes fed to the script's stdin (default: /dev/null); for a spawn,
+               subprocess.PIPE: a pipe the test writes to (``proc.proc.stdin``)
       files    {name: source} written next to the script (importable helpers)
 
     The inherited USOCKET_* and MICROPYPATH variables are dropped so a developer's
@@ -248,7 +251,9 @@ class MpRunner:
         for name, source in (files or {}).items():
             (self.workdir / name).write_text(textwrap.dedent(source))
         stdin_path = None
-        if stdin is not None:
+        if stdin == subprocess.PIPE:
+            stdin_path = subprocess.PIPE
+        elif stdin is not None:
             stdin_path = self.workdir / f"mp_{n}.stdin"
             stdin_path.write_bytes(stdin)
         full_env = {

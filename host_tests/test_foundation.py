@@ -3,7 +3,9 @@ peers reach the firmware through USOCKET_HOSTFWD, DNS goes to the tests' own
 server, and nothing leaves the machine."""
 
 import socket
+import subprocess
 import threading
+import time
 
 import pytest
 from peers import MP_PATTERN_SRC, free_port, pattern, recv_all
@@ -209,3 +211,65 @@ def test_usocket_and_socket_are_one_module_and_versions_print(mp):
     assert lines[0] == "True"
     assert lines[1].startswith("micropython (1, 26, 1")
     assert lines[2].startswith("usocket 0.")
+
+
+@pytest.mark.parametrize("block", ["stdin", "sleep"])
+def test_output_leaves_while_the_script_blocks_elsewhere(
+    mp, tcp_server, udp_echo_server, block
+):
+    """What a script writes, sends or closes reaches the peer at once, while the
+    script goes on to block outside the socket layer (reading stdin, sleeping),
+    as on a board, where the stack runs whatever the script does: a write on a
+    connection left open, a write and close (data, then EOF), a UDP datagram."""
+    got = {}
+    lock = threading.Lock()
+
+    def handler(conn, addr):
+        data = b""
+        while True:
+            chunk = conn.recv(100)
+            with lock:
+                if not chunk:
+                    got[data] = "EOF"
+                    return
+                data += chunk
+                got[data] = "open"
+
+    server = tcp_server(handler)
+    script = f"""
+        import socket, sys, time
+        a = socket.socket()
+        a.connect(("10.0.2.2", {server.port}))
+        b = socket.socket()
+        b.connect(("10.0.2.2", {server.port}))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        a.write(b"left open")
+        b.write(b"then closed")
+        b.close()
+        u.sendto(b"datagram", ("10.0.2.2", {udp_echo_server.port}))
+        print("blocking")
+        if "{block}" == "stdin":
+            print("read", sys.stdin.readline().strip())
+        else:
+            time.sleep(60)
+        """
+    proc = mp.spawn(script, stdin=subprocess.PIPE if block == "stdin" else None)
+    proc.wait_for("blocking")
+    deadline = time.monotonic() + 10
+    want = {b"left open": "open", b"then closed": "EOF"}
+    while time.monotonic() < deadline:
+        with lock:
+            arrived = {d: s for d, s in got.items() if d in want}
+        if arrived == want and udp_echo_server.datagrams:
+            break
+        time.sleep(0.02)
+    # All of it arrived while the firmware was still blocked.
+    assert proc.poll() is None
+    assert arrived == want
+    assert [d for d, _ in udp_echo_server.datagrams] == [b"datagram"]
+    if block == "stdin":
+        proc.proc.stdin.write(b"go\n")
+        proc.proc.stdin.close()
+        assert "read go" in proc.wait(10).check().out
+    else:
+        proc.kill()

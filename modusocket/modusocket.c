@@ -19,13 +19,13 @@
 // --- Waiting ---------------------------------------------------------------------
 
 bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
+    // Ready already: no need to service the stack, nor to read the clock (most
+    // calls of a busy socket end here).
+    if (ready(arg)) {
+        return true;
+    }
     mp_uint_t start = mp_hal_ticks_ms();
     for (;;) {
-        // Ready already: no need to service the stack (on the host that is a
-        // full round of the slirp bridge, a syscall).
-        if (ready(arg)) {
-            return true;
-        }
         USOCKET_EVENT_POLL();
         if (ready(arg)) {
             return true;

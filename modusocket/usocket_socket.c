@@ -103,6 +103,9 @@ typedef struct _usocket_obj_t {
     bool shut_wr : 1;           // shutdown(SHUT_WR): our FIN is queued, writes fail
     bool handed_over : 1;       // both sides closed: the pcb was given back to lwIP
     int16_t error;              // errno that ended the connection, 0 if none
+    // TCP: bytes read from rx but not yet given back to lwIP's window (tcp_recved);
+    // never more than an MSS, and 0 whenever rx is empty (usocket_dequeue).
+    uint16_t rx_unacked;
     int32_t timeout_ms;         // -1 blocking, 0 non-blocking, else the timeout
     union {
         struct tcp_pcb *tcp;
@@ -733,26 +736,35 @@ static void usocket_tcp_adopt(usocket_obj_t *c, const usocket_obj_t *s, struct t
 //   is never used up here: see usocket_rd_reported).
 // Returns the count (a datagram's length), or MP_STREAM_ERROR with *errcode.
 static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uint8_t flags, usocket_item_t *item, int *errcode) {
-    bool listening = usocket_state(s) == USOCKET_STATE_LISTENING;
+    uint8_t state = usocket_state(s);
+    bool listening = state == USOCKET_STATE_LISTENING;
     if (listening != ((flags & USOCKET_DQ_ACCEPT) != 0)) {
         *errcode = listening ? MP_ENOTCONN : MP_EINVAL;
         return MP_STREAM_ERROR;
     }
-    if (s->type == USOCKET_SOCK_STREAM && (usocket_state(s) == USOCKET_STATE_NEW || usocket_state(s) == USOCKET_STATE_BOUND)) {
+    if (s->type == USOCKET_SOCK_STREAM && (state == USOCKET_STATE_NEW || state == USOCKET_STATE_BOUND)) {
         *errcode = MP_ENOTCONN;
         return MP_STREAM_ERROR;
     }
+    // Most calls find something queued (a line is read one byte a call): they
+    // neither wait nor read the clock. A timeout runs from the first wait.
     int32_t timeout_ms = (flags & USOCKET_DQ_DONTWAIT) ? 0 : s->timeout_ms;
-    mp_uint_t start = mp_hal_ticks_ms();
+    mp_uint_t start = 0;
+    bool waited = false;
     for (;;) {
-        int32_t left_ms = timeout_ms;
-        if (timeout_ms > 0) {
-            mp_uint_t elapsed = mp_hal_ticks_ms() - start;
-            left_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
-        }
-        if (!usocket_wait(usocket_readable, s, left_ms)) {
-            *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
-            return MP_STREAM_ERROR;
+        if (!usocket_readable(s)) {
+            int32_t left_ms = timeout_ms;
+            if (timeout_ms > 0 && !waited) {
+                start = mp_hal_ticks_ms();
+            } else if (timeout_ms > 0) {
+                mp_uint_t elapsed = mp_hal_ticks_ms() - start;
+                left_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
+            }
+            waited = true;
+            if (!usocket_wait(usocket_readable, s, left_ms)) {
+                *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
+                return MP_STREAM_ERROR;
+            }
         }
         mp_uint_t n = 0;
         bool retry = false;
@@ -784,15 +796,33 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 }
             }
         } else if (s->rx != NULL && !s->shut_rd) {
-            item->avail = s->rx->tot_len;
-            n = MIN(len, s->rx->tot_len);
-            if (n > 0) {
-                pbuf_copy_partial(s->rx, buf, n, 0);
+            struct pbuf *p = s->rx;
+            item->avail = p->tot_len;
+            n = MIN(len, p->tot_len);
+            // Most reads come from the first pbuf (a line is read one byte a
+            // call, by py/stream.c's readline): copy and trim it directly.
+            if (n <= p->len) {
+                memcpy(buf, p->payload, n);
+            } else {
+                pbuf_copy_partial(p, buf, n, 0);
             }
             if (!(flags & USOCKET_DQ_PEEK)) {
-                s->rx = pbuf_free_header(s->rx, n);
-                if (s->pcb.tcp != NULL) {
-                    tcp_recved(s->pcb.tcp, n);
+                if (n < p->len) {
+                    pbuf_remove_header(p, n);
+                } else {
+                    s->rx = pbuf_free_header(p, n);
+                }
+                // The window opens once everything queued was read, or by an MSS
+                // at least (lwIP only announces a larger change anyway): not a
+                // tcp_recved for every small read.
+                mp_uint_t unacked = s->rx_unacked + n;
+                if (s->rx != NULL && unacked < TCP_MSS) {
+                    s->rx_unacked = unacked;
+                } else {
+                    s->rx_unacked = 0;
+                    if (s->pcb.tcp != NULL) {
+                        tcp_recved(s->pcb.tcp, unacked);
+                    }
                 }
             }
         } else if (usocket_state(s) == USOCKET_STATE_CONNECTING) {
@@ -883,8 +913,8 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         }
         USOCKET_LWIP_UNLOCK();
         if (err == ERR_OK) {
-            // Let the segments leave now: the script may next block somewhere the
-            // stack isn't serviced (reading stdin, say), as it never is on a board.
+            // On a port whose stack only runs when polled, let the segments leave
+            // now: the script may next block outside the socket layer (stdin, say).
             USOCKET_EVENT_POLL();
             return n;
         }
@@ -1609,10 +1639,11 @@ static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
         s->rd_marker_gone = true;
         if (s->rx != NULL) {
             if (pcb != NULL) {
-                tcp_recved(pcb, s->rx->tot_len);
+                tcp_recved(pcb, s->rx->tot_len + s->rx_unacked);
             }
             pbuf_free(s->rx);
             s->rx = NULL;
+            s->rx_unacked = 0;
         }
     }
     if (how != USOCKET_SHUT_RD && !s->shut_wr && pcb != NULL) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/apt_install.sh PACKAGE...: installs the Debian packages not yet installed,
 # through the machine's own apt configuration, without recommends. Used by
-# tools/deps.sh, tools/deps_rp2.sh and `make deps-qemu`.
+# tools/deps.sh, tools/deps_rp2.sh, `make deps-qemu` and `make profile`.
 set -euo pipefail
 missing=""
 for p in "$@"; do

@@ -7,3 +7,7 @@ include $(VARIANT_DIR)/../unix/mpconfigvariant.mk
 # that warning on, the ports modlwip is written for don't, and it compares its
 # unsigned timeout with -1.
 $(BUILD)/extmod/modlwip.o: CFLAGS += -include $(VARIANT_DIR)/modlwip_compat.h -Wno-sign-compare
+
+# Keep the symbols (the port strips its binary by default): `make profile` reads
+# callgrind's per-function counts of this firmware. Stripping changes no code.
+STRIP =

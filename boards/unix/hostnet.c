@@ -1,9 +1,12 @@
 // The host netif: one lwIP Ethernet interface bridged to the PC through libslirp.
 //
-// lwIP (NO_SYS=1) and slirp both run on the MicroPython thread. Frames travel
-// between them through two bounded FIFO queues, one per direction, which are
-// drained only from usocket_hostnet_poll(): neither stack is ever entered from
-// inside the other's callback, so neither sees itself re-entered.
+// lwIP (NO_SYS=1) and slirp both run on the MicroPython thread. A frame lwIP sends
+// goes to slirp_input() from its linkoutput, at once, as a NIC puts it on the wire:
+// slirp only queues what it produces and never calls into lwIP, so neither stack
+// sees itself re-entered. Frames from slirp to lwIP wait in a bounded FIFO queue,
+// drained only from usocket_hostnet_poll(), so lwIP is never entered from inside
+// a slirp callback. (The lwIP-to-slirp direction is queued too while
+// USOCKET_NET_DELAY_MS holds frames back, and in threaded mode.)
 //
 // Every frame lwIP sends passes the safety filter before it is queued:
 // slirp turns a guest connection to any address into a real host connection, so
@@ -413,14 +416,60 @@ static bool hostnet_frame_allowed(const uint8_t *frame, size_t len) {
 /******************************************************************************/
 // lwIP side.
 
-// netif->linkoutput: called by lwIP with a frame to send. Only filters and queues;
-// slirp sees the frame when usocket_hostnet_poll() drains the queue.
+#if !HOSTNET_THREADED
+static bool hostnet_slirp_round(uint32_t timeout);
+
+// Hands a frame lwIP sent straight to slirp, from inside lwIP's output path. That
+// is safe one way only: slirp never calls into lwIP (its send_packet callback only
+// queues), so lwIP is not re-entered, and slirp is never inside a call of its own
+// here (lwIP only sends from our code or its timers, never from a slirp callback).
+// slirp writes the payload to the host socket in the same call when the socket
+// takes it, so output leaves at once whatever the script does next (blocks on
+// stdin, say), as it does from a board's NIC, with no service round per write.
+static void hostnet_to_slirp_now(const uint8_t *data, size_t len) {
+    uint64_t now = hostnet_now_ms();
+    // As in hostnet_drain: slirp stamps new UDP sockets with the clock it last
+    // read, so refresh a stale reading before input that may create one.
+    if (now - hostnet.slirp_clock_ms > 1000) {
+        hostnet_slirp_round(0);
+    }
+    hostnet.stats.frames_out += 1;
+    slirp_input(hostnet.slirp, data, (int)len);
+}
+#endif
+
+// netif->linkoutput: called by lwIP with a frame to send. Filters it, then hands it
+// to slirp at once (NO_SYS=1, no injected delay) or queues it for the service loop
+// (the bridge thread owns slirp in threaded mode; a delay must keep frames in order).
 static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
     if (p->tot_len > HOSTNET_FRAME_MAX) {
         // Cannot happen with a 1500-byte MTU; refuse rather than truncate.
         hostnet_count(&hostnet.stats.dropped_filter);
         return ERR_OK;
     }
+    #if !HOSTNET_THREADED
+    if (hostnet.slirp != NULL && hostnet.delay_ms == 0 && hostnet.to_slirp.count == 0) {
+        // A frame in one pbuf goes as it is (slirp copies it); a chain is gathered
+        // first. The buffer is not re-entered: slirp never calls back into lwIP.
+        static uint8_t gather[HOSTNET_FRAME_MAX];
+        const uint8_t *data = p->payload;
+        if (p->len != p->tot_len) {
+            pbuf_copy_partial(p, gather, p->tot_len, 0);
+            data = gather;
+        }
+        if (!hostnet_frame_allowed(data, p->tot_len)) {
+            hostnet.stats.dropped_filter += 1;
+        } else if (!hostnet.link_up) {
+            hostnet.stats.dropped_link_down += 1;
+        } else if (hostnet_lose_frame()) {
+            hostnet.stats.dropped_loss += 1;
+        } else {
+            LINK_STATS_INC(link.xmit);
+            hostnet_to_slirp_now(data, p->tot_len);
+        }
+        return ERR_OK;
+    }
+    #endif
     hostnet_frame_t *f = hostnet_frame_new(p->tot_len);
     if (f == NULL) {
         LINK_STATS_INC(link.memerr);

@@ -1,7 +1,8 @@
 // The host netif: lwIP's Ethernet netif bridged to the PC through libslirp.
 //
-// Frames travel between the two stacks through queues that are drained only from
-// usocket_hostnet_poll(), never from inside the other stack's callback. Every frame
+// Frames lwIP sends reach slirp from lwIP's linkoutput at once; frames slirp sends
+// wait in a queue drained only from usocket_hostnet_poll(), so lwIP is never
+// entered from inside a slirp callback (hostnet.c says why this is safe). Every frame
 // lwIP sends that is not addressed to the slirp host alias (or the tests' DNS
 // server, reached through the same alias) is dropped and counted.
 #ifndef USOCKET_UNIX_HOSTNET_H
