@@ -10,8 +10,10 @@ of each module to a CPython peer; the results and the bytes the peer received
 must be the same."""
 
 import os
+import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,48 @@ def test_stream_methods_take_modlwips_argument_forms(bench, tcp_server):
         if k.startswith("r")
     )
     assert read == PAYLOAD
+
+
+# Lines the peer sends in pieces, each its own TCP segment (and pbuf), so a line
+# ends in a later segment than it starts, or several lines share one.
+PIECES = [b"HTTP/1.1 2", b"00 OK\r", b"\nA: 1\r\nB: 2", b"2\r\n", b"\r\nbody", b" end"]
+# The last one meets the end (b''); reads after it differ by design (ENOTCONN, as
+# lwIP's socket layer: docs/socket-semantics.md).
+LINE_READS = ["readline()"] * 4 + ["readline(3)", "readline(10)", "readline()"]
+
+LINE_SCRIPT = """
+import usocket
+for name, mod in (("modlwip", socket), ("usocket", usocket)):
+    s = mod.socket()
+    s.connect(("10.0.2.2", {port}))
+    for i, r in enumerate({reads}):
+        res(name + " r%d" % i, eval("s." + r))
+    s.close()
+"""
+
+
+def test_readline_across_segments_as_modlwip(bench, tcp_server):
+    """usocket's readline takes a line a run of bytes at a time (not a byte per
+    read, as py/stream.c's does); the lines must come out as modlwip's."""
+
+    def handle(conn, addr):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for piece in PIECES:
+            conn.sendall(piece)
+            time.sleep(0.05)
+        conn.close()
+
+    server = tcp_server(handle)
+    r = results(
+        bench(
+            PRELUDE + LINE_SCRIPT.format(port=server.port, reads=LINE_READS),
+            timeout=60,
+        )
+        .check()
+        .out
+    )
+    ours = [r[f"usocket r{i}"] for i in range(len(LINE_READS))]
+    theirs = [r[f"modlwip r{i}"] for i in range(len(LINE_READS))]
+    assert ours == theirs
+    assert ours[-1] == b""
+    assert b"".join(ours) == b"".join(PIECES)

@@ -701,6 +701,7 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 #define USOCKET_DQ_PEEK (USOCKET_MSG_PEEK)          // leave what was read queued
 #define USOCKET_DQ_DONTWAIT (USOCKET_MSG_DONTWAIT)  // don't wait, whatever the socket's mode
 #define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
+#define USOCKET_DQ_LINE (0x08)      // TCP: stop after the first '\n'
 
 // What usocket_dequeue took, besides TCP data.
 typedef struct _usocket_item_t {
@@ -799,8 +800,12 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
             struct pbuf *p = s->rx;
             item->avail = p->tot_len;
             n = MIN(len, p->tot_len);
-            // Most reads come from the first pbuf (a line is read one byte a
-            // call, by py/stream.c's readline): copy and trim it directly.
+            if (flags & USOCKET_DQ_LINE) {
+                // readline: up to the first '\n' of the first pbuf, or all of it.
+                const char *nl = memchr(p->payload, '\n', MIN(n, p->len));
+                n = nl != NULL ? (mp_uint_t)(nl - (const char *)p->payload) + 1 : MIN(n, p->len);
+            }
+            // Most reads come from the first pbuf: copy and trim it directly.
             if (n <= p->len) {
                 memcpy(buf, p->payload, n);
             } else {
@@ -1805,7 +1810,7 @@ static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint
 }
 
 // Runs one of py/stream.c's methods as a call of this socket (see above).
-static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n_args, const mp_obj_t *args) {
+static mp_obj_t usocket_stream_call(mp_fun_var_t fn, size_t n_args, const mp_obj_t *args) {
     usocket_obj_t *s = usocket_get(args[0]);
     usocket_call_t call = { usocket_calls, s, usocket_thread(), false };
     usocket_calls = &call;
@@ -1813,7 +1818,7 @@ static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n
     bool raised = nlr_push(&nlr) != 0;
     mp_obj_t ret = MP_OBJ_NULL;
     if (!raised) {
-        ret = fn->fun.var(n_args, args);
+        ret = fn(n_args, args);
         nlr_pop();
     }
     // Other threads' calls may have been added after this one.
@@ -1829,28 +1834,67 @@ static mp_obj_t usocket_stream_call(const mp_obj_fun_builtin_var_t *fn, size_t n
 }
 
 static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
-    return usocket_stream_call(&mp_stream_read_obj, n_args, args);
+    return usocket_stream_call(mp_stream_read_obj.fun.var, n_args, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
 
 // QuecPython's documents call read() without a size readall().
 static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
-    return usocket_stream_call(&mp_stream_read_obj, 1, &self_in);
+    return usocket_stream_call(mp_stream_read_obj.fun.var, 1, &self_in);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
 
 static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
-    return usocket_stream_call(&mp_stream_readinto_obj, n_args, args);
+    return usocket_stream_call(mp_stream_readinto_obj.fun.var, n_args, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
 
+// py/stream.c's readline reads a byte per call of the protocol; on a TCP socket this
+// one takes the line from the received data a run at a time, up to its '\n', with
+// the same results: None if a non-blocking call finds nothing, what was read if the
+// stream ends or a timeout or error comes after some of the line.
+static mp_obj_t usocket_readline_fn(size_t n_args, const mp_obj_t *args) {
+    usocket_obj_t *s = MP_OBJ_TO_PTR(args[0]);
+    if (s->type != USOCKET_SOCK_STREAM) {
+        return mp_stream_unbuffered_readline_obj.fun.var(n_args, args);
+    }
+    mp_int_t max_size = n_args > 1 ? mp_obj_get_int(args[1]) : -1;
+    usocket_call_t *call = usocket_call_find(s);
+    vstr_t vstr;
+    vstr_init(&vstr, 32);
+    while (max_size < 0 || vstr.len < (size_t)max_size) {
+        mp_uint_t want = max_size < 0 ? 128 : MIN((size_t)max_size - vstr.len, 0xffff);
+        vstr_hint_size(&vstr, want);
+        usocket_item_t item;
+        int errcode;
+        mp_uint_t n = usocket_dequeue(s, vstr.buf + vstr.len, want, USOCKET_DQ_LINE, &item, &errcode);
+        n = usocket_call_result(s, call, n, &errcode, true);
+        if (n == MP_STREAM_ERROR) {
+            if (!mp_is_nonblocking_error(errcode)) {
+                mp_raise_OSError(errcode);
+            }
+            if (vstr.len == 0) {
+                return mp_const_none;
+            }
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        vstr.len += n;
+        if (vstr.buf[vstr.len - 1] == '\n') {
+            break;
+        }
+    }
+    return mp_obj_new_bytes_from_vstr(&vstr);
+}
 static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
-    return usocket_stream_call(&mp_stream_unbuffered_readline_obj, n_args, args);
+    return usocket_stream_call(usocket_readline_fn, n_args, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readline_obj, 1, 2, usocket_socket_readline);
 
 static mp_obj_t usocket_socket_write(size_t n_args, const mp_obj_t *args) {
-    return usocket_stream_call(&mp_stream_write_obj, n_args, args);
+    return usocket_stream_call(mp_stream_write_obj.fun.var, n_args, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_write_obj, 2, 4, usocket_socket_write);
 
