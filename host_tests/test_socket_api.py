@@ -546,6 +546,30 @@ s.close()
     }
 
 
+def test_readline_limit_is_not_allocated_up_front(mp, tcp_server):
+    """readline(limit) takes the line into a buffer that grows with it: a limit far
+    bigger than the heap (py/stream.c's readline allocates the limit first and
+    raises MemoryError) reads a long line and a short one."""
+    long_line = b"x" * 3000 + b"\n"
+
+    def handler(conn, addr):
+        conn.sendall(long_line + b"short\n")
+        time.sleep(0.2)
+
+    server = tcp_server(handler)
+    r = run(
+        mp,
+        f"""
+s = socket.socket()
+s.connect(("10.0.2.2", {server.port}))
+res("long", s.readline(1 << 28))
+res("short", s.readline(1 << 28))
+s.close()
+""",
+    )
+    assert r == {"long": long_line, "short": b"short\n"}
+
+
 def test_read_without_size_and_readall_read_until_eof(mp, tcp_server):
     payload = bytes(range(256)) * 300
 

@@ -1861,10 +1861,17 @@ static mp_obj_t usocket_readline_fn(size_t n_args, const mp_obj_t *args) {
     mp_int_t max_size = n_args > 1 ? mp_obj_get_int(args[1]) : -1;
     usocket_call_t *call = usocket_call_find(s);
     vstr_t vstr;
-    vstr_init(&vstr, 32);
+    vstr_init(&vstr, 64);
     while (max_size < 0 || vstr.len < (size_t)max_size) {
-        mp_uint_t want = max_size < 0 ? 128 : MIN((size_t)max_size - vstr.len, 0xffff);
-        vstr_hint_size(&vstr, want);
+        // Into the room the buffer has, doubled when full: a limit (urequests
+        // passes a few KiB) is not allocated up front.
+        if (vstr.len == vstr.alloc) {
+            vstr_hint_size(&vstr, vstr.alloc);
+        }
+        mp_uint_t want = MIN(vstr.alloc - vstr.len, 0xffff);
+        if (max_size >= 0) {
+            want = MIN(want, (size_t)max_size - vstr.len);
+        }
         usocket_item_t item;
         int errcode;
         mp_uint_t n = usocket_dequeue(s, vstr.buf + vstr.len, want, USOCKET_DQ_LINE, &item, &errcode);
