@@ -2,8 +2,9 @@
 // timers). What the qemu port lacks and usocket needs:
 // - a clock: the CMSDK dual timer, free-running, for ticks, time.sleep, socket
 //   timeouts and lwIP's sys_now();
-// - lwIP, started by the first socket and serviced (loopback queue, timers) by
-//   the socket layer's wait loop and by time.sleep;
+// - lwIP, started by the first socket (qemu_net.c: the LAN9118 Ethernet netif and
+//   the loopback one) and serviced (received frames, loopback queue, timers) by the
+//   socket layer's wait loop and by time.sleep;
 // - a RAM disk in static memory, so files survive soft reset, mounted by the frozen
 //   _boot.py at every VM start (MICROPY_PORT_INIT_FUNC);
 // - the soft-reset hook (MICROPY_PORT_DEINIT_FUNC): the VM's sockets were closed by
@@ -23,6 +24,8 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "usocket.h"
+
+#include "../unix/hostnet.h"
 
 // --- Clock ---------------------------------------------------------------------------
 // Timer 1 of the CMSDK APB dual timer, 32-bit, free-running (wraps from 0 to
@@ -143,22 +146,13 @@ void usocket_qemu_lwip_assert(const char *msg, const char *file, int line) {
 }
 
 // --- lwIP ----------------------------------------------------------------------------
-// lwIP has no deinit: it is started once, by the first socket, and its pools live
-// on across soft resets (usocket_deinit makes sure they are empty).
-static bool qemu_lwip_started;
-
+// Started and serviced in qemu_net.c (the Ethernet netif and the loopback one).
 void usocket_qemu_lwip_init(void) {
-    if (!qemu_lwip_started) {
-        lwip_init(); // also brings up the loopback interface, 127.0.0.1
-        qemu_lwip_started = true;
-    }
+    usocket_hostnet_init();
 }
 
 void usocket_qemu_lwip_poll(void) {
-    if (qemu_lwip_started) {
-        netif_poll_all(); // delivers what was sent to 127.0.0.1
-        sys_check_timeouts();
-    }
+    usocket_hostnet_poll(0);
 }
 
 // --- VM start and soft reset --------------------------------------------------------
@@ -168,7 +162,7 @@ void usocket_qemu_vm_init(void) {
 }
 
 void usocket_qemu_vm_deinit(void) {
-    if (!qemu_lwip_started) {
+    if (!usocket_qemu_lwip_started()) {
         return;
     }
     usocket_deinit();
