@@ -1,6 +1,8 @@
 """Running MicroPython scripts on the host firmware: ``MpRunner`` (the ``mp``
 fixture of conftest.py, and what tools/soak.py drives), ``MpProcess`` (a run in the
-background) and ``MpResult`` (what a run produced).
+background) and ``MpResult`` (what a run produced). ``QemuRunner`` runs the same
+scripts on the QEMU target (Cortex-M3, LAN9118, tools/qemu_run.py): the ``mp``
+fixture of a test marked ``qemu``, in its ``[qemu]`` instance.
 
 Outside pytest this works the same: a failure (a timeout, a sanitizer report)
 is reported with ``pytest.fail``, which outside a test raises
@@ -49,6 +51,8 @@ class MpResult:
     script_path: str = ""
     duration: float = 0.0
     timed_out: bool = False
+    # QEMU target only: the bridge's counters (frames, dropped_filter, dropped_loss).
+    bridge: dict = dataclasses.field(default_factory=dict)
 
     @property
     def lines(self):
@@ -335,3 +339,85 @@ class MpRunner:
             _kill_group(proc.proc)
         for proc in exited:
             proc._finish(False)
+
+
+class QemuRunner:
+    """``mp`` on the QEMU target: ``mp(script, ...)`` boots a fresh machine with its
+    own bridge (so ``env`` and ``hostfwd`` apply to that run, as they do to a host
+    firmware process), runs the script over the raw REPL and returns an MpResult
+    whose ``bridge`` holds the bridge's counters. ``args`` become sys.argv[1:],
+    ``files`` are written to the target's RAM disk. What a board has no equivalent
+    for (``stdin``, interpreter ``opts``, background ``spawn``) skips the test
+    instance with the reason."""
+
+    def __init__(self, dns_port, workdir):
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+        import qemu_run
+
+        self._qemu_run = qemu_run
+        self.dns_port = dns_port
+        self.workdir = Path(workdir)
+
+    def __call__(
+        self,
+        script,
+        *,
+        env=None,
+        timeout=30,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        if stdin is not None:
+            pytest.skip("QEMU target: a board's script has no stdin")
+        if opts:
+            pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
+        text = textwrap.dedent(script).lstrip("\n")
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
+        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
+        if hostfwd:
+            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = str(value)
+        started = time.monotonic()
+        target = self._qemu_run.Target(env=full_env)
+        timed_out = False
+        try:
+            for name, source in (files or {}).items():
+                target.put(name, textwrap.dedent(source).encode())
+            rc, out, err = target.run(
+                text, "mp.py", timeout=timeout, args=[str(a) for a in args or ()]
+            )
+        except self._qemu_run.TargetError as e:
+            rc, out, err, timed_out = -9, "", str(e), True
+        finally:
+            bridge = target.stop()
+        result = MpResult(
+            out=out,
+            err=err,
+            rc=rc,
+            script=text,
+            script_path="(QEMU target) mp.py",
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            bridge=bridge,
+        )
+        if timed_out:
+            pytest.fail(
+                f"QEMU target: no result within {timeout}s\n{result.describe()}",
+                pytrace=False,
+            )
+        return result
+
+    def spawn(self, script, **kwargs):
+        pytest.skip("QEMU target: background runs (spawn) are host-only")
+
+    def cleanup(self):
+        pass

@@ -1,0 +1,217 @@
+"""Run MicroPython scripts on the QEMU target with its Ethernet bridged to the PC.
+
+`make run-qemu SCRIPT=app.py` is `qemu_run.py app.py`: boots build/qemu/firmware.elf
+(MPS2-AN385) with its LAN9118 connected by `-netdev stream` to usocket-qemu-bridge
+(boards/qemu/bridge.c: the host firmware's libslirp set-up and safety filter),
+runs the script over the raw REPL as mpremote does, prints its output, and exits
+with its status (1 after a traceback, n after sys.exit(n)). The bridge reads the
+host firmware's variables (USOCKET_DNS_PORT, USOCKET_HOSTFWD, USOCKET_NET_LOSS,
+_DELAY_MS, _SEED), so a script written for the host firmware runs unchanged:
+the firmware is 10.0.2.15 and reaches the PC's 127.0.0.1 as 10.0.2.2.
+
+The tests use the Target class: one machine, several scripts, then stop(), which
+returns the bridge's counters (frames each way, dropped by the filter or by
+injected loss).
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "deps" / "micropython" / "tools"))
+import pyboard  # MicroPython's own raw-REPL client (deps/micropython/tools)
+
+FIRMWARE = REPO / "build" / "qemu" / "firmware.elf"
+BRIDGE = REPO / "build" / "qemu-bridge" / "usocket-qemu-bridge"
+QEMU_ARGS = ["-machine", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting"]
+
+# The script runs inside this wrapper, so that sys.exit(n) becomes the exit status
+# (the raw REPL reports only tracebacks) and tracebacks name the script's file.
+EXIT_MARK = "\x1eusocket-exit "
+WRAPPER = """
+import sys
+sys.argv[:] = {argv!r}
+try:
+    exec(compile({source!r}, {name!r}, "exec"), {{"__name__": "__main__"}})
+except SystemExit as _e:
+    _c = _e.args[0] if _e.args else 0
+    print({mark!r} + str(0 if _c is None else _c if isinstance(_c, int) else 1))
+    if not isinstance(_c, (int, type(None))):
+        print(_c)
+"""
+
+
+class TargetError(Exception):
+    pass
+
+
+class Target:
+    """One QEMU machine and its bridge. run() executes a script over the raw REPL."""
+
+    def __init__(self, firmware=FIRMWARE, env=None, boot_timeout=30):
+        self.env = dict(os.environ if env is None else env)
+        self.tmp = tempfile.TemporaryDirectory(prefix="usocket-qemu-")
+        sock = os.path.join(self.tmp.name, "net.sock")
+        self.bridge = subprocess.Popen(
+            [str(BRIDGE), sock],
+            stdout=subprocess.PIPE,
+            stderr=sys.stderr,
+            text=True,
+            env=self.env,
+        )
+        if self.bridge.stdout.readline().strip() != "ready":
+            self.bridge.kill()
+            raise TargetError("usocket-qemu-bridge did not start")
+        self.qemu = subprocess.Popen(
+            [
+                "qemu-system-arm",
+                *QEMU_ARGS,
+                "-serial",
+                "pty",
+                "-netdev",
+                f"stream,id=net0,server=off,addr.type=unix,addr.path={sock}",
+                "-net",
+                "nic,netdev=net0",
+                "-kernel",
+                str(firmware),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        pty = None
+        deadline = time.monotonic() + boot_timeout
+        while pty is None and time.monotonic() < deadline:
+            line = self.qemu.stdout.readline()
+            if not line:
+                break
+            found = re.search(r"char device redirected to (/dev/pts/\d+)", line)
+            if found:
+                pty = found.group(1)
+        if pty is None:
+            self.stop()
+            raise TargetError("QEMU did not report its console's pty")
+        self.board = pyboard.Pyboard(pty)
+
+    def put(self, name, data):
+        """Writes a file (bytes) to the target's RAM disk, e.g. a module to import."""
+        self.board.enter_raw_repl(soft_reset=False)
+        try:
+            self.board.exec_(f"f = open({name!r}, 'wb')")
+            for i in range(0, len(data), 256):
+                self.board.exec_(f"f.write({data[i : i + 256]!r})")
+            self.board.exec_("f.close()")
+        finally:
+            self.board.exit_raw_repl()
+
+    def run(self, source, name="app.py", timeout=120, echo=None, args=()):
+        """Runs source after a soft reset; returns (status, stdout, stderr).
+
+        stderr is the traceback of an uncaught exception, as the host firmware
+        prints it. echo(text) receives both as they arrive.
+        """
+        out = bytearray()
+
+        def consume(data):
+            out.extend(data)
+            if echo is not None and b"\x1e" not in out:
+                echo(data.decode("utf-8", "replace"))
+
+        self.board.enter_raw_repl(soft_reset=True)
+        try:
+            self.board.exec_raw_no_follow(
+                WRAPPER.format(
+                    source=source, name=name, mark=EXIT_MARK, argv=[name, *args]
+                )
+            )
+            _, err = self.board.follow(timeout, consume)
+        except pyboard.PyboardError as e:
+            raise TargetError(f"{name}: {e}") from None
+        finally:
+            self.board.exit_raw_repl()
+        text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+        err = err.decode("utf-8", "replace").replace("\r\n", "\n")
+        status = 0
+        if EXIT_MARK in text:
+            text, _, code = text.partition(EXIT_MARK)
+            code, _, rest = code.partition("\n")
+            status = int(code)
+            err += rest  # sys.exit("message") prints the message, on stderr
+        if err:
+            status = status or 1
+            if echo is not None:
+                echo(err)
+        return status, text, err
+
+    def stop(self):
+        """Shuts QEMU down; returns the bridge's counters (a dict)."""
+        board = getattr(self, "board", None)
+        if board is not None:
+            board.close()
+            self.board = None
+        if self.qemu.poll() is None:
+            self.qemu.kill()
+        self.qemu.wait(timeout=10)
+        stats = {}
+        try:
+            line, _ = self.bridge.communicate(timeout=10)
+            stats = json.loads(line.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            self.bridge.kill()
+            self.bridge.wait()
+        self.tmp.cleanup()
+        return stats
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("script", type=Path)
+    parser.add_argument("--firmware", type=Path, default=FIRMWARE)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--stats", action="store_true", help="print the bridge's counters on stderr"
+    )
+    args = parser.parse_args()
+    try:
+        source = args.script.read_text()
+    except OSError as e:
+        sys.exit(f"run-qemu: {e}")
+
+    def echo(text):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        target = Target(args.firmware)
+    except TargetError as e:
+        sys.exit(f"run-qemu: {e}")
+    try:
+        status, _, _ = target.run(
+            source, args.script.name, timeout=args.timeout, echo=echo
+        )
+    except TargetError as e:
+        print(f"run-qemu: {e}", file=sys.stderr)
+        status = 1
+    finally:
+        stats = target.stop()
+    if args.stats:
+        print(f"run-qemu: bridge {json.dumps(stats)}", file=sys.stderr)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
