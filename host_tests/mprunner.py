@@ -341,6 +341,36 @@ class MpRunner:
             proc._finish(False)
 
 
+# The C library the QEMU target is built with (libnewlib-arm-none-eabi): its errno
+# numbers are what the firmware raises, as on ESP32 and RP2, which use newlib too.
+NEWLIB_ERRNO_H = Path("/usr/lib/arm-none-eabi/include/sys/errno.h")
+
+
+def newlib_errno():
+    """{name: number} from newlib's sys/errno.h (the MCU builds' errno values;
+    several differ from Linux's, e.g. ETIMEDOUT 116 not 110)."""
+    import re
+
+    found = {}
+    for m in re.finditer(
+        r"^#define\s+(E[A-Z0-9]+)\s+(\d+)\b", NEWLIB_ERRNO_H.read_text(), re.M
+    ):
+        found.setdefault(m.group(1), int(m.group(2)))
+    return found
+
+
+def use_target_errno(module, mp_target, monkeypatch):
+    """For the [qemu] instance of a test module whose errno constants (EAGAIN =
+    11, ...) are Linux's: rebinds each of them to newlib's number, so the same
+    assertions check that the MCU build raises the errno of the same name."""
+    if mp_target != "qemu":
+        return
+    values = newlib_errno()
+    for name in dir(module):
+        if name in values and isinstance(getattr(module, name), int):
+            monkeypatch.setattr(module, name, values[name])
+
+
 class QemuRunner:
     """``mp`` on the QEMU target: ``mp(script, ...)`` boots a fresh machine with its
     own bridge (so ``env`` and ``hostfwd`` apply to that run, as they do to a host

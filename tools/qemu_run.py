@@ -17,7 +17,7 @@ injected loss).
 import argparse
 import json
 import os
-import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -30,7 +30,7 @@ import pyboard  # MicroPython's own raw-REPL client (deps/micropython/tools)
 
 FIRMWARE = REPO / "build" / "qemu" / "firmware.elf"
 BRIDGE = REPO / "build" / "qemu-bridge" / "usocket-qemu-bridge"
-QEMU_ARGS = ["-machine", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting"]
+QEMU_ARGS = ["-machine", "mps2-an385", "-display", "none", "-monitor", "null", "-semihosting"]
 
 # The script runs inside this wrapper, so that sys.exit(n) becomes the exit status
 # (the raw REPL reports only tracebacks) and tracebacks name the script's file.
@@ -57,6 +57,12 @@ class Target:
 
     def __init__(self, firmware=FIRMWARE, env=None, boot_timeout=30):
         self.env = dict(os.environ if env is None else env)
+        self.firmware = firmware
+        self.boot_timeout = boot_timeout
+        self._start()
+
+    def _start(self):
+        firmware, boot_timeout = self.firmware, self.boot_timeout
         self.tmp = tempfile.TemporaryDirectory(prefix="usocket-qemu-")
         sock = os.path.join(self.tmp.name, "net.sock")
         self.bridge = subprocess.Popen(
@@ -69,41 +75,53 @@ class Target:
         if self.bridge.stdout.readline().strip() != "ready":
             self.bridge.kill()
             raise TargetError("usocket-qemu-bridge did not start")
-        self.qemu = subprocess.Popen(
-            [
-                "qemu-system-arm",
-                *QEMU_ARGS,
-                "-serial",
-                "pty",
-                "-netdev",
-                f"stream,id=net0,server=off,addr.type=unix,addr.path={sock}",
-                "-net",
-                "nic,netdev=net0",
-                "-kernel",
-                str(firmware),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        pty = None
-        deadline = time.monotonic() + boot_timeout
-        while pty is None and time.monotonic() < deadline:
-            line = self.qemu.stdout.readline()
-            if not line:
-                break
-            found = re.search(r"char device redirected to (/dev/pts/\d+)", line)
-            if found:
-                pty = found.group(1)
-        if pty is None:
-            self.stop()
-            raise TargetError("QEMU did not report its console's pty")
-        self.board = pyboard.Pyboard(pty)
+        # The console is QEMU's stdin/stdout (pyboard's "exec:" transport): no pty,
+        # whose connection QEMU only notices on a timer and then sometimes stops
+        # reading from.
+        cmd = [
+            "qemu-system-arm",
+            *QEMU_ARGS,
+            "-serial",
+            "stdio",
+            "-netdev",
+            f"stream,id=net0,server=off,addr.type=unix,addr.path={sock}",
+            "-net",
+            "nic,netdev=net0",
+            "-kernel",
+            str(firmware),
+        ]
+        self.board = pyboard.Pyboard("exec:" + shlex.join(cmd))
+        self.qemu = self.board.serial.subp
+        self._wait_for_repl(boot_timeout)
+
+    def _wait_for_repl(self, timeout):
+        # Interrupt until a prompt answers, so that the raw REPL's Ctrl-A is not
+        # sent while the firmware is still starting.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.board.serial.write(b"\r\x03")
+            if self.board.read_until(1, b">>> ", timeout=0.5).endswith(b">>> "):
+                return
+        self.stop()
+        raise TargetError("the firmware's REPL did not answer")
+
+    def _enter_raw_repl(self, soft_reset=True):
+        # Now and then (about one boot in ten) a freshly booted machine's console
+        # stops answering between its first prompt and the raw REPL request; a new
+        # boot (with a new bridge: nothing has been sent yet) always answers.
+        for attempt in range(3):
+            try:
+                self.board.enter_raw_repl(soft_reset=soft_reset, timeout_overall=5)
+                return
+            except pyboard.PyboardError:
+                if attempt == 2:
+                    raise TargetError("could not enter the raw REPL") from None
+                self.stop()
+                self._start()
 
     def put(self, name, data):
         """Writes a file (bytes) to the target's RAM disk, e.g. a module to import."""
-        self.board.enter_raw_repl(soft_reset=False)
+        self._enter_raw_repl(soft_reset=False)
         try:
             self.board.exec_(f"f = open({name!r}, 'wb')")
             for i in range(0, len(data), 256):
@@ -125,7 +143,7 @@ class Target:
             if echo is not None and b"\x1e" not in out:
                 echo(data.decode("utf-8", "replace"))
 
-        self.board.enter_raw_repl(soft_reset=True)
+        self._enter_raw_repl()
         try:
             self.board.exec_raw_no_follow(
                 WRAPPER.format(
@@ -155,11 +173,14 @@ class Target:
         """Shuts QEMU down; returns the bridge's counters (a dict)."""
         board = getattr(self, "board", None)
         if board is not None:
-            board.close()
+            if self.qemu.poll() is None:
+                board.close()  # SIGTERM to QEMU's process group
             self.board = None
-        if self.qemu.poll() is None:
+        try:
+            self.qemu.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.qemu.kill()
-        self.qemu.wait(timeout=10)
+            self.qemu.wait()
         stats = {}
         try:
             line, _ = self.bridge.communicate(timeout=10)

@@ -47,6 +47,16 @@ typedef struct {
 } qemu_dualtimer_t;
 
 #define QEMU_DUALTIMER1 ((qemu_dualtimer_t *)0x40002000)
+#define QEMU_DUALTIMER2 ((qemu_dualtimer_t *)0x40002020)
+#define QEMU_TIMER_CTRL_PERIODIC (1 << 6)
+
+// Timer 2 runs periodically every 10 ms, with its interrupt off, only so that QEMU
+// always has a timer due soon. QEMU's main loop, which delivers console input,
+// otherwise sleeps until its next timer once the UART's one-byte buffer was full;
+// with a network backend attached it then missed the guest emptying the buffer and
+// never read the console again (seen with QEMU 7.2: input stopped after the first
+// line in half the boots). The wake-ups cost the host a little, the guest nothing.
+#define QEMU_WAKE_TICKS (25000000 / 100)
 
 static struct {
     bool started;
@@ -66,6 +76,9 @@ static void qemu_clock_start(void) {
     QEMU_DUALTIMER1->ctrl = QEMU_TIMER_CTRL_ENABLE | QEMU_TIMER_CTRL_PRESCALE_256 | QEMU_TIMER_CTRL_32BIT;
     qemu_clock.last = QEMU_DUALTIMER1->value;
     qemu_clock.started = true;
+    QEMU_DUALTIMER2->ctrl = 0;
+    QEMU_DUALTIMER2->load = QEMU_WAKE_TICKS;
+    QEMU_DUALTIMER2->ctrl = QEMU_TIMER_CTRL_ENABLE | QEMU_TIMER_CTRL_PERIODIC | QEMU_TIMER_CTRL_32BIT;
 }
 
 static void qemu_clock_update(void) {
@@ -151,8 +164,24 @@ void usocket_qemu_lwip_init(void) {
     usocket_hostnet_init();
 }
 
+// Re-entry guard: a service round can run Python-free lwIP callbacks only, but the
+// VM hook must not start one from inside another (time.sleep within a poll).
+static bool qemu_lwip_in_poll;
+
 void usocket_qemu_lwip_poll(void) {
-    usocket_hostnet_poll(0);
+    if (!qemu_lwip_in_poll) {
+        qemu_lwip_in_poll = true;
+        usocket_hostnet_poll(0);
+        qemu_lwip_in_poll = false;
+    }
+}
+
+#define QEMU_VM_HOOK_JUMPS (256)
+unsigned int usocket_qemu_vm_countdown = QEMU_VM_HOOK_JUMPS;
+
+void usocket_qemu_vm_hook(void) {
+    usocket_qemu_vm_countdown = QEMU_VM_HOOK_JUMPS;
+    usocket_qemu_lwip_poll();
 }
 
 // --- VM start and soft reset --------------------------------------------------------
@@ -275,3 +304,4 @@ const mp_obj_module_t qemu_module = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_qemu, qemu_module);
+
