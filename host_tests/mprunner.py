@@ -353,7 +353,7 @@ def newlib_errno():
 
     found = {}
     for m in re.finditer(
-        r"^#define\s+(E[A-Z0-9]+)\s+(\d+)\b", NEWLIB_ERRNO_H.read_text(), re.M
+        r"^#define\s+(E[A-Z0-9]+)\s+(\d+)\b", NEWLIB_ERRNO_H.read_text(), re.MULTILINE
     ):
         found.setdefault(m.group(1), int(m.group(2)))
     return found

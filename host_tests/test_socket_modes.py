@@ -13,8 +13,8 @@ import threading
 import time
 
 import pytest
-from peers import free_port, recv_all
 from mprunner import use_target_errno
+from peers import free_port, recv_all
 from test_socket_api import PRELUDE, results, run
 
 # The MCU suite runs this module on the QEMU target too, with newlib's errno values.
@@ -24,6 +24,7 @@ pytestmark = pytest.mark.qemu
 @pytest.fixture(autouse=True)
 def _target_errno(mp_target, monkeypatch):
     use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
+
 
 EAGAIN, ETIMEDOUT, EINPROGRESS, EALREADY = 11, 110, 115, 114
 EISCONN, ECONNREFUSED, ENOTCONN, EINVAL, EPIPE = 106, 111, 107, 22, 32

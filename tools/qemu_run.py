@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,15 @@ import pyboard  # MicroPython's own raw-REPL client (deps/micropython/tools)
 
 FIRMWARE = REPO / "build" / "qemu" / "firmware.elf"
 BRIDGE = REPO / "build" / "qemu-bridge" / "usocket-qemu-bridge"
-QEMU_ARGS = ["-machine", "mps2-an385", "-display", "none", "-monitor", "null", "-semihosting"]
+QEMU_ARGS = [
+    "-machine",
+    "mps2-an385",
+    "-display",
+    "none",
+    "-monitor",
+    "null",
+    "-semihosting",
+]
 
 # The script runs inside this wrapper, so that sys.exit(n) becomes the exit status
 # (the raw REPL reports only tracebacks) and tracebacks name the script's file.
@@ -141,7 +150,7 @@ class Target:
         def consume(data):
             out.extend(data)
             if echo is not None and b"\x1e" not in out:
-                echo(data.decode("utf-8", "replace"))
+                echo(data.replace(b"\x04", b"").decode("utf-8", "replace"))
 
         self._enter_raw_repl()
         try:
@@ -155,7 +164,9 @@ class Target:
             raise TargetError(f"{name}: {e}") from None
         finally:
             self.board.exit_raw_repl()
-        text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+        # The consumer saw the end-of-output byte too.
+        text = bytes(out).removesuffix(b"\x04").decode("utf-8", "replace")
+        text = text.replace("\r\n", "\n")
         err = err.decode("utf-8", "replace").replace("\r\n", "\n")
         status = 0
         if EXIT_MARK in text:
@@ -174,7 +185,8 @@ class Target:
         board = getattr(self, "board", None)
         if board is not None:
             if self.qemu.poll() is None:
-                board.close()  # SIGTERM to QEMU's process group
+                # SIGKILL, not pyboard's SIGTERM: QEMU would report it on stderr.
+                os.killpg(self.qemu.pid, signal.SIGKILL)
             self.board = None
         try:
             self.qemu.wait(timeout=10)

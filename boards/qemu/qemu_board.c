@@ -304,4 +304,3 @@ const mp_obj_module_t qemu_module = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_qemu, qemu_module);
-
