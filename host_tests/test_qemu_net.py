@@ -23,6 +23,9 @@ from test_ecosystem import make
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Part of the MCU suite (tools/mcu_suite.py): these run on the QEMU target only.
+pytestmark = pytest.mark.qemu
+
 
 @pytest.fixture
 def qemu(dns_server, tmp_path):

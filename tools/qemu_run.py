@@ -115,9 +115,9 @@ class Target:
         raise TargetError("the firmware's REPL did not answer")
 
     def _enter_raw_repl(self, soft_reset=True):
-        # Now and then (about one boot in ten) a freshly booted machine's console
-        # stops answering between its first prompt and the raw REPL request; a new
-        # boot (with a new bridge: nothing has been sent yet) always answers.
+        # A console that does not answer (QEMU once stopped reading it, see the
+        # wake-up timer in boards/qemu/qemu_board.c) gets a new boot, with a new
+        # bridge: nothing of the script has been sent yet.
         for attempt in range(3):
             try:
                 self.board.enter_raw_repl(soft_reset=soft_reset, timeout_overall=5)
