@@ -377,8 +377,8 @@ class QemuRunner:
     firmware process), runs the script over the raw REPL and returns an MpResult
     whose ``bridge`` holds the bridge's counters. ``args`` become sys.argv[1:],
     ``files`` are written to the target's RAM disk. What a board has no equivalent
-    for (``stdin``, interpreter ``opts``, background ``spawn``) skips the test
-    instance with the reason."""
+    for (``stdin``, interpreter ``opts``) skips the test instance with the reason.
+    ``spawn`` boots a machine and serves its raw REPL from a thread."""
 
     def __init__(self, dns_port, workdir):
         import sys
@@ -389,6 +389,19 @@ class QemuRunner:
         self._qemu_run = qemu_run
         self.dns_port = dns_port
         self.workdir = Path(workdir)
+        self._spawned = []
+
+    def _env(self, env, hostfwd):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
+        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
+        if hostfwd:
+            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = str(value)
+        return full_env
 
     def __call__(
         self,
@@ -407,17 +420,8 @@ class QemuRunner:
         if opts:
             pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
         text = textwrap.dedent(script).lstrip("\n")
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
-        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
-        if hostfwd:
-            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
-        for key, value in (env or {}).items():
-            if value is None:
-                full_env.pop(key, None)
-            else:
-                full_env[key] = str(value)
         started = time.monotonic()
-        target = self._qemu_run.Target(env=full_env)
+        target = self._qemu_run.Target(env=self._env(env, hostfwd))
         timed_out = False
         try:
             for name, source in (files or {}).items():
@@ -446,8 +450,127 @@ class QemuRunner:
             )
         return result
 
-    def spawn(self, script, **kwargs):
-        pytest.skip("QEMU target: background runs (spawn) are host-only")
+    def spawn(
+        self,
+        script,
+        *,
+        env=None,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        """Boots a machine and runs ``script`` on it in the background: a
+        QemuProcess, with MpProcess's wait_for/wait/interrupt/kill."""
+        if stdin is not None:
+            pytest.skip("QEMU target: a board's script has no stdin")
+        if opts:
+            pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
+        text = textwrap.dedent(script).lstrip("\n")
+        target = self._qemu_run.Target(env=self._env(env, hostfwd))
+        for name, source in (files or {}).items():
+            target.put(name, textwrap.dedent(source).encode())
+        proc = QemuProcess(self._qemu_run, target, text, [str(a) for a in args or ()])
+        self._spawned.append(proc)
+        return proc
 
     def cleanup(self):
-        pass
+        for proc in self._spawned:
+            proc.kill()
+
+
+class QemuProcess:
+    """A script running on the QEMU target in the background (QemuRunner.spawn):
+    the raw REPL is served by a thread; ``out`` is what the script printed so far."""
+
+    def __init__(self, qemu_run, target, script, args):
+        import threading
+
+        self._qemu_run = qemu_run
+        self.target = target
+        self.script = script
+        self._started = time.monotonic()
+        self._chunks = []
+        self._rc = None
+        self._err = ""
+        self._result = None
+        self._thread = threading.Thread(target=self._serve, args=(args,), daemon=True)
+        self._thread.start()
+
+    def _serve(self, args):
+        try:
+            rc, out, err = self.target.run(
+                self.script, "mp.py", timeout=3600, echo=self._chunks.append, args=args
+            )
+            self._chunks = [out]
+            self._err, self._rc = err, rc
+        except (self._qemu_run.TargetError, OSError, ValueError) as e:
+            self._err, self._rc = str(e), -9
+
+    @property
+    def out(self):
+        return "".join(self._chunks).replace("\r\n", "\n")
+
+    @property
+    def err(self):
+        return self._err
+
+    def poll(self):
+        return None if self._thread.is_alive() else self._rc
+
+    def _finish(self, timed_out):
+        if self._result is None:
+            bridge = self.target.stop() if self.target is not None else {}
+            self.target = None
+            self._result = MpResult(
+                self.out,
+                self._err,
+                -9 if timed_out else self._rc,
+                self.script,
+                "(QEMU target) mp.py",
+                time.monotonic() - self._started,
+                timed_out,
+                bridge,
+            )
+        return self._result
+
+    def wait(self, timeout=30):
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            pytest.fail(
+                f"QEMU target: still running after {timeout}s\n"
+                f"{self._finish(True).describe()}",
+                pytrace=False,
+            )
+        return self._finish(False)
+
+    def wait_for(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.out
+            if text in out.splitlines():
+                return out
+            if not self._thread.is_alive():
+                pytest.fail(
+                    f"QEMU target: exited before printing {text!r}\n"
+                    f"{self._finish(False).describe()}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"QEMU target: did not print {text!r} within {timeout}s\n"
+                    f"{self._finish(True).describe()}",
+                    pytrace=False,
+                )
+            time.sleep(0.02)
+
+    def interrupt(self):
+        """Ctrl-C on the console, as mpremote sends it."""
+        if self.target is not None and self._thread.is_alive():
+            self.target.board.serial.write(b"\x03")
+
+    def kill(self):
+        if self.target is not None:
+            self._finish(self._thread.is_alive())
+        return self._result

@@ -168,7 +168,10 @@ void usocket_qemu_lwip_init(void) {
 // VM hook must not start one from inside another (time.sleep within a poll).
 static bool qemu_lwip_in_poll;
 
+void usocket_qemu_check_ctrl_c(void);
+
 void usocket_qemu_lwip_poll(void) {
+    usocket_qemu_check_ctrl_c();
     if (!qemu_lwip_in_poll) {
         qemu_lwip_in_poll = true;
         usocket_hostnet_poll(0);
@@ -304,3 +307,35 @@ const mp_obj_module_t qemu_module = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_qemu, qemu_module);
+
+// --- Ctrl-C ------------------------------------------------------------------------
+// A board's UART interrupt turns Ctrl-C into KeyboardInterrupt while a program
+// runs; the qemu port reads its UART only when the REPL wants input. So the lwIP
+// service round (every wait: blocking sockets, time.sleep, select) looks at the
+// UART too: the interrupt character raises KeyboardInterrupt, any other character
+// is kept for the port's next read (uart_rx_chr is wrapped, see mpconfigboard.mk).
+#include "shared/runtime/interrupt_char.h"
+
+int __real_uart_rx_chr(void);
+static int qemu_uart_pending = -1;
+
+int __wrap_uart_rx_chr(void) {
+    int c = qemu_uart_pending;
+    if (c >= 0) {
+        qemu_uart_pending = -1;
+        return c;
+    }
+    return __real_uart_rx_chr();
+}
+
+void usocket_qemu_check_ctrl_c(void) {
+    if (qemu_uart_pending >= 0 || mp_interrupt_char < 0) {
+        return;
+    }
+    int c = __real_uart_rx_chr();
+    if (c == mp_interrupt_char) {
+        mp_sched_keyboard_interrupt();
+    } else {
+        qemu_uart_pending = c;
+    }
+}
