@@ -45,6 +45,8 @@ def outcomes(root):
         skipped = case.find("skipped")
         if case.find("failure") is not None or case.find("error") is not None:
             text = "**fail**"
+        elif skipped is not None and skipped.get("type") == "pytest.xfail":
+            text = "known failure: " + skipped.get("message", "")
         elif skipped is not None:
             text = "skip: " + skipped.get("message", "").split(": ", 1)[-1]
         else:
