@@ -391,6 +391,11 @@ class QemuRunner:
         self.workdir = Path(workdir)
         self._spawned = []
 
+    def boot(self, env=None, hostfwd=None):
+        """A machine of our own (tools/qemu_run.Target): several ``run()`` calls on
+        it, each after a soft reset, then ``stop()``."""
+        return self._qemu_run.Target(env=self._env(env, hostfwd))
+
     def _env(self, env, hostfwd):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
         full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
