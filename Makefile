@@ -226,6 +226,11 @@ deps-qemu: deps
 	@$(TOP)/tools/apt_install.sh $(QEMU_APT_PACKAGES)
 
 qemu: deps-qemu mpy-cross
+	@# The port regenerates its qstrs from sources, not from our config header: a
+	@# feature switched on there (select) needs a clean build.
+	@if [ -f $(QEMU_BUILD)/genhdr/qstrdefs.generated.h ] \
+		&& [ $(TOP)/boards/qemu/mpconfigboard.h -nt $(QEMU_BUILD)/genhdr/qstrdefs.generated.h ]; then \
+		rm -rf $(QEMU_BUILD); fi
 	@mkdir -p $(QEMU_BUILD) && rm -f $(QEMU_BUILD)/frozen_content.c
 	@$(MAKE) -C $(MICROPY_DIR)/ports/qemu -j$(JOBS) $(if $(V),,-s) \
 		BOARD_DIR=$(TOP)/boards/qemu BUILD=$(QEMU_BUILD) MPY_LIB_DIR=$(MPY_LIB_DIR) \
