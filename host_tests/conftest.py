@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from mprunner import MpProcess, MpResult, MpRunner  # noqa: F401  (re-exported)
+from mprunner import MpProcess, MpResult, MpRunner, QemuRunner  # noqa: F401
 from peers import (  # noqa: F401  (re-exported: tests may import these from conftest)
     FIRMWARE_HOST,
     Certs,
@@ -131,6 +131,41 @@ def pytest_collection_finish(session):
     ):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         _build_firmware(reporter.write_line if reporter else None)
+    if any(_needs_qemu(i) for i in session.items):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        _build_qemu(reporter.write_line if reporter else None)
+
+
+def _needs_qemu(item):
+    """True if a collected test will run on the QEMU target."""
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("mp_target") == "qemu"
+
+
+class _QemuBuild:
+    """The outcome of this session's one `make qemu qemu-bridge`."""
+
+    tried = False
+    error = None
+
+
+def _build_qemu(write_line=None):
+    """`make qemu qemu-bridge` once (it is incremental), before the first test."""
+    if _QemuBuild.tried:
+        return
+    _QemuBuild.tried = True
+    log = REPO / "build" / "host_tests-make-qemu.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["make", "-C", str(REPO), "qemu", "qemu-bridge"]
+    if write_line:
+        write_line(f"building the QEMU target: {' '.join(cmd)} (log: {log})")
+    with open(log, "wb") as f:
+        rc = subprocess.run(
+            cmd, check=False, stdout=f, stderr=subprocess.STDOUT, timeout=_MAKE_TIMEOUT
+        ).returncode
+    if rc != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
+        _QemuBuild.error = f"`{' '.join(cmd)}` failed (exit {rc}):\n{tail}"
 
 
 def pytest_report_header(config):
@@ -161,10 +196,30 @@ def firmware():
 # Running scripts on the firmware (the runner itself is in mprunner.py)
 
 
+def pytest_generate_tests(metafunc):
+    """A test marked ``qemu`` that uses ``mp`` runs twice: ``[host]`` on the host
+    firmware and ``[qemu]`` on the QEMU target (the MCU suite)."""
+    if "mp" in metafunc.fixturenames and metafunc.definition.get_closest_marker("qemu"):
+        metafunc.parametrize("mp_target", ["host", "qemu"], indirect=True)
+
+
 @pytest.fixture
-def mp(firmware, dns_server, tmp_path):
-    """Runs MicroPython scripts on the firmware (see MpRunner)."""
-    runner = MpRunner(firmware, dns_server.port, tmp_path)
+def mp_target(request):
+    """Where ``mp`` runs scripts: 'host' (the unix firmware) or 'qemu'."""
+    return getattr(request, "param", "host")
+
+
+@pytest.fixture
+def mp(firmware, dns_server, tmp_path, mp_target):
+    """Runs MicroPython scripts on the firmware (see MpRunner), or on the QEMU
+    target for the ``[qemu]`` instance of a test marked ``qemu`` (QemuRunner)."""
+    if mp_target == "qemu":
+        _build_qemu()
+        if _QemuBuild.error:
+            pytest.fail(_QemuBuild.error, pytrace=False)
+        runner = QemuRunner(dns_server.port, tmp_path)
+    else:
+        runner = MpRunner(firmware, dns_server.port, tmp_path)
     yield runner
     runner.cleanup()
 

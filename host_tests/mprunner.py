@@ -1,6 +1,8 @@
 """Running MicroPython scripts on the host firmware: ``MpRunner`` (the ``mp``
 fixture of conftest.py, and what tools/soak.py drives), ``MpProcess`` (a run in the
-background) and ``MpResult`` (what a run produced).
+background) and ``MpResult`` (what a run produced). ``QemuRunner`` runs the same
+scripts on the QEMU target (Cortex-M3, LAN9118, tools/qemu_run.py): the ``mp``
+fixture of a test marked ``qemu``, in its ``[qemu]`` instance.
 
 Outside pytest this works the same: a failure (a timeout, a sanitizer report)
 is reported with ``pytest.fail``, which outside a test raises
@@ -49,6 +51,8 @@ class MpResult:
     script_path: str = ""
     duration: float = 0.0
     timed_out: bool = False
+    # QEMU target only: the bridge's counters (frames, dropped_filter, dropped_loss).
+    bridge: dict = dataclasses.field(default_factory=dict)
 
     @property
     def lines(self):
@@ -340,3 +344,243 @@ class MpRunner:
             _kill_group(proc.proc)
         for proc in exited:
             proc._finish(False)
+
+
+# The C library the QEMU target is built with (libnewlib-arm-none-eabi): its errno
+# numbers are what the firmware raises, as on ESP32 and RP2, which use newlib too.
+NEWLIB_ERRNO_H = Path("/usr/lib/arm-none-eabi/include/sys/errno.h")
+
+
+def newlib_errno():
+    """{name: number} from newlib's sys/errno.h (the MCU builds' errno values;
+    several differ from Linux's, e.g. ETIMEDOUT 116 not 110)."""
+    import re
+
+    found = {}
+    for m in re.finditer(
+        r"^#define\s+(E[A-Z0-9]+)\s+(\d+)\b", NEWLIB_ERRNO_H.read_text(), re.MULTILINE
+    ):
+        found.setdefault(m.group(1), int(m.group(2)))
+    return found
+
+
+def use_target_errno(module, mp_target, monkeypatch):
+    """For the [qemu] instance of a test module whose errno constants (EAGAIN =
+    11, ...) are Linux's: rebinds each of them to newlib's number, so the same
+    assertions check that the MCU build raises the errno of the same name."""
+    if mp_target != "qemu":
+        return
+    values = newlib_errno()
+    for name in dir(module):
+        if name in values and isinstance(getattr(module, name), int):
+            monkeypatch.setattr(module, name, values[name])
+
+
+class QemuRunner:
+    """``mp`` on the QEMU target: ``mp(script, ...)`` boots a fresh machine with its
+    own bridge (so ``env`` and ``hostfwd`` apply to that run, as they do to a host
+    firmware process), runs the script over the raw REPL and returns an MpResult
+    whose ``bridge`` holds the bridge's counters. ``args`` become sys.argv[1:],
+    ``files`` are written to the target's RAM disk. What a board has no equivalent
+    for (``stdin``, interpreter ``opts``) skips the test instance with the reason.
+    ``spawn`` boots a machine and serves its raw REPL from a thread."""
+
+    def __init__(self, dns_port, workdir):
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+        import qemu_run
+
+        self._qemu_run = qemu_run
+        self.dns_port = dns_port
+        self.workdir = Path(workdir)
+        self._spawned = []
+
+    def boot(self, env=None, hostfwd=None):
+        """A machine of our own (tools/qemu_run.Target): several ``run()`` calls on
+        it, each after a soft reset, then ``stop()``."""
+        return self._qemu_run.Target(env=self._env(env, hostfwd))
+
+    def _env(self, env, hostfwd):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
+        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
+        if hostfwd:
+            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = str(value)
+        return full_env
+
+    def __call__(
+        self,
+        script,
+        *,
+        env=None,
+        timeout=30,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        if stdin is not None:
+            pytest.skip("QEMU target: a board's script has no stdin")
+        if opts:
+            pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
+        text = textwrap.dedent(script).lstrip("\n")
+        started = time.monotonic()
+        target = self._qemu_run.Target(env=self._env(env, hostfwd))
+        timed_out = False
+        try:
+            for name, source in (files or {}).items():
+                target.put(name, textwrap.dedent(source).encode())
+            rc, out, err = target.run(
+                text, "mp.py", timeout=timeout, args=[str(a) for a in args or ()]
+            )
+        except self._qemu_run.TargetError as e:
+            rc, out, err, timed_out = -9, "", str(e), True
+        finally:
+            bridge = target.stop()
+        result = MpResult(
+            out=out,
+            err=err,
+            rc=rc,
+            script=text,
+            script_path="(QEMU target) mp.py",
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            bridge=bridge,
+        )
+        if timed_out:
+            pytest.fail(
+                f"QEMU target: no result within {timeout}s\n{result.describe()}",
+                pytrace=False,
+            )
+        return result
+
+    def spawn(
+        self,
+        script,
+        *,
+        env=None,
+        args=None,
+        opts=None,
+        hostfwd=None,
+        stdin=None,
+        files=None,
+    ):
+        """Boots a machine and runs ``script`` on it in the background: a
+        QemuProcess, with MpProcess's wait_for/wait/interrupt/kill."""
+        if stdin is not None:
+            pytest.skip("QEMU target: a board's script has no stdin")
+        if opts:
+            pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
+        text = textwrap.dedent(script).lstrip("\n")
+        target = self._qemu_run.Target(env=self._env(env, hostfwd))
+        for name, source in (files or {}).items():
+            target.put(name, textwrap.dedent(source).encode())
+        proc = QemuProcess(self._qemu_run, target, text, [str(a) for a in args or ()])
+        self._spawned.append(proc)
+        return proc
+
+    def cleanup(self):
+        for proc in self._spawned:
+            proc.kill()
+
+
+class QemuProcess:
+    """A script running on the QEMU target in the background (QemuRunner.spawn):
+    the raw REPL is served by a thread; ``out`` is what the script printed so far."""
+
+    def __init__(self, qemu_run, target, script, args):
+        import threading
+
+        self._qemu_run = qemu_run
+        self.target = target
+        self.script = script
+        self._started = time.monotonic()
+        self._chunks = []
+        self._rc = None
+        self._err = ""
+        self._result = None
+        self._thread = threading.Thread(target=self._serve, args=(args,), daemon=True)
+        self._thread.start()
+
+    def _serve(self, args):
+        try:
+            rc, out, err = self.target.run(
+                self.script, "mp.py", timeout=3600, echo=self._chunks.append, args=args
+            )
+            self._chunks = [out]
+            self._err, self._rc = err, rc
+        except (self._qemu_run.TargetError, OSError, ValueError) as e:
+            self._err, self._rc = str(e), -9
+
+    @property
+    def out(self):
+        return "".join(self._chunks).replace("\r\n", "\n")
+
+    @property
+    def err(self):
+        return self._err
+
+    def poll(self):
+        return None if self._thread.is_alive() else self._rc
+
+    def _finish(self, timed_out):
+        if self._result is None:
+            bridge = self.target.stop() if self.target is not None else {}
+            self.target = None
+            self._result = MpResult(
+                self.out,
+                self._err,
+                -9 if timed_out else self._rc,
+                self.script,
+                "(QEMU target) mp.py",
+                time.monotonic() - self._started,
+                timed_out,
+                bridge,
+            )
+        return self._result
+
+    def wait(self, timeout=30):
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            pytest.fail(
+                f"QEMU target: still running after {timeout}s\n"
+                f"{self._finish(True).describe()}",
+                pytrace=False,
+            )
+        return self._finish(False)
+
+    def wait_for(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.out
+            if text in out.splitlines():
+                return out
+            if not self._thread.is_alive():
+                pytest.fail(
+                    f"QEMU target: exited before printing {text!r}\n"
+                    f"{self._finish(False).describe()}",
+                    pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"QEMU target: did not print {text!r} within {timeout}s\n"
+                    f"{self._finish(True).describe()}",
+                    pytrace=False,
+                )
+            time.sleep(0.02)
+
+    def interrupt(self):
+        """Ctrl-C on the console, as mpremote sends it."""
+        if self.target is not None and self._thread.is_alive():
+            self.target.board.serial.write(b"\x03")
+
+    def kill(self):
+        if self.target is not None:
+            self._finish(self._thread.is_alive())
+        return self._result

@@ -95,6 +95,7 @@ def test_seed_001_quecpython_example_runs_unmodified(mp, dns_server):
 # checkNet
 
 
+@pytest.mark.qemu
 def test_checknet_ready_and_banner_once(mp):
     res = mp(
         """
@@ -125,6 +126,7 @@ def test_checknet_ready_and_banner_once(mp):
         assert f"EINVAL {bad} 22" in res.lines
 
 
+@pytest.mark.qemu
 def test_checknet_reports_failing_stage_when_link_is_down(mp):
     res = mp(
         """
@@ -149,6 +151,7 @@ def test_checknet_reports_failing_stage_when_link_is_down(mp):
 # dataCall
 
 
+@pytest.mark.qemu
 def test_datacall_getinfo_reports_the_firmware_address(mp):
     res = mp(
         """
@@ -185,6 +188,7 @@ def test_datacall_getinfo_reports_the_firmware_address(mp):
     assert got["down"] == [1, 0, [0, 0, "0.0.0.0", "0.0.0.0", "0.0.0.0"]]
 
 
+@pytest.mark.qemu
 def test_datacall_callback_on_link_down_and_up(mp):
     res = mp(
         """
@@ -268,6 +272,7 @@ def test_log_line_format_levels_and_output(mp):
 # request (QuecPython's HTTP API over urequests)
 
 
+@pytest.mark.qemu
 def test_request_module_generators_json_and_bare_urls(mp, http_server):
     text = "é" * 300 + "end"
     http_server.route(
@@ -335,6 +340,7 @@ def test_request_positional_order_is_quecpythons(mp, http_server):
     assert "recv_size [128, 128, 44]" in res.lines
 
 
+@pytest.mark.qemu
 def test_datacall_callback_fires_while_the_app_sleeps(mp):
     """No dataCall call after the change: the interface's own link event (LAN.irq
     on the host, a Timer on boards) runs the callback inside time.sleep."""

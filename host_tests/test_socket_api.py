@@ -5,11 +5,22 @@ other test_socket_*.py files."""
 
 import ast
 import socket
+import sys
 import threading
 import time
 
 import pytest
+from mprunner import use_target_errno
 from peers import free_port, free_udp_port, recv_all, rst_close
+
+# The MCU suite runs this module on the QEMU target too, with newlib's errno values.
+pytestmark = pytest.mark.qemu
+
+
+@pytest.fixture(autouse=True)
+def _target_errno(mp_target, monkeypatch):
+    use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
+
 
 # A MicroPython prelude: `res(name, value)` prints a result line the test parses
 # with `results()`; `err(f, *args)` returns the errno f raised, the name of any
@@ -33,6 +44,7 @@ def err(f, *args):
 
 # errno values (MicroPython's, which are Linux's).
 EBADF, EAGAIN, EINVAL, ENOTCONN, EADDRINUSE = 9, 11, 22, 107, 98
+ETIMEDOUT = 110
 EAFNOSUPPORT, EPROTONOSUPPORT, EOPNOTSUPP = 97, 93, 95
 ECONNREFUSED = 111
 
@@ -235,7 +247,12 @@ except OSError:
 {calls}
 """,
     )
-    expected = {call: outcome for call, outcome in SIGNATURES}
+    # SIGNATURES holds Linux's numbers; the [qemu] instance expects newlib's.
+    target = {9: EBADF, 11: EAGAIN, 22: EINVAL, 107: ENOTCONN, 98: EADDRINUSE}
+    expected = {
+        call: target.get(outcome, outcome) if isinstance(outcome, int) else outcome
+        for call, outcome in SIGNATURES
+    }
     # The stream methods return None instead of raising EAGAIN (MicroPython's
     # stream rules), except where the socket method itself raises.
     for call in (
@@ -255,7 +272,11 @@ except OSError:
 # getaddrinfo, inet_pton, inet_ntop
 
 
-def test_getaddrinfo_numeric_host_needs_no_dns(mp, dns_server):
+def test_getaddrinfo_numeric_host_needs_no_dns(mp, dns_server, mp_target):
+    if mp_target == "qemu":
+        pytest.skip(
+            "QEMU target: IPv6 is off in the MCU build's lwIP (IPv4 only, as on the Pico)"
+        )
     r = run(
         mp,
         """
@@ -346,7 +367,11 @@ res("unknown", err(socket.getaddrinfo, "no-such-host.invalid", 80))
     assert isinstance(r["unknown"], int) and r["unknown"] < 0
 
 
-def test_inet_pton_and_inet_ntop(mp):
+def test_inet_pton_and_inet_ntop(mp, mp_target):
+    if mp_target == "qemu":
+        pytest.skip(
+            "QEMU target: IPv6 is off in the MCU build's lwIP (IPv4 only, as on the Pico)"
+        )
     r = run(
         mp,
         """
@@ -450,7 +475,11 @@ res("sta", s.getsocketsta())
     assert r == {"same": True, "l1": b"line one\n", "l2": b"line two\n", "sta": -1}
 
 
-def test_finaliser_frees_the_pcb(mp, tcp_server):
+def test_finaliser_frees_the_pcb(mp, tcp_server, mp_target):
+    if mp_target == "qemu":
+        pytest.skip(
+            "QEMU target: holds more TCP pcbs than the MCU build's lwIP has (MEMP_NUM_TCP_PCB 8)"
+        )
     # The peer closes first, so the collected connections' pcbs finish in LAST_ACK
     # and are freed instead of waiting in TIME_WAIT.
     server = tcp_server(lambda conn, addr: None)
@@ -570,7 +599,9 @@ s.close()
     assert r == {"long": long_line, "short": b"short\n"}
 
 
-def test_read_without_size_and_readall_read_until_eof(mp, tcp_server):
+def test_read_without_size_and_readall_read_until_eof(mp, tcp_server, mp_target):
+    if mp_target == "qemu":
+        pytest.skip("QEMU target: reads 76 kB whole, the MCU heap is 140 KiB")
     payload = bytes(range(256)) * 300
 
     def handler(conn, addr):
@@ -766,7 +797,11 @@ res("udp", err(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind, ("", 8124)
     assert r == {"tcp": EADDRINUSE, "udp": EADDRINUSE}
 
 
-def test_socket_constructor_rejects_unknown_family_type_and_proto(mp):
+def test_socket_constructor_rejects_unknown_family_type_and_proto(mp, mp_target):
+    if mp_target == "qemu":
+        pytest.xfail(
+            "modusocket/usocket.h raises Linux's EPROTONOSUPPORT (93); newlib's is 123"
+        )
     r = run(
         mp,
         """
@@ -1112,9 +1147,9 @@ res("still_up", s.getsocketsta())
     )
     release.set()
     assert r == {
-        "idle_without": 110,
+        "idle_without": ETIMEDOUT,
         "frames_without": 0,
-        "idle_with": 110,
+        "idle_with": ETIMEDOUT,
         "probes": True,
         "still_up": 4,
     }
@@ -1264,11 +1299,11 @@ for name, c in zip(names, conns):
     assert r.pop("before_frames") >= 2
     assert r.pop("after_frames") >= 2
     assert r == {
-        "before_idle": 110,
+        "before_idle": ETIMEDOUT,
         "before_state": 4,
-        "after_idle": 110,
+        "after_idle": ETIMEDOUT,
         "after_state": 4,
-        "plain_idle": 110,
+        "plain_idle": ETIMEDOUT,
         "plain_frames": 0,
         "plain_state": 4,
     }

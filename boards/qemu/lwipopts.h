@@ -1,5 +1,6 @@
-// lwIP configuration for the QEMU target: NO_SYS=1, IPv4 on the loopback interface
-// (127.0.0.1), sized like a small microcontroller build rather than the host's.
+// lwIP configuration for the QEMU target: NO_SYS=1, IPv4 on the LAN9118 Ethernet
+// netif (ARP, static address) and the loopback interface (127.0.0.1), sized like a
+// small microcontroller build (Pico class) rather than the host's.
 // Same features the socket module uses elsewhere: TCP, UDP, raw, DNS, keepalive,
 // SO_REUSEADDR, and the usage counters the tests read (qemu.lwip_stats()).
 #ifndef USOCKET_QEMU_LWIPOPTS_H
@@ -21,8 +22,10 @@
 #define MEMP_NUM_RAW_PCB            2
 #define MEMP_NUM_TCP_SEG            32
 
-#define LWIP_ARP                    0
-#define LWIP_ETHERNET               0
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define ARP_TABLE_SIZE              4
+#define ARP_QUEUEING                1
 #define LWIP_IPV4                   1
 #define LWIP_IPV6                   0
 #define LWIP_ICMP                   1

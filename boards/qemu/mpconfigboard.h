@@ -13,3 +13,23 @@ void usocket_qemu_vm_init(void);
 void usocket_qemu_vm_deinit(void);
 #define MICROPY_PORT_INIT_FUNC usocket_qemu_vm_init()
 #define MICROPY_PORT_DEINIT_FUNC usocket_qemu_vm_deinit()
+
+// select.poll()/select.select() over sockets, as the boards have them (the qemu
+// port turns the module off: it has nothing to wait on without a network).
+#undef MICROPY_PY_SELECT
+#define MICROPY_PY_SELECT (1)
+#undef MICROPY_PY_SELECT_SELECT
+#define MICROPY_PY_SELECT_SELECT (1)
+
+// Every wait in MicroPython (select.poll, scheduled waits) services the LAN9118
+// and lwIP, as lwIP's background task does on a board (qemu_board.c).
+void usocket_qemu_lwip_poll(void);
+#define MICROPY_INTERNAL_EVENT_HOOK usocket_qemu_lwip_poll()
+// Python that never waits (a non-blocking socket loop) still moves the stack: a
+// service round every 256 backward jumps.
+extern unsigned int usocket_qemu_vm_countdown;
+void usocket_qemu_vm_hook(void);
+#define MICROPY_VM_HOOK_LOOP \
+    if (--usocket_qemu_vm_countdown == 0) { \
+        usocket_qemu_vm_hook(); \
+    }

@@ -18,3 +18,6 @@ USOCKET_BOARD_MK := $(BOARD_DIR)/usocket_board.mk
 
 # The port's linker script, plus a rule for libgcc's unwinding tables.
 LDSCRIPT = $(BOARD_DIR)/mps2.ld
+
+# Ctrl-C while a program waits (qemu_board.c): the port's UART read is wrapped.
+LDFLAGS += -Wl,--wrap=uart_rx_chr

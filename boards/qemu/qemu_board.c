@@ -2,8 +2,9 @@
 // timers). What the qemu port lacks and usocket needs:
 // - a clock: the CMSDK dual timer, free-running, for ticks, time.sleep, socket
 //   timeouts and lwIP's sys_now();
-// - lwIP, started by the first socket and serviced (loopback queue, timers) by
-//   the socket layer's wait loop and by time.sleep;
+// - lwIP, started by the first socket (qemu_net.c: the LAN9118 Ethernet netif and
+//   the loopback one) and serviced (received frames, loopback queue, timers) by the
+//   socket layer's wait loop and by time.sleep;
 // - a RAM disk in static memory, so files survive soft reset, mounted by the frozen
 //   _boot.py at every VM start (MICROPY_PORT_INIT_FUNC);
 // - the soft-reset hook (MICROPY_PORT_DEINIT_FUNC): the VM's sockets were closed by
@@ -23,6 +24,8 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "usocket.h"
+
+#include "../unix/hostnet.h"
 
 // --- Clock ---------------------------------------------------------------------------
 // Timer 1 of the CMSDK APB dual timer, 32-bit, free-running (wraps from 0 to
@@ -44,6 +47,16 @@ typedef struct {
 } qemu_dualtimer_t;
 
 #define QEMU_DUALTIMER1 ((qemu_dualtimer_t *)0x40002000)
+#define QEMU_DUALTIMER2 ((qemu_dualtimer_t *)0x40002020)
+#define QEMU_TIMER_CTRL_PERIODIC (1 << 6)
+
+// Timer 2 runs periodically every 10 ms, with its interrupt off, only so that QEMU
+// always has a timer due soon. QEMU's main loop, which delivers console input,
+// otherwise sleeps until its next timer once the UART's one-byte buffer was full;
+// with a network backend attached it then missed the guest emptying the buffer and
+// never read the console again (seen with QEMU 7.2: input stopped after the first
+// line in half the boots). The wake-ups cost the host a little, the guest nothing.
+#define QEMU_WAKE_TICKS (25000000 / 100)
 
 static struct {
     bool started;
@@ -63,6 +76,9 @@ static void qemu_clock_start(void) {
     QEMU_DUALTIMER1->ctrl = QEMU_TIMER_CTRL_ENABLE | QEMU_TIMER_CTRL_PRESCALE_256 | QEMU_TIMER_CTRL_32BIT;
     qemu_clock.last = QEMU_DUALTIMER1->value;
     qemu_clock.started = true;
+    QEMU_DUALTIMER2->ctrl = 0;
+    QEMU_DUALTIMER2->load = QEMU_WAKE_TICKS;
+    QEMU_DUALTIMER2->ctrl = QEMU_TIMER_CTRL_ENABLE | QEMU_TIMER_CTRL_PERIODIC | QEMU_TIMER_CTRL_32BIT;
 }
 
 static void qemu_clock_update(void) {
@@ -143,22 +159,32 @@ void usocket_qemu_lwip_assert(const char *msg, const char *file, int line) {
 }
 
 // --- lwIP ----------------------------------------------------------------------------
-// lwIP has no deinit: it is started once, by the first socket, and its pools live
-// on across soft resets (usocket_deinit makes sure they are empty).
-static bool qemu_lwip_started;
-
+// Started and serviced in qemu_net.c (the Ethernet netif and the loopback one).
 void usocket_qemu_lwip_init(void) {
-    if (!qemu_lwip_started) {
-        lwip_init(); // also brings up the loopback interface, 127.0.0.1
-        qemu_lwip_started = true;
+    usocket_hostnet_init();
+}
+
+// Re-entry guard: a service round can run Python-free lwIP callbacks only, but the
+// VM hook must not start one from inside another (time.sleep within a poll).
+static bool qemu_lwip_in_poll;
+
+void usocket_qemu_check_ctrl_c(void);
+
+void usocket_qemu_lwip_poll(void) {
+    usocket_qemu_check_ctrl_c();
+    if (!qemu_lwip_in_poll) {
+        qemu_lwip_in_poll = true;
+        usocket_hostnet_poll(0);
+        qemu_lwip_in_poll = false;
     }
 }
 
-void usocket_qemu_lwip_poll(void) {
-    if (qemu_lwip_started) {
-        netif_poll_all(); // delivers what was sent to 127.0.0.1
-        sys_check_timeouts();
-    }
+#define QEMU_VM_HOOK_JUMPS (256)
+unsigned int usocket_qemu_vm_countdown = QEMU_VM_HOOK_JUMPS;
+
+void usocket_qemu_vm_hook(void) {
+    usocket_qemu_vm_countdown = QEMU_VM_HOOK_JUMPS;
+    usocket_qemu_lwip_poll();
 }
 
 // --- VM start and soft reset --------------------------------------------------------
@@ -168,7 +194,7 @@ void usocket_qemu_vm_init(void) {
 }
 
 void usocket_qemu_vm_deinit(void) {
-    if (!qemu_lwip_started) {
+    if (!usocket_qemu_lwip_started()) {
         return;
     }
     usocket_deinit();
@@ -281,3 +307,35 @@ const mp_obj_module_t qemu_module = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_qemu, qemu_module);
+
+// --- Ctrl-C ------------------------------------------------------------------------
+// A board's UART interrupt turns Ctrl-C into KeyboardInterrupt while a program
+// runs; the qemu port reads its UART only when the REPL wants input. So the lwIP
+// service round (every wait: blocking sockets, time.sleep, select) looks at the
+// UART too: the interrupt character raises KeyboardInterrupt, any other character
+// is kept for the port's next read (uart_rx_chr is wrapped, see mpconfigboard.mk).
+#include "shared/runtime/interrupt_char.h"
+
+int __real_uart_rx_chr(void);
+static int qemu_uart_pending = -1;
+
+int __wrap_uart_rx_chr(void) {
+    int c = qemu_uart_pending;
+    if (c >= 0) {
+        qemu_uart_pending = -1;
+        return c;
+    }
+    return __real_uart_rx_chr();
+}
+
+void usocket_qemu_check_ctrl_c(void) {
+    if (qemu_uart_pending >= 0 || mp_interrupt_char < 0) {
+        return;
+    }
+    int c = __real_uart_rx_chr();
+    if (c == mp_interrupt_char) {
+        mp_sched_keyboard_interrupt();
+    } else {
+        qemu_uart_pending = c;
+    }
+}

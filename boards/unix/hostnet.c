@@ -8,7 +8,8 @@
 // a slirp callback. (The lwIP-to-slirp direction is queued too while
 // USOCKET_NET_DELAY_MS holds frames back, and in threaded mode.)
 //
-// Every frame lwIP sends passes the safety filter before it is queued:
+// Every frame lwIP sends passes the safety filter (slirpnet.c, shared with the QEMU
+// target's bridge) before it is queued:
 // slirp turns a guest connection to any address into a real host connection, so
 // the filter is what keeps the firmware on this machine's loopback.
 //
@@ -37,6 +38,7 @@
 
 // First: it pulls in <netinet/in.h>, which lwIP must not redefine (see arch/cc.h).
 #include <libslirp.h>
+#include "slirpnet.h"
 
 #include "lwip/init.h"
 #include "lwip/dns.h"
@@ -80,15 +82,6 @@
 #define HOSTNET_ETHTYPE_IPV4 (0x0800)
 #define HOSTNET_ETHTYPE_ARP (0x0806)
 #define HOSTNET_ETHTYPE_IPV6 (0x86dd)
-
-#define HOSTNET_IPPROTO_ICMP6 (58)
-#define HOSTNET_ICMP6_ROUTER_SOLICIT (133)
-#define HOSTNET_ICMP6_NEIGHBOR_SOLICIT (135)
-#define HOSTNET_ICMP6_NEIGHBOR_ADVERT (136)
-
-// Allowed destinations, in network byte order as they appear on the wire.
-static const uint8_t hostnet_ip4_host[4] = { 10, 0, 2, 2 };
-static const uint8_t hostnet_ip6_host[16] = { 0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
 // Locally administered, so it can never clash with a real NIC's address.
 static const uint8_t hostnet_mac_addr[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x15 };
@@ -215,51 +208,19 @@ static struct {
     uint64_t loss_state;
 } hostnet_rng;
 
-static uint64_t hostnet_splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 static void hostnet_seed_once(void) {
     if (hostnet_rng.seeded) {
         return;
     }
     hostnet_rng.seeded = true;
-    uint64_t seed = 0;
-    const char *env = getenv("USOCKET_NET_SEED");
-    char *end = NULL;
-    if (env != NULL && *env != '\0') {
-        errno = 0;
-        seed = strtoull(env, &end, 0);
-        if (errno != 0 || *end != '\0') {
-            fprintf(stderr, "usocket hostnet: ignoring malformed USOCKET_NET_SEED '%s'\n", env);
-            env = NULL;
-        }
-    } else {
-        env = NULL;
-    }
-    if (env == NULL && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
-        // No entropy source: still different per run and per process.
-        seed = hostnet_now_ns() ^ ((uint64_t)getpid() << 32);
-    }
+    uint64_t seed = slirpnet_env_seed();
     hostnet_rng.lwip_state = seed ^ 0x6c77697072616e64u;
     hostnet_rng.loss_state = seed ^ 0x6c6f737373656564u;
 }
 
 unsigned int usocket_hostnet_rand(void) {
     hostnet_seed_once();
-    return (unsigned int)(hostnet_splitmix64(&hostnet_rng.lwip_state) >> 32);
-}
-
-static bool hostnet_lose_frame(void) {
-    if (hostnet.loss <= 0.0) {
-        return false;
-    }
-    // 53 random bits -> uniform double in [0, 1).
-    double r = (double)(hostnet_splitmix64(&hostnet_rng.loss_state) >> 11) * (1.0 / 9007199254740992.0);
-    return r < hostnet.loss;
+    return (unsigned int)(slirpnet_splitmix64(&hostnet_rng.lwip_state) >> 32);
 }
 
 /******************************************************************************/
@@ -334,83 +295,8 @@ static hostnet_frame_t *hostnet_frame_new(size_t len) {
     return f;
 }
 
-/******************************************************************************/
-// Safety filter: decides whether a frame lwIP sent may reach slirp.
-//
-// - IPv4: only to 10.0.2.2 (slirp maps it to 127.0.0.1, and the tests' DNS server
-//   listens there). slirp would map any other address in 10.0.2.0/24 to loopback
-//   too, and forward anything outside it to the real network: all dropped.
-// - IPv6: only to fec0::2 (slirp maps it to ::1; it maps the rest of fec0::/64 to
-//   loopback and forwards other prefixes). The one exception is neighbour
-//   discovery (router/neighbour solicitations and neighbour adverts to link-local
-//   or multicast addresses), which slirp answers itself and never forwards.
-// - ARP: requests for 10.0.2.2 and announcements of our own address (slirp learns
-//   our MAC from them), and replies (to slirp's own requests for 10.0.2.15). ARP
-//   never leaves slirp, but dropping requests for other addresses makes a connect
-//   to, say, 10.0.2.99 show up in dropped_filter instead of stalling silently.
-// - Any other ethertype: dropped.
-
 static uint16_t hostnet_be16(const uint8_t *p) {
     return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static bool hostnet_arp_allowed(const uint8_t *arp, size_t len) {
-    // htype(2) ptype(2) hlen(1) plen(1) oper(2) sha(6) spa(4) tha(6) tpa(4)
-    if (len < 28 || hostnet_be16(arp) != 1 || hostnet_be16(arp + 2) != HOSTNET_ETHTYPE_IPV4
-        || arp[4] != 6 || arp[5] != 4) {
-        return false;
-    }
-    uint16_t oper = hostnet_be16(arp + 6);
-    const uint8_t *spa = arp + 14;
-    const uint8_t *tpa = arp + 24;
-    if (oper == 2) {
-        return true;
-    }
-    return oper == 1 && (memcmp(tpa, hostnet_ip4_host, 4) == 0 || memcmp(spa, tpa, 4) == 0);
-}
-
-static bool hostnet_ip4_allowed(const uint8_t *ip, size_t len) {
-    if (len < 20 || (ip[0] >> 4) != 4) {
-        return false;
-    }
-    return memcmp(ip + 16, hostnet_ip4_host, 4) == 0;
-}
-
-static bool hostnet_ip6_allowed(const uint8_t *ip, size_t len) {
-    if (len < 40 || (ip[0] >> 4) != 6) {
-        return false;
-    }
-    const uint8_t *dst = ip + 24;
-    if (memcmp(dst, hostnet_ip6_host, 16) == 0) {
-        return true;
-    }
-    // Neighbour discovery: the ICMPv6 header directly follows the fixed header.
-    bool dst_multicast = dst[0] == 0xff;
-    bool dst_link_local = dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
-    if (ip[6] == HOSTNET_IPPROTO_ICMP6 && len >= 41 && (dst_multicast || dst_link_local)) {
-        uint8_t type = ip[40];
-        return type == HOSTNET_ICMP6_ROUTER_SOLICIT || type == HOSTNET_ICMP6_NEIGHBOR_SOLICIT
-               || type == HOSTNET_ICMP6_NEIGHBOR_ADVERT;
-    }
-    return false;
-}
-
-static bool hostnet_frame_allowed(const uint8_t *frame, size_t len) {
-    if (len < HOSTNET_ETH_HLEN) {
-        return false;
-    }
-    const uint8_t *payload = frame + HOSTNET_ETH_HLEN;
-    size_t payload_len = len - HOSTNET_ETH_HLEN;
-    switch (hostnet_be16(frame + 12)) {
-        case HOSTNET_ETHTYPE_ARP:
-            return hostnet_arp_allowed(payload, payload_len);
-        case HOSTNET_ETHTYPE_IPV4:
-            return hostnet_ip4_allowed(payload, payload_len);
-        case HOSTNET_ETHTYPE_IPV6:
-            return hostnet_ip6_allowed(payload, payload_len);
-        default:
-            return false;
-    }
 }
 
 /******************************************************************************/
@@ -478,13 +364,13 @@ static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
     pbuf_copy_partial(p, f->data, p->tot_len, 0);
     bool queued = false;
     HOSTNET_ENTER();
-    if (!hostnet_frame_allowed(f->data, f->len)) {
+    if (!slirpnet_frame_allowed(f->data, f->len)) {
         hostnet.stats.dropped_filter += 1;
         free(f);
     } else if (!hostnet.link_up) {
         hostnet.stats.dropped_link_down += 1;
         free(f);
-    } else if (hostnet_lose_frame()) {
+    } else if (slirpnet_lose(&hostnet_rng.loss_state, hostnet.loss)) {
         hostnet.stats.dropped_loss += 1;
         free(f);
     } else {
@@ -739,7 +625,7 @@ static ssize_t hostnet_slirp_send_packet(const void *buf, size_t len, void *opaq
         hostnet.stats.dropped_link_down += 1;
     } else if (len > HOSTNET_FRAME_MAX) {
         LINK_STATS_INC(link.lenerr);
-    } else if (hostnet_lose_frame()) {
+    } else if (slirpnet_lose(&hostnet_rng.loss_state, hostnet.loss)) {
         hostnet.stats.dropped_loss += 1;
     } else {
         hostnet_frame_t *f = hostnet_frame_new(len);
@@ -1084,135 +970,10 @@ void usocket_hostnet_vm_hook(void) {
 #endif
 
 /******************************************************************************/
-// Start-up configuration from the environment.
-
-static void hostnet_parse_hostfwd(void) {
-    const char *env = getenv("USOCKET_HOSTFWD");
-    if (env == NULL || *env == '\0') {
-        return;
-    }
-    char *list = strdup(env);
-    if (list == NULL) {
-        fprintf(stderr, "usocket hostnet: out of memory reading USOCKET_HOSTFWD\n");
-        return;
-    }
-    struct in_addr host_addr = { .s_addr = htonl(INADDR_LOOPBACK) };
-    struct in_addr guest_addr;
-    inet_pton(AF_INET, HOSTNET_IP4_SELF, &guest_addr);
-    char *save = NULL;
-    for (char *entry = strtok_r(list, ",", &save); entry != NULL; entry = strtok_r(NULL, ",", &save)) {
-        char proto[4];
-        unsigned int host_port, guest_port;
-        int consumed = 0;
-        if (sscanf(entry, " %3[a-z]:%u:%u %n", proto, &host_port, &guest_port, &consumed) != 3
-            || entry[consumed] != '\0'
-            || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
-            || host_port == 0 || host_port > 65535 || guest_port == 0 || guest_port > 65535) {
-            fprintf(stderr, "usocket hostnet: ignoring malformed USOCKET_HOSTFWD entry '%s'"
-                " (expected tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT)\n", entry);
-            continue;
-        }
-        int is_udp = strcmp(proto, "udp") == 0;
-        if (slirp_add_hostfwd(hostnet.slirp, is_udp, host_addr, (int)host_port, guest_addr, (int)guest_port) < 0) {
-            fprintf(stderr, "usocket hostnet: cannot forward %s 127.0.0.1:%u to port %u: %s\n",
-                proto, host_port, guest_port, strerror(errno));
-        }
-    }
-    free(list);
-}
-
-// slirp listens on a forwarded host port with a backlog of 1, and accepts one
-// connection per round. The PC's kernel drops further SYNs of a burst of clients
-// meanwhile, and each of those clients retries after 1 s, then 3 s, 7 s... So,
-// once the forwards exist, their listening sockets get the system's usual
-// backlog (listen() again only changes it). Only host sockets change: lwIP's
-// backlog is the firmware's own.
-static void hostnet_widen_hostfwd_backlogs(void) {
-    uint32_t timeout = 0;
-    hostnet.pollfds_len = 0;
-    slirp_pollfds_fill(hostnet.slirp, &timeout, hostnet_slirp_add_poll, NULL);
-    for (size_t i = 0; i < hostnet.pollfds_len; ++i) {
-        int listening = 0;
-        socklen_t len = sizeof(listening);
-        int fd = hostnet.pollfds[i].fd;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
-            if (listen(fd, SOMAXCONN) != 0) {
-                fprintf(stderr, "usocket hostnet: cannot widen a forwarded port's backlog: %s\n", strerror(errno));
-            }
-        }
-    }
-    hostnet.pollfds_len = 0;
-}
-
-static void hostnet_parse_fault_injection(void) {
-    const char *env = getenv("USOCKET_NET_LOSS");
-    hostnet.loss = 0.0;
-    if (env != NULL && *env != '\0') {
-        char *end;
-        double loss = strtod(env, &end);
-        if (*end != '\0' || !(loss >= 0.0 && loss <= 1.0)) {
-            fprintf(stderr, "usocket hostnet: ignoring USOCKET_NET_LOSS '%s' (expected 0.0-1.0)\n", env);
-        } else {
-            hostnet.loss = loss;
-        }
-    }
-    env = getenv("USOCKET_NET_DELAY_MS");
-    hostnet.delay_ms = 0;
-    if (env != NULL && *env != '\0') {
-        char *end;
-        errno = 0;
-        unsigned long delay = strtoul(env, &end, 10);
-        // Longer than a minute would only make every test time out.
-        if (errno != 0 || *end != '\0' || *env == '-' || delay > 60000) {
-            fprintf(stderr, "usocket hostnet: ignoring USOCKET_NET_DELAY_MS '%s' (expected 0-60000)\n", env);
-        } else {
-            hostnet.delay_ms = (unsigned int)delay;
-        }
-    }
-}
-
-static void hostnet_parse_dns_port(void) {
-    const char *env = getenv("USOCKET_DNS_PORT");
-    usocket_hostnet_dns_port = 53;
-    if (env != NULL && *env != '\0') {
-        char *end;
-        errno = 0;
-        unsigned long port = strtoul(env, &end, 10);
-        if (errno != 0 || *end != '\0' || port == 0 || port > 65535) {
-            fprintf(stderr, "usocket hostnet: ignoring USOCKET_DNS_PORT '%s' (expected 1-65535)\n", env);
-        } else {
-            usocket_hostnet_dns_port = (unsigned short)port;
-        }
-    }
-}
-
-/******************************************************************************/
 // Public API.
 
 static bool hostnet_start_slirp(void) {
-    SlirpConfig cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.version = 4;  // the newest libslirp 4.7 knows: adds disable_dhcp
-    cfg.restricted = 0;  // the guest may reach the host; the filter decides where
-    cfg.in_enabled = true;
-    inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
-    inet_pton(AF_INET, HOSTNET_IP4_MASK, &cfg.vnetmask);
-    inet_pton(AF_INET, HOSTNET_IP4_HOST, &cfg.vhost);
-    inet_pton(AF_INET, HOSTNET_IP4_SELF, &cfg.vdhcp_start);
-    inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
-    // slirp_new has no IPv6 defaults of its own: these are QEMU's.
-    cfg.in6_enabled = true;
-    inet_pton(AF_INET6, "fec0::", &cfg.vprefix_addr6);
-    cfg.vprefix_len = 64;
-    inet_pton(AF_INET6, HOSTNET_IP6_HOST, &cfg.vhost6);
-    inet_pton(AF_INET6, "fec0::3", &cfg.vnameserver6);
-    // The tests run their own DNS server on loopback; slirp's forwarder would use
-    // the machine's resolver.
-    cfg.disable_dns = true;
-    cfg.disable_dhcp = true;
-    cfg.disable_host_loopback = false;
-    cfg.enable_emu = false;
-    hostnet.slirp = slirp_new(&cfg, &hostnet_slirp_callbacks, NULL);
+    hostnet.slirp = slirpnet_new(&hostnet_slirp_callbacks, NULL);
     if (hostnet.slirp == NULL) {
         return false;
     }
@@ -1309,8 +1070,11 @@ static void hostnet_init_locked(void) {
         return;
     }
     hostnet_seed_once();
-    hostnet_parse_dns_port();
-    hostnet_parse_fault_injection();
+    usocket_hostnet_dns_port = slirpnet_env_dns_port();
+    slirpnet_faults_t faults;
+    slirpnet_env_faults(&faults);
+    hostnet.loss = faults.loss;
+    hostnet.delay_ms = faults.delay_ms;
     if (!lwip_started) {
         // lwIP has no deinit: its pools and timers live for the whole process.
         #if HOSTNET_THREADED
@@ -1334,8 +1098,7 @@ static void hostnet_init_locked(void) {
         fprintf(stderr, "usocket hostnet: slirp_new failed; the network is unavailable\n");
         return;
     }
-    hostnet_parse_hostfwd();
-    hostnet_widen_hostfwd_backlogs();
+    slirpnet_add_hostfwds(hostnet.slirp);
     HOSTNET_LWIP_ENTER();
     hostnet_start_netif();
     HOSTNET_LWIP_EXIT();

@@ -21,7 +21,6 @@
 //   unix port has no machine.Timer to poll with).
 
 #include <string.h>
-#include <arpa/inet.h>
 
 #include "py/runtime.h"
 #include "py/mperrno.h"
@@ -33,6 +32,10 @@
 
 #include "hostnet.h"
 #include "usocket.h"
+
+#if LWIP_IPV6
+#include <arpa/inet.h>
+#endif
 
 #define NETWORK_LAN_STAT_IDLE (0)
 #define NETWORK_LAN_STAT_NOIP (2)
@@ -94,18 +97,39 @@ static mp_obj_t network_lan_format_ip4(const ip4_addr_t *addr) {
     return mp_obj_new_str_from_cstr(str);
 }
 
-// Strict parsing with the C library: lwIP's ip4addr_aton follows inet_aton and
-// takes "1.2.3" as 1.2.0.3, and its ip6addr_aton stops at the first bad character
-// instead of failing, either of which would turn a typo into another address.
+// Strict parsing: lwIP's ip4addr_aton follows inet_aton and takes "1.2.3" as
+// 1.2.0.3, and its ip6addr_aton stops at the first bad character instead of
+// failing, either of which would turn a typo into another address. IPv4 is parsed
+// here (four decimal parts, 0-255, no leading zeros, as inet_pton does), so the
+// module also builds where there is no C library (the QEMU target); IPv6 with the
+// C library's inet_pton, only where lwIP has IPv6.
 static bool network_lan_aton4(const char *str, ip4_addr_t *addr) {
-    struct in_addr in;
-    if (inet_pton(AF_INET, str, &in) != 1) {
+    uint32_t value = 0;
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0 && *str++ != '.') {
+            return false;
+        }
+        unsigned int n = 0;
+        int digits = 0;
+        for (; *str >= '0' && *str <= '9'; ++str, ++digits) {
+            n = n * 10 + (unsigned int)(*str - '0');
+            if (digits == 3 || (digits == 1 && str[-1] == '0') || n > 255) {
+                return false;
+            }
+        }
+        if (digits == 0) {
+            return false;
+        }
+        value = (value << 8) | n;
+    }
+    if (*str != '\0') {
         return false;
     }
-    ip4_addr_set_u32(addr, in.s_addr);
+    ip4_addr_set_u32(addr, lwip_htonl(value));
     return true;
 }
 
+#if LWIP_IPV6
 static bool network_lan_aton6(const char *str, ip6_addr_t *addr) {
     struct in6_addr in6;
     if (inet_pton(AF_INET6, str, &in6) != 1) {
@@ -115,6 +139,7 @@ static bool network_lan_aton6(const char *str, ip6_addr_t *addr) {
     memcpy(addr->addr, in6.s6_addr, sizeof(addr->addr));
     return true;
 }
+#endif
 
 static void network_lan_parse_ip4(mp_obj_t str_in, ip4_addr_t *addr) {
     if (!network_lan_aton4(mp_obj_str_get_str(str_in), addr)) {
@@ -282,9 +307,13 @@ static void network_lan_set_addr4(struct netif *netif, mp_obj_t value) {
         char *slash = strchr(buf, '/');
         if (slash != NULL) {
             *slash = '\0';
-            char *end;
-            long prefix = strtol(slash + 1, &end, 10);
-            if (*end != '\0' || slash[1] == '\0' || prefix < 0 || prefix > 32) {
+            // One or two decimal digits, 0-32 (no C library on every port).
+            const char *p = slash + 1;
+            int prefix = 0;
+            for (; *p >= '0' && *p <= '9' && p - slash <= 2; ++p) {
+                prefix = prefix * 10 + (*p - '0');
+            }
+            if (*p != '\0' || p == slash + 1 || prefix > 32) {
                 mp_raise_ValueError(MP_ERROR_TEXT("invalid prefix length"));
             }
             ip4_addr_set_u32(&mask, lwip_htonl(prefix == 0 ? 0 : 0xffffffffu << (32 - prefix)));
@@ -330,6 +359,7 @@ static mp_obj_t network_lan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map
                 LAN_UNLOCK();
                 return network_lan_format_ip4(&gw);
             }
+            #if LWIP_IPV6
             case MP_QSTR_addr6: {
                 // (address, state, preferred lifetime, valid lifetime) per address,
                 // the link-local one first; lifetimes are 0 (static).
@@ -355,6 +385,7 @@ static mp_obj_t network_lan_ipconfig(size_t n_args, const mp_obj_t *args, mp_map
                 }
                 return list;
             }
+            #endif
             case MP_QSTR_dhcp4:
             case MP_QSTR_has_dhcp4:
                 return mp_const_false;
@@ -725,10 +756,13 @@ static mp_obj_t network_ipconfig(size_t n_args, const mp_obj_t *args, mp_map_t *
         const char *str = mp_obj_str_get_str(e->value);
         ip_addr_t dns;
         bool ok;
+        #if LWIP_IPV6
         if (strchr(str, ':') != NULL) {
             ok = network_lan_aton6(str, ip_2_ip6(&dns));
             IP_SET_TYPE_VAL(dns, IPADDR_TYPE_V6);
-        } else {
+        } else
+        #endif
+        {
             ok = network_lan_aton4(str, ip_2_ip4(&dns));
             IP_SET_TYPE_VAL(dns, IPADDR_TYPE_V4);
         }

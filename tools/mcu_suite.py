@@ -1,0 +1,93 @@
+"""The MCU suite's table: every test marked ``qemu`` with its outcome on the host
+firmware, the threaded host firmware and the QEMU target, written into
+docs/qemu.md's generated block ``mcu-suite`` (tools/docgen.py).
+
+    python tools/mcu_suite.py        # `make mcu-suite`
+
+Runs pytest twice with --junitxml: ``-m qemu`` (the [host] and [qemu] instances,
+and the QEMU-only tests), then ``-m qemu -k host`` with VARIANT=threaded. A skip is
+shown with its reason, as pytest reports it.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TOP / "tools"))
+import docgen  # tools/ is not a package: found through sys.path above
+
+PYTHON = TOP / "deps" / "venv" / "bin" / "python"
+
+
+def run(junit, *args, env=None):
+    cmd = [str(PYTHON), "-m", "pytest", "-c", str(TOP / "host_tests" / "pytest.ini")]
+    cmd += [str(TOP / "host_tests"), "-q", "-m", "qemu", f"--junitxml={junit}", *args]
+    subprocess.run(cmd, cwd=TOP, env={**os.environ, **(env or {})}, check=False)
+    return ET.parse(junit).getroot()
+
+
+def outcomes(root):
+    """{(file, test id without the target), target or None: outcome text}."""
+    found = {}
+    for case in root.iter("testcase"):
+        name = case.get("name")
+        module = case.get("classname").rsplit(".", 1)[-1]
+        target = None
+        m = re.match(r"(.*)\[(host|qemu)(?:-(.*))?\]$", name)
+        if m:
+            name = m.group(1) + (f"[{m.group(3)}]" if m.group(3) else "")
+            target = m.group(2)
+        skipped = case.find("skipped")
+        if case.find("failure") is not None or case.find("error") is not None:
+            text = "**fail**"
+        elif skipped is not None and skipped.get("type") == "pytest.xfail":
+            text = "known failure: " + skipped.get("message", "")
+        elif skipped is not None:
+            text = "skip: " + skipped.get("message", "").split(": ", 1)[-1]
+        else:
+            text = "pass"
+        found[(f"{module}.py::{name}", target)] = text
+    return found
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        first = outcomes(run(Path(tmp) / "a.xml"))
+        threaded = outcomes(
+            run(Path(tmp) / "b.xml", "-k", "host", env={"VARIANT": "threaded"})
+        )
+    tests = sorted({key for key, _ in first})
+    rows = []
+    for test in tests:
+        if (test, None) in first:  # runs on the QEMU target only
+            rows.append([f"`{test}`", "n/a", "n/a", first[(test, None)]])
+            continue
+        rows.append(
+            [
+                f"`{test}`",
+                first.get((test, "host"), "n/a"),
+                threaded.get((test, "host"), "n/a"),
+                first.get((test, "qemu"), "n/a"),
+            ]
+        )
+    counts = {
+        t: sum(1 for r in rows if r[i] == "pass")
+        for i, t in ((1, "host"), (2, "threaded"), (3, "QEMU"))
+    }
+    md = docgen.stamp("python tools/mcu_suite.py") + "\n\n"
+    md += (
+        f"{len(rows)} tests; passing: host {counts['host']}, threaded "
+        f"{counts['threaded']}, QEMU {counts['QEMU']}.\n\n"
+    )
+    md += docgen.md_table(["test", "host", "threaded", "QEMU"], rows)
+    print(f"updated {docgen.replace_block('qemu.md', 'mcu-suite', md)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
