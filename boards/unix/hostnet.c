@@ -343,11 +343,11 @@ static err_t hostnet_linkoutput(struct netif *netif, struct pbuf *p) {
             pbuf_copy_partial(p, gather, p->tot_len, 0);
             data = gather;
         }
-        if (!hostnet_frame_allowed(data, p->tot_len)) {
+        if (!slirpnet_frame_allowed(data, p->tot_len)) {
             hostnet.stats.dropped_filter += 1;
         } else if (!hostnet.link_up) {
             hostnet.stats.dropped_link_down += 1;
-        } else if (hostnet_lose_frame()) {
+        } else if (slirpnet_lose(&hostnet_rng.loss_state, hostnet.loss)) {
             hostnet.stats.dropped_loss += 1;
         } else {
             LINK_STATS_INC(link.xmit);
