@@ -797,11 +797,7 @@ res("udp", err(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind, ("", 8124)
     assert r == {"tcp": EADDRINUSE, "udp": EADDRINUSE}
 
 
-def test_socket_constructor_rejects_unknown_family_type_and_proto(mp, mp_target):
-    if mp_target == "qemu":
-        pytest.xfail(
-            "modusocket/usocket.h raises Linux's EPROTONOSUPPORT (93); newlib's is 123"
-        )
+def test_socket_constructor_rejects_unknown_family_type_and_proto(mp):
     r = run(
         mp,
         """

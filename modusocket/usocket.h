@@ -47,9 +47,17 @@
 #define USOCKET_MSG_PEEK (0x01)
 #define USOCKET_MSG_DONTWAIT (0x02)
 
-// errno values MicroPython's mperrno.h does not name.
+// errno values MicroPython's mperrno.h does not name: the C library's where the port
+// raises the C library's numbers (newlib's differ from Linux's: 123 and 122 on ESP32,
+// RP2 and QEMU), else the Linux numbers MicroPython's internal table uses.
+#if MICROPY_USE_INTERNAL_ERRNO
 #define USOCKET_EPROTONOSUPPORT (93)
 #define USOCKET_EMSGSIZE (90)
+#else
+#include <errno.h>
+#define USOCKET_EPROTONOSUPPORT (EPROTONOSUPPORT)
+#define USOCKET_EMSGSIZE (EMSGSIZE)
+#endif
 
 // getaddrinfo failures are negative, as MicroPython documents (EAI_* values).
 #define USOCKET_EAI_NONAME (-2)
