@@ -210,14 +210,14 @@ def mp_target(request):
 
 
 @pytest.fixture
-def mp(firmware, dns_server, tmp_path, mp_target):
+def mp(firmware, dns_server, tmp_path, mp_target, request):
     """Runs MicroPython scripts on the firmware (see MpRunner), or on the QEMU
     target for the ``[qemu]`` instance of a test marked ``qemu`` (QemuRunner)."""
     if mp_target == "qemu":
         _build_qemu()
         if _QemuBuild.error:
             pytest.fail(_QemuBuild.error, pytrace=False)
-        runner = QemuRunner(dns_server.port, tmp_path)
+        runner = QemuRunner(dns_server.port, tmp_path, request.node)
     else:
         runner = MpRunner(firmware, dns_server.port, tmp_path)
     yield runner

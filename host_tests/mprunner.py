@@ -385,7 +385,7 @@ class QemuRunner:
     for (``stdin``, interpreter ``opts``) skips the test instance with the reason.
     ``spawn`` boots a machine and serves its raw REPL from a thread."""
 
-    def __init__(self, dns_port, workdir):
+    def __init__(self, dns_port, workdir, node=None):
         import sys
 
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
@@ -395,6 +395,9 @@ class QemuRunner:
         self.dns_port = dns_port
         self.workdir = Path(workdir)
         self._spawned = []
+        # The test's pytest item: each run records lwIP's heap peak on it
+        # (tools/mcu_suite.py reports the largest per test).
+        self.node = node
 
     def boot(self, env=None, hostfwd=None):
         """A machine of our own (tools/qemu_run.Target): several ``run()`` calls on
@@ -439,6 +442,9 @@ class QemuRunner:
             rc, out, err = target.run(
                 text, "mp.py", timeout=timeout, args=[str(a) for a in args or ()]
             )
+            peak = target.lwip_peak()
+            if peak is not None and self.node is not None:
+                self.node.user_properties.append(("lwip_mem_max", peak))
         except self._qemu_run.TargetError as e:
             rc, out, err, timed_out = -9, "", str(e), True
         finally:

@@ -26,7 +26,9 @@ PYTHON = TOP / "deps" / "venv" / "bin" / "python"
 
 def run(junit, *args, env=None):
     cmd = [str(PYTHON), "-m", "pytest", "-c", str(TOP / "host_tests" / "pytest.ini")]
-    cmd += [str(TOP / "host_tests"), "-q", "-m", "qemu", f"--junitxml={junit}", *args]
+    cmd += [str(TOP / "host_tests"), "-q", "-m", "qemu", f"--junitxml={junit}"]
+    # xunit1 keeps the tests' recorded properties (the QEMU runs' lwIP heap peak).
+    cmd += ["-o", "junit_family=xunit1", *args]
     subprocess.run(cmd, cwd=TOP, env={**os.environ, **(env or {})}, check=False)
     return ET.parse(junit).getroot()
 
@@ -51,7 +53,14 @@ def outcomes(root):
             text = "skip: " + skipped.get("message", "").split(": ", 1)[-1]
         else:
             text = "pass"
+        peaks = [
+            int(p.get("value"))
+            for p in case.iter("property")
+            if p.get("name") == "lwip_mem_max"
+        ]
         found[(f"{module}.py::{name}", target)] = text
+        if peaks:
+            found[(f"{module}.py::{name}", "peak")] = max(peaks)
     return found
 
 
@@ -64,8 +73,10 @@ def main():
     tests = sorted({key for key, _ in first})
     rows = []
     for test in tests:
+        peak = first.get((test, "peak"))
+        peak = f"{peak:,}" if peak is not None else ""
         if (test, None) in first:  # runs on the QEMU target only
-            rows.append([f"`{test}`", "n/a", "n/a", first[(test, None)]])
+            rows.append([f"`{test}`", "n/a", "n/a", first[(test, None)], peak])
             continue
         rows.append(
             [
@@ -73,6 +84,7 @@ def main():
                 first.get((test, "host"), "n/a"),
                 threaded.get((test, "host"), "n/a"),
                 first.get((test, "qemu"), "n/a"),
+                peak,
             ]
         )
     counts = {
@@ -84,7 +96,13 @@ def main():
         f"{len(rows)} tests; passing: host {counts['host']}, threaded "
         f"{counts['threaded']}, QEMU {counts['QEMU']}.\n\n"
     )
-    md += docgen.md_table(["test", "host", "threaded", "QEMU"], rows)
+    md += (
+        "lwIP heap: the high-water mark of lwIP's heap (MEM_SIZE) on the QEMU target, "
+        "in bytes, the largest of the test's runs (each run boots its own machine).\n\n"
+    )
+    md += docgen.md_table(
+        ["test", "host", "threaded", "QEMU", "lwIP heap (QEMU)"], rows
+    )
     print(f"updated {docgen.replace_block('qemu.md', 'mcu-suite', md)}")
     return 0
 

@@ -180,6 +180,21 @@ class Target:
                 echo(err)
         return status, text, err
 
+    def lwip_peak(self):
+        """lwIP's heap high-water mark since boot (bytes; lwIP's own statistics), read
+        after a run without a soft reset; None if the console does not answer."""
+        try:
+            self._enter_raw_repl(soft_reset=False)
+            try:
+                out = self.board.exec_(
+                    "import qemu\nprint(qemu.lwip_stats()['mem_max'])"
+                )
+            finally:
+                self.board.exit_raw_repl()
+            return int(out.strip())
+        except (TargetError, pyboard.PyboardError, ValueError):
+            return None
+
     def stop(self):
         """Shuts QEMU down; returns the bridge's counters (a dict)."""
         board = getattr(self, "board", None)
