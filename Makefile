@@ -223,15 +223,19 @@ QEMU_BUILD ?= $(TOP)/build/qemu
 QEMU_FIRMWARE := $(QEMU_BUILD)/firmware.elf
 QEMU_SYSTEM_ARGS := -machine mps2-an385 -nographic -monitor null -semihosting
 .PHONY: deps-qemu qemu qemu-run
+# The port extracts qstrs per source file and keeps them while the file is unchanged,
+# so a feature switched on in our config header (select) leaves its qstrs missing:
+# a build dir whose copy of the config headers differs is built afresh.
+# $(1): the build dir, $(2): the config headers.
+define qemu_clean_on_config_change
+	@cat $(2) | cmp -s - $(1)/config-headers.txt || rm -rf $(1)
+	@mkdir -p $(1) && cat $(2) > $(1)/config-headers.txt
+endef
 deps-qemu: deps
 	@$(TOP)/tools/apt_install.sh $(QEMU_APT_PACKAGES)
 
 qemu: deps-qemu mpy-cross
-	@# The port regenerates its qstrs from sources, not from our config header: a
-	@# feature switched on there (select) needs a clean build.
-	@if [ -f $(QEMU_BUILD)/genhdr/qstrdefs.generated.h ] \
-		&& [ $(TOP)/boards/qemu/mpconfigboard.h -nt $(QEMU_BUILD)/genhdr/qstrdefs.generated.h ]; then \
-		rm -rf $(QEMU_BUILD); fi
+	$(call qemu_clean_on_config_change,$(QEMU_BUILD),$(TOP)/boards/qemu/mpconfigboard.h)
 	@mkdir -p $(QEMU_BUILD) && rm -f $(QEMU_BUILD)/frozen_content.c
 	@$(MAKE) -C $(MICROPY_DIR)/ports/qemu -j$(JOBS) $(if $(V),,-s) \
 		BOARD_DIR=$(TOP)/boards/qemu BUILD=$(QEMU_BUILD) MPY_LIB_DIR=$(MPY_LIB_DIR) \
@@ -412,6 +416,7 @@ bench: deps mpy-cross
 QEMU_BENCH_BUILD ?= $(TOP)/build/qemu-bench
 .PHONY: qemu-bench
 qemu-bench: deps-qemu mpy-cross
+	$(call qemu_clean_on_config_change,$(QEMU_BENCH_BUILD),$(TOP)/boards/qemu/mpconfigboard.h $(TOP)/boards/qemu-bench/mpconfigboard.h)
 	@mkdir -p $(QEMU_BENCH_BUILD) && rm -f $(QEMU_BENCH_BUILD)/frozen_content.c
 	@$(MAKE) -C $(MICROPY_DIR)/ports/qemu -j$(JOBS) $(if $(V),,-s) \
 		BOARD_DIR=$(TOP)/boards/qemu-bench BUILD=$(QEMU_BENCH_BUILD) MPY_LIB_DIR=$(MPY_LIB_DIR) \

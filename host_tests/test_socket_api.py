@@ -989,10 +989,12 @@ r.close()
     }
 
 
-def test_multicast_memberships_take_lwip_heap_only_while_held(mp):
+def test_multicast_memberships_take_lwip_heap_only_while_held(mp, mp_target):
     """Memberships are kept per socket in lwIP's heap, not in a static table: joining
     takes some, leaving, closing the socket or its collection by the GC gives it
     back, and many sockets can each join."""
+    if mp_target == "qemu":
+        pytest.skip("IGMP is off in the MCU build's lwIP, and it has 6 UDP pcbs")
     r = run(
         mp,
         """
