@@ -1,7 +1,8 @@
 // What every bridge to the PC shares (slirpnet.h): libslirp with the firmware's
-// address plan, the safety filter, and the USOCKET_* environment. Moved here from
-// hostnet.c so that the QEMU target's bridge program applies the same filter and
-// reads the same variables as the host firmware: one bridge for every target.
+// address plan, the safety filter, the USOCKET_* environment, and slirp's
+// callbacks, timers and poll() set. Moved here from hostnet.c so that the QEMU
+// target's bridge program applies the same filter and reads the same variables
+// as the host firmware: one bridge for every target.
 
 #include <errno.h>
 #include <poll.h>

@@ -1,6 +1,7 @@
 // What every bridge to the PC shares: libslirp set up with the firmware's address
-// plan, the safety filter, and the USOCKET_* environment (DNS port, forwarded
-// ports, fault injection, seed). Plain C on libslirp, no lwIP, no MicroPython:
+// plan, the safety filter, the USOCKET_* environment (DNS port, forwarded ports,
+// fault injection, seed), and the glue slirp asks of whoever runs it (clock,
+// timers, callbacks, the poll() set). Plain C on libslirp, no lwIP, no MicroPython:
 // compiled into the host firmware (hostnet.c, lwIP in the same process) and into
 // the QEMU target's bridge program (boards/qemu/bridge.c, frames over a socket).
 #ifndef USOCKET_UNIX_SLIRPNET_H
