@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,7 +29,6 @@
 #include "slirpnet.h"
 
 #define BRIDGE_FRAME_MAX (4096)
-#define BRIDGE_POLLFDS_MAX (1024)
 #define BRIDGE_IPPROTO_UDP (17)
 #define BRIDGE_DNS_PORT (53)
 
@@ -47,13 +45,6 @@ typedef struct _bridge_queue_t {
     bridge_frame_t *tail;
 } bridge_queue_t;
 
-typedef struct _bridge_timer_t {
-    struct _bridge_timer_t *next;
-    SlirpTimerId id;
-    void *cb_opaque;
-    int64_t expire_ms;  // < 0: not armed
-} bridge_timer_t;
-
 static struct {
     Slirp *slirp;
     int qemu_fd;
@@ -62,9 +53,8 @@ static struct {
     uint64_t loss_state;
     bridge_queue_t to_slirp;
     bridge_queue_t to_qemu;
-    bridge_timer_t *timers;
-    struct pollfd fds[BRIDGE_POLLFDS_MAX];
-    size_t nfds;
+    slirpnet_glue_t glue;  // slirp's callbacks and timers
+    slirpnet_pollfds_t pollfds;
     // Bytes of the QEMU stream not yet a whole frame.
     uint8_t in[4 + BRIDGE_FRAME_MAX];
     size_t in_len;
@@ -76,12 +66,6 @@ static struct {
         unsigned long dns_rewritten;
     } stats;
 } bridge;
-
-static uint64_t bridge_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /******************************************************************************/
 // DNS port rewriting (IPv4 UDP between the firmware and 10.0.2.2).
@@ -153,7 +137,7 @@ static void bridge_queue(bridge_queue_t *q, const uint8_t *frame, size_t len) {
         return;  // lost, as on a wire
     }
     f->next = NULL;
-    f->due_ms = bridge_now_ms() + bridge.faults.delay_ms;
+    f->due_ms = slirpnet_now_ms() + bridge.faults.delay_ms;
     f->len = len;
     memcpy(f->data, frame, len);
     if (q->tail != NULL) {
@@ -205,7 +189,7 @@ static ssize_t bridge_slirp_send_packet(const void *buf, size_t len, void *opaqu
 
 // Passes on the delayed frames that are due; returns ms until the next one (-1: none).
 static int bridge_release_due(void) {
-    uint64_t now = bridge_now_ms();
+    uint64_t now = slirpnet_now_ms();
     bridge_queue_t *queues[2] = { &bridge.to_slirp, &bridge.to_qemu };
     int wait = -1;
     for (int i = 0; i < 2; ++i) {
@@ -261,107 +245,14 @@ static bool bridge_read_qemu(void) {
 }
 
 /******************************************************************************/
-// slirp's callbacks.
 
-static void bridge_slirp_guest_error(const char *msg, void *opaque) {
-    fprintf(stderr, "usocket-qemu-bridge: slirp: %s\n", msg);
-}
-
-static int64_t bridge_slirp_clock_get_ns(void *opaque) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void *bridge_slirp_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque) {
-    bridge_timer_t *t = malloc(sizeof(bridge_timer_t));
-    if (t != NULL) {
-        t->id = id;
-        t->cb_opaque = cb_opaque;
-        t->expire_ms = -1;
-        t->next = bridge.timers;
-        bridge.timers = t;
-    }
-    return t;
-}
-
-static void bridge_slirp_timer_free(void *timer, void *opaque) {
-    for (bridge_timer_t **t = &bridge.timers; *t != NULL; t = &(*t)->next) {
-        if (*t == timer) {
-            *t = (*t)->next;
-            free(timer);
-            return;
-        }
-    }
-}
-
-static void bridge_slirp_timer_mod(void *timer, int64_t expire_time, void *opaque) {
-    if (timer != NULL) {
-        ((bridge_timer_t *)timer)->expire_ms = expire_time < 0 ? 0 : expire_time;
-    }
-}
-
-static void bridge_slirp_fd_nop(int fd, void *opaque) {
-}
-
-static void bridge_slirp_notify(void *opaque) {
-}
-
-static const SlirpCb bridge_slirp_callbacks = {
-    .send_packet = bridge_slirp_send_packet,
-    .guest_error = bridge_slirp_guest_error,
-    .clock_get_ns = bridge_slirp_clock_get_ns,
-    .timer_free = bridge_slirp_timer_free,
-    .timer_mod = bridge_slirp_timer_mod,
-    .register_poll_fd = bridge_slirp_fd_nop,
-    .unregister_poll_fd = bridge_slirp_fd_nop,
-    .notify = bridge_slirp_notify,
-    .timer_new_opaque = bridge_slirp_timer_new_opaque,
-};
-
-static int bridge_slirp_add_poll(int fd, int events, void *opaque) {
-    if (bridge.nfds == BRIDGE_POLLFDS_MAX) {
-        return -1;  // not polled this round
-    }
-    short pev = 0;
-    pev |= (events & SLIRP_POLL_IN) ? POLLIN : 0;
-    pev |= (events & SLIRP_POLL_OUT) ? POLLOUT : 0;
-    pev |= (events & SLIRP_POLL_PRI) ? POLLPRI : 0;
-    bridge.fds[bridge.nfds] = (struct pollfd) { .fd = fd, .events = pev };
-    return (int)bridge.nfds++;
-}
-
-static int bridge_slirp_get_revents(int idx, void *opaque) {
-    if (idx < 1 || (size_t)idx >= bridge.nfds) {
+// Fires one due slirp timer (0: look again at once), or returns the ms until the
+// next one is due (-1: none armed).
+static int bridge_run_timers(void) {
+    if (slirpnet_timers_run(&bridge.glue, bridge.slirp, 1)) {
         return 0;
     }
-    short rev = bridge.fds[idx].revents;
-    int events = 0;
-    events |= (rev & POLLIN) ? SLIRP_POLL_IN : 0;
-    events |= (rev & POLLOUT) ? SLIRP_POLL_OUT : 0;
-    events |= (rev & POLLPRI) ? SLIRP_POLL_PRI : 0;
-    events |= (rev & (POLLERR | POLLNVAL)) ? SLIRP_POLL_ERR : 0;
-    events |= (rev & POLLHUP) ? SLIRP_POLL_HUP : 0;
-    return events;
-}
-
-/******************************************************************************/
-
-static int bridge_run_timers(void) {
-    int64_t now = (int64_t)bridge_now_ms();
-    int wait = -1;
-    for (bridge_timer_t *t = bridge.timers; t != NULL; t = t->next) {
-        if (t->expire_ms >= 0 && t->expire_ms <= now) {
-            t->expire_ms = -1;
-            slirp_handle_timer(bridge.slirp, t->id, t->cb_opaque);
-            return 0;  // the list may have changed: look again next round
-        }
-        if (t->expire_ms >= 0) {
-            int left = (int)(t->expire_ms - now);
-            wait = wait < 0 || left < wait ? left : wait;
-        }
-    }
-    return wait;
+    return (int)slirpnet_timers_left_ms(&bridge.glue, (int64_t)slirpnet_now_ms());
 }
 
 static int bridge_min_wait(int a, int b) {
@@ -372,17 +263,20 @@ static void bridge_serve(void) {
     for (;;) {
         int wait = bridge_min_wait(bridge_release_due(), bridge_run_timers());
         // Slot 0 is QEMU's stream; slirp's host sockets follow.
-        bridge.fds[0] = (struct pollfd) { .fd = bridge.qemu_fd, .events = POLLIN };
-        bridge.nfds = 1;
+        bridge.pollfds.len = 0;
+        if (slirpnet_pollfds_add(bridge.qemu_fd, SLIRP_POLL_IN, &bridge.pollfds) != 0) {
+            fprintf(stderr, "usocket-qemu-bridge: out of memory\n");
+            return;
+        }
         uint32_t timeout = wait < 0 ? 1000 : (uint32_t)wait;
-        slirp_pollfds_fill(bridge.slirp, &timeout, bridge_slirp_add_poll, NULL);
-        int ret = poll(bridge.fds, bridge.nfds, (int)timeout);
+        slirp_pollfds_fill(bridge.slirp, &timeout, slirpnet_pollfds_add, &bridge.pollfds);
+        int ret = poll(bridge.pollfds.fds, bridge.pollfds.len, (int)timeout);
         if (ret < 0 && errno != EINTR) {
             perror("usocket-qemu-bridge: poll");
             return;
         }
-        slirp_pollfds_poll(bridge.slirp, ret < 0, bridge_slirp_get_revents, NULL);
-        if (ret > 0 && (bridge.fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !bridge_read_qemu()) {
+        slirp_pollfds_poll(bridge.slirp, ret < 0, slirpnet_pollfds_revents, &bridge.pollfds);
+        if (ret > 0 && (bridge.pollfds.fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !bridge_read_qemu()) {
             return;
         }
     }
@@ -409,7 +303,8 @@ int main(int argc, char **argv) {
     bridge.dns_port = slirpnet_env_dns_port();
     slirpnet_env_faults(&bridge.faults);
     bridge.loss_state = slirpnet_env_seed() ^ 0x6c6f737373656564u;
-    bridge.slirp = slirpnet_new(&bridge_slirp_callbacks, NULL);
+    slirpnet_glue_init(&bridge.glue, "usocket-qemu-bridge", bridge_slirp_send_packet);
+    bridge.slirp = slirpnet_new(&bridge.glue);
     if (bridge.slirp == NULL) {
         fprintf(stderr, "usocket-qemu-bridge: slirp_new failed\n");
         return 1;

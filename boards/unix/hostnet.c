@@ -32,9 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/random.h>
 
 // First: it pulls in <netinet/in.h>, which lwIP must not redefine (see arch/cc.h).
 #include <libslirp.h>
@@ -78,11 +76,6 @@
 // but slirp's MRU is configurable, so leave headroom rather than truncate.
 #define HOSTNET_FRAME_MAX (4096)
 
-#define HOSTNET_ETH_HLEN (14)
-#define HOSTNET_ETHTYPE_IPV4 (0x0800)
-#define HOSTNET_ETHTYPE_ARP (0x0806)
-#define HOSTNET_ETHTYPE_IPV6 (0x86dd)
-
 // Locally administered, so it can never clash with a real NIC's address.
 static const uint8_t hostnet_mac_addr[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x15 };
 
@@ -100,14 +93,6 @@ typedef struct _hostnet_queue_t {
     size_t count;
 } hostnet_queue_t;
 
-// One slirp timer (libslirp 4.7 has only the IPv6 router-advertisement timer).
-typedef struct _hostnet_timer_t {
-    struct _hostnet_timer_t *next;
-    SlirpTimerId id;
-    void *cb_opaque;
-    int64_t expire_ms;  // on the clock_get_ns clock; < 0 means not armed
-} hostnet_timer_t;
-
 typedef struct _hostnet_t {
     Slirp *slirp;
     struct netif netif;
@@ -122,12 +107,11 @@ typedef struct _hostnet_t {
     hostnet_frame_t *held_syn[HOSTNET_HELD_SYN_MAX];
     size_t held_syn_len;
 
-    hostnet_timer_t *timers;
+    // slirp's callbacks and timers (only the servicing thread touches them).
+    slirpnet_glue_t glue;
 
     // slirp_pollfds_fill's fds, grown on demand and kept between polls.
-    struct pollfd *pollfds;
-    size_t pollfds_len;
-    size_t pollfds_alloc;
+    slirpnet_pollfds_t pollfds;
     uint64_t slirp_clock_ms;  // when slirp last read its clock (slirp_pollfds_poll)
 
     // Fault injection, fixed at init.
@@ -181,21 +165,11 @@ unsigned short usocket_hostnet_dns_port = 53;
 /******************************************************************************/
 // Time and randomness.
 
-static uint64_t hostnet_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t hostnet_now_ms(void) {
-    return hostnet_now_ns() / 1000000u;
-}
-
 #if !HOSTNET_THREADED
 // lwIP's clock for NO_SYS=1 timeouts. It wraps after 49 days, which lwIP handles.
 // (With NO_SYS=0 the contrib sys_arch provides it.)
 u32_t sys_now(void) {
-    return (u32_t)hostnet_now_ms();
+    return (u32_t)slirpnet_now_ms();
 }
 #endif
 
@@ -290,13 +264,9 @@ static hostnet_frame_t *hostnet_frame_new(size_t len) {
     if (f != NULL) {
         f->len = len;
         // Fixed delay per frame keeps each queue in FIFO order.
-        f->due_ms = hostnet_now_ms() + hostnet.delay_ms;
+        f->due_ms = slirpnet_now_ms() + hostnet.delay_ms;
     }
     return f;
-}
-
-static uint16_t hostnet_be16(const uint8_t *p) {
-    return (uint16_t)((p[0] << 8) | p[1]);
 }
 
 /******************************************************************************/
@@ -313,7 +283,7 @@ static bool hostnet_slirp_round(uint32_t timeout);
 // takes it, so output leaves at once whatever the script does next (blocks on
 // stdin, say), as it does from a board's NIC, with no service round per write.
 static void hostnet_to_slirp_now(const uint8_t *data, size_t len) {
-    uint64_t now = hostnet_now_ms();
+    uint64_t now = slirpnet_now_ms();
     // As in hostnet_drain: slirp stamps new UDP sockets with the clock it last
     // read, so refresh a stale reading before input that may create one.
     if (now - hostnet.slirp_clock_ms > 1000) {
@@ -460,14 +430,14 @@ typedef struct _hostnet_tcp_syn_t {
 
 // Whether frame f is a TCP SYN without ACK (a connection request); fills *syn.
 static bool hostnet_parse_syn(const hostnet_frame_t *f, hostnet_tcp_syn_t *syn) {
-    if (f->len < HOSTNET_ETH_HLEN) {
+    if (f->len < SLIRPNET_ETH_HLEN) {
         return false;
     }
-    const uint8_t *ip = f->data + HOSTNET_ETH_HLEN;
-    size_t len = f->len - HOSTNET_ETH_HLEN;
+    const uint8_t *ip = f->data + SLIRPNET_ETH_HLEN;
+    size_t len = f->len - SLIRPNET_ETH_HLEN;
     const uint8_t *tcp;
-    uint16_t ethertype = hostnet_be16(f->data + 12);
-    if (ethertype == HOSTNET_ETHTYPE_IPV4 && len >= 20 && (ip[0] >> 4) == 4 && ip[9] == 6) {
+    uint16_t ethertype = slirpnet_be16(f->data + 12);
+    if (ethertype == SLIRPNET_ETHTYPE_IPV4 && len >= 20 && (ip[0] >> 4) == 4 && ip[9] == 6) {
         size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
         if (ihl < 20 || len < ihl + 20) {
             return false;
@@ -476,7 +446,7 @@ static bool hostnet_parse_syn(const hostnet_frame_t *f, hostnet_tcp_syn_t *syn) 
         syn->src = ip + 12;
         syn->dst = ip + 16;
         tcp = ip + ihl;
-    } else if (ethertype == HOSTNET_ETHTYPE_IPV6 && len >= 60 && (ip[0] >> 4) == 6 && ip[6] == 6) {
+    } else if (ethertype == SLIRPNET_ETHTYPE_IPV6 && len >= 60 && (ip[0] >> 4) == 6 && ip[6] == 6) {
         // slirp sends no extension headers: TCP follows the fixed header.
         syn->v6 = true;
         syn->src = ip + 8;
@@ -486,8 +456,8 @@ static bool hostnet_parse_syn(const hostnet_frame_t *f, hostnet_tcp_syn_t *syn) 
         return false;
     }
     uint8_t flags = tcp[13];
-    syn->src_port = hostnet_be16(tcp);
-    syn->dst_port = hostnet_be16(tcp + 2);
+    syn->src_port = slirpnet_be16(tcp);
+    syn->dst_port = slirpnet_be16(tcp + 2);
     return (flags & 0x02) != 0 && (flags & 0x10) == 0;  // SYN, not ACK
 }
 
@@ -641,107 +611,14 @@ static ssize_t hostnet_slirp_send_packet(const void *buf, size_t len, void *opaq
     return (ssize_t)len;
 }
 
-static void hostnet_slirp_guest_error(const char *msg, void *opaque) {
-    fprintf(stderr, "usocket hostnet: slirp: %s\n", msg);
-}
-
-static int64_t hostnet_slirp_clock_get_ns(void *opaque) {
-    return (int64_t)hostnet_now_ns();
-}
-
+// slirpnet's timer_new_opaque, reporting what slirp does not check.
 static void *hostnet_slirp_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque) {
-    hostnet_timer_t *t = malloc(sizeof(hostnet_timer_t));
+    void *t = slirpnet_timer_new_opaque(id, cb_opaque, opaque);
     if (t == NULL) {
-        // slirp does not check; its only timer (IPv6 RAs) is then never armed.
+        // Its only timer (IPv6 RAs) is then never armed.
         fprintf(stderr, "usocket hostnet: out of memory for a slirp timer\n");
-        return NULL;
     }
-    t->id = id;
-    t->cb_opaque = cb_opaque;
-    t->expire_ms = -1;
-    t->next = hostnet.timers;
-    hostnet.timers = t;
     return t;
-}
-
-static void hostnet_slirp_timer_free(void *timer, void *opaque) {
-    for (hostnet_timer_t **t = &hostnet.timers; *t != NULL; t = &(*t)->next) {
-        if (*t == timer) {
-            *t = (*t)->next;
-            free(timer);
-            return;
-        }
-    }
-}
-
-// expire_time is in ms on the clock_get_ns clock (slirp adds its interval to
-// clock_get_ns() / 1000000).
-static void hostnet_slirp_timer_mod(void *timer, int64_t expire_time, void *opaque) {
-    if (timer != NULL) {
-        ((hostnet_timer_t *)timer)->expire_ms = expire_time < 0 ? 0 : expire_time;
-    }
-}
-
-// slirp's descriptors are collected afresh by slirp_pollfds_fill on every poll,
-// and nothing else waits on them, so there is nothing to register or wake.
-static void hostnet_slirp_register_poll_fd(int fd, void *opaque) {
-}
-
-static void hostnet_slirp_unregister_poll_fd(int fd, void *opaque) {
-}
-
-static void hostnet_slirp_notify(void *opaque) {
-}
-
-static const SlirpCb hostnet_slirp_callbacks = {
-    .send_packet = hostnet_slirp_send_packet,
-    .guest_error = hostnet_slirp_guest_error,
-    .clock_get_ns = hostnet_slirp_clock_get_ns,
-    .timer_new = NULL,  // superseded by timer_new_opaque (SlirpConfig version 4)
-    .timer_free = hostnet_slirp_timer_free,
-    .timer_mod = hostnet_slirp_timer_mod,
-    .register_poll_fd = hostnet_slirp_register_poll_fd,
-    .unregister_poll_fd = hostnet_slirp_unregister_poll_fd,
-    .notify = hostnet_slirp_notify,
-    .init_completed = NULL,
-    .timer_new_opaque = hostnet_slirp_timer_new_opaque,
-};
-
-static int hostnet_slirp_add_poll(int fd, int events, void *opaque) {
-    if (hostnet.pollfds_len == hostnet.pollfds_alloc) {
-        size_t n = hostnet.pollfds_alloc == 0 ? 16 : hostnet.pollfds_alloc * 2;
-        struct pollfd *p = realloc(hostnet.pollfds, n * sizeof(struct pollfd));
-        if (p == NULL) {
-            // slirp treats -1 as "not polled this round"; it retries next round.
-            return -1;
-        }
-        hostnet.pollfds = p;
-        hostnet.pollfds_alloc = n;
-    }
-    short pev = 0;
-    pev |= (events & SLIRP_POLL_IN) ? POLLIN : 0;
-    pev |= (events & SLIRP_POLL_OUT) ? POLLOUT : 0;
-    pev |= (events & SLIRP_POLL_PRI) ? POLLPRI : 0;
-    pev |= (events & SLIRP_POLL_ERR) ? POLLERR : 0;
-    pev |= (events & SLIRP_POLL_HUP) ? POLLHUP : 0;
-    hostnet.pollfds[hostnet.pollfds_len].fd = fd;
-    hostnet.pollfds[hostnet.pollfds_len].events = pev;
-    hostnet.pollfds[hostnet.pollfds_len].revents = 0;
-    return (int)hostnet.pollfds_len++;
-}
-
-static int hostnet_slirp_get_revents(int idx, void *opaque) {
-    if (idx < 0 || (size_t)idx >= hostnet.pollfds_len) {
-        return 0;
-    }
-    short rev = hostnet.pollfds[idx].revents;
-    int events = 0;
-    events |= (rev & POLLIN) ? SLIRP_POLL_IN : 0;
-    events |= (rev & POLLOUT) ? SLIRP_POLL_OUT : 0;
-    events |= (rev & POLLPRI) ? SLIRP_POLL_PRI : 0;
-    events |= (rev & (POLLERR | POLLNVAL)) ? SLIRP_POLL_ERR : 0;
-    events |= (rev & POLLHUP) ? SLIRP_POLL_HUP : 0;
-    return events;
 }
 
 /******************************************************************************/
@@ -751,25 +628,25 @@ static int hostnet_slirp_get_revents(int idx, void *opaque) {
 // it read/write what is ready (and run its TCP timers). Returns whether poll()
 // was interrupted by a signal.
 static bool hostnet_slirp_round(uint32_t timeout) {
-    hostnet.pollfds_len = 0;
+    hostnet.pollfds.len = 0;
     // slirp shortens the timeout for its own TCP timers (down to 2 ms).
-    slirp_pollfds_fill(hostnet.slirp, &timeout, hostnet_slirp_add_poll, NULL);
+    slirp_pollfds_fill(hostnet.slirp, &timeout, slirpnet_pollfds_add, &hostnet.pollfds);
     #if HOSTNET_THREADED
     // lwIP queues frames from other threads: its wake-up ends the sleep.
-    int wake_idx = hostnet_slirp_add_poll(hostnet_wake_fd, SLIRP_POLL_IN, NULL);
+    int wake_idx = slirpnet_pollfds_add(hostnet_wake_fd, SLIRP_POLL_IN, &hostnet.pollfds);
     #endif
-    int ret = poll(hostnet.pollfds, hostnet.pollfds_len, (int)timeout);
+    int ret = poll(hostnet.pollfds.fds, hostnet.pollfds.len, (int)timeout);
     bool interrupted = ret < 0 && errno == EINTR;
     #if HOSTNET_THREADED
-    if (ret > 0 && wake_idx >= 0 && (hostnet.pollfds[wake_idx].revents & POLLIN)) {
+    if (ret > 0 && wake_idx >= 0 && (hostnet.pollfds.fds[wake_idx].revents & POLLIN)) {
         uint64_t count;
         if (read(hostnet_wake_fd, &count, sizeof(count)) < 0) {
             // EAGAIN: already consumed; nothing to do.
         }
     }
     #endif
-    slirp_pollfds_poll(hostnet.slirp, ret < 0, hostnet_slirp_get_revents, NULL);
-    hostnet.slirp_clock_ms = hostnet_now_ms();
+    slirp_pollfds_poll(hostnet.slirp, ret < 0, slirpnet_pollfds_revents, &hostnet.pollfds);
+    hostnet.slirp_clock_ms = slirpnet_now_ms();
     return interrupted;
 }
 
@@ -778,7 +655,7 @@ static bool hostnet_slirp_round(uint32_t timeout) {
 // moved in the same call. Returns whether any frame moved.
 static bool hostnet_drain(void) {
     bool moved = false;
-    uint64_t now = hostnet_now_ms();
+    uint64_t now = slirpnet_now_ms();
     // slirp reads its clock only in slirp_pollfds_poll, and stamps each new UDP
     // socket with an expiry relative to that reading. Input after a long time
     // without a round (or before the first) would create a socket that has
@@ -808,30 +685,10 @@ static bool hostnet_drain(void) {
     }
 }
 
-// Fires every armed slirp timer that is due. A handler may re-arm its timer, so
-// disarm first; the cap guards against a handler re-arming in the past.
-static bool hostnet_run_slirp_timers(void) {
-    int64_t now = (int64_t)hostnet_now_ms();
-    bool ran = false;
-    for (int budget = 16; budget > 0; --budget) {
-        hostnet_timer_t *t = hostnet.timers;
-        while (t != NULL && !(t->expire_ms >= 0 && t->expire_ms <= now)) {
-            t = t->next;
-        }
-        if (t == NULL) {
-            break;
-        }
-        t->expire_ms = -1;
-        slirp_handle_timer(hostnet.slirp, t->id, t->cb_opaque);
-        ran = true;
-    }
-    return ran;
-}
-
 // How long poll() may sleep: up to wait_ms, but no later than the next lwIP
 // timeout, slirp timer or delayed frame.
 static uint32_t hostnet_sleep_ms(uint32_t wait_ms) {
-    uint64_t now = hostnet_now_ms();
+    uint64_t now = slirpnet_now_ms();
     #if !HOSTNET_THREADED
     // (In threaded mode lwIP's timers are the tcpip thread's business.)
     uint32_t lwip_ms = sys_timeouts_sleeptime();
@@ -839,11 +696,9 @@ static uint32_t hostnet_sleep_ms(uint32_t wait_ms) {
         wait_ms = lwip_ms;
     }
     #endif
-    for (hostnet_timer_t *t = hostnet.timers; t != NULL; t = t->next) {
-        if (t->expire_ms >= 0) {
-            int64_t left = t->expire_ms - (int64_t)now;
-            wait_ms = left <= 0 ? 0 : ((uint64_t)left < wait_ms ? (uint32_t)left : wait_ms);
-        }
+    int64_t timer_ms = slirpnet_timers_left_ms(&hostnet.glue, (int64_t)now);
+    if (timer_ms >= 0 && (uint64_t)timer_ms < wait_ms) {
+        wait_ms = (uint32_t)timer_ms;
     }
     hostnet_queue_t *queues[2] = { &hostnet.to_slirp, &hostnet.to_lwip };
     for (size_t i = 0; i < 2; ++i) {
@@ -879,7 +734,7 @@ static bool hostnet_poll_loopback(void) {
 #endif
 
 static bool hostnet_service_once(uint32_t wait_ms) {
-    hostnet.serviced_ms = hostnet_now_ms();
+    hostnet.serviced_ms = slirpnet_now_ms();
     bool progress = hostnet_drain();
     #if !HOSTNET_THREADED
     // With NO_SYS=0 the tcpip thread runs lwIP's timers and loopback itself.
@@ -889,7 +744,9 @@ static bool hostnet_service_once(uint32_t wait_ms) {
     }
     sys_check_timeouts();
     #endif
-    progress |= hostnet_run_slirp_timers();
+    // Every armed slirp timer that is due (the budget guards against a handler
+    // re-arming in the past).
+    progress |= slirpnet_timers_run(&hostnet.glue, hostnet.slirp, 16);
     progress |= hostnet_drain();
 
     uint32_t timeout = progress ? 0 : hostnet_sleep_ms(wait_ms);
@@ -932,9 +789,9 @@ void usocket_hostnet_poll(int timeout_ms) {
         return;
     }
     hostnet.in_poll = true;
-    uint64_t deadline = hostnet_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+    uint64_t deadline = slirpnet_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
     for (;;) {
-        uint64_t now = hostnet_now_ms();
+        uint64_t now = slirpnet_now_ms();
         uint64_t left = deadline > now ? deadline - now : 0;
         if (hostnet_service_once(left > INT32_MAX ? INT32_MAX : (uint32_t)left) || left == 0) {
             break;
@@ -962,7 +819,7 @@ void usocket_hostnet_vm_hook(void) {
     if (hostnet.slirp == NULL || hostnet.in_poll) {
         return;
     }
-    if (hostnet_now_ms() - hostnet.serviced_ms >= HOSTNET_VM_HOOK_PERIOD_MS) {
+    if (slirpnet_now_ms() - hostnet.serviced_ms >= HOSTNET_VM_HOOK_PERIOD_MS) {
         usocket_hostnet_poll(0);
     }
 }
@@ -973,7 +830,9 @@ void usocket_hostnet_vm_hook(void) {
 // Public API.
 
 static bool hostnet_start_slirp(void) {
-    hostnet.slirp = slirpnet_new(&hostnet_slirp_callbacks, NULL);
+    slirpnet_glue_init(&hostnet.glue, "usocket hostnet", hostnet_slirp_send_packet);
+    hostnet.glue.callbacks.timer_new_opaque = hostnet_slirp_timer_new_opaque;
+    hostnet.slirp = slirpnet_new(&hostnet.glue);
     if (hostnet.slirp == NULL) {
         return false;
     }
@@ -1027,7 +886,7 @@ static bool hostnet_tcp_busy(void) {
         }
     }
     HOSTNET_LWIP_EXIT();
-    uint64_t now = hostnet_now_ms();
+    uint64_t now = slirpnet_now_ms();
     return busy || hostnet_queue_head_left(&hostnet.to_slirp, now) != UINT64_MAX
            || hostnet_queue_head_left(&hostnet.to_lwip, now) != UINT64_MAX;
 }
@@ -1036,9 +895,9 @@ static void hostnet_atexit(void) {
     if (hostnet.slirp == NULL || hostnet.in_poll) {
         return;
     }
-    uint64_t deadline = hostnet_now_ms() + HOSTNET_EXIT_LINGER_MS;
+    uint64_t deadline = slirpnet_now_ms() + HOSTNET_EXIT_LINGER_MS;
     // A few quiet rounds after the last ACK let slirp write to the host sockets.
-    for (int quiet = 0; quiet < 3 && hostnet_now_ms() < deadline;) {
+    for (int quiet = 0; quiet < 3 && slirpnet_now_ms() < deadline;) {
         quiet = hostnet_tcp_busy() ? 0 : quiet + 1;
         #if HOSTNET_THREADED
         // The bridge and tcpip threads do the work; just give them the time.
@@ -1153,15 +1012,8 @@ void usocket_hostnet_deinit(void) {
     hostnet.link_up = false;
     HOSTNET_EXIT();
     hostnet_free_held_syns();
-    while (hostnet.timers != NULL) {
-        hostnet_timer_t *t = hostnet.timers;
-        hostnet.timers = t->next;
-        free(t);
-    }
-    free(hostnet.pollfds);
-    hostnet.pollfds = NULL;
-    hostnet.pollfds_len = 0;
-    hostnet.pollfds_alloc = 0;
+    slirpnet_timers_free(&hostnet.glue);
+    slirpnet_pollfds_free(&hostnet.pollfds);
     HOSTNET_INIT_EXIT();
 }
 
@@ -1233,10 +1085,10 @@ static bool hostnet_mp_pending(void) {
 // mp_hal_delay_ms: sleeping services the stack, as lwIP's background task does on
 // a board, and Ctrl-C still interrupts it.
 void usocket_hostnet_delay_ms(unsigned int ms) {
-    uint64_t deadline = hostnet_now_ms() + ms;
+    uint64_t deadline = slirpnet_now_ms() + ms;
     for (;;) {
         mp_handle_pending(true);
-        uint64_t now = hostnet_now_ms();
+        uint64_t now = slirpnet_now_ms();
         if (now >= deadline) {
             break;
         }

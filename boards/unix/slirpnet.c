@@ -1,7 +1,8 @@
 // What every bridge to the PC shares (slirpnet.h): libslirp with the firmware's
-// address plan, the safety filter, and the USOCKET_* environment. Moved here from
-// hostnet.c so that the QEMU target's bridge program applies the same filter and
-// reads the same variables as the host firmware: one bridge for every target.
+// address plan, the safety filter, the USOCKET_* environment, and slirp's
+// callbacks, timers and poll() set. Moved here from hostnet.c so that the QEMU
+// target's bridge program applies the same filter and reads the same variables
+// as the host firmware: one bridge for every target.
 
 #include <errno.h>
 #include <poll.h>
@@ -104,10 +105,176 @@ bool slirpnet_frame_allowed(const uint8_t *frame, size_t len) {
     }
 }
 
+uint64_t slirpnet_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t slirpnet_now_ms(void) {
+    return slirpnet_now_ns() / 1000000u;
+}
+
+/******************************************************************************/
+// slirp's callbacks, apart from send_packet.
+
+static void slirpnet_guest_error(const char *msg, void *opaque) {
+    slirpnet_glue_t *glue = opaque;
+    fprintf(stderr, "%s: slirp: %s\n", glue->name, msg);
+}
+
+static int64_t slirpnet_clock_get_ns(void *opaque) {
+    return (int64_t)slirpnet_now_ns();
+}
+
+void *slirpnet_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque) {
+    slirpnet_glue_t *glue = opaque;
+    slirpnet_timer_t *t = malloc(sizeof(slirpnet_timer_t));
+    if (t == NULL) {
+        return NULL;
+    }
+    t->id = id;
+    t->cb_opaque = cb_opaque;
+    t->expire_ms = -1;
+    t->next = glue->timers;
+    glue->timers = t;
+    return t;
+}
+
+static void slirpnet_timer_free(void *timer, void *opaque) {
+    slirpnet_glue_t *glue = opaque;
+    for (slirpnet_timer_t **t = &glue->timers; *t != NULL; t = &(*t)->next) {
+        if (*t == timer) {
+            *t = (*t)->next;
+            free(timer);
+            return;
+        }
+    }
+}
+
+// expire_time is in ms on the clock_get_ns clock (slirp adds its interval to
+// clock_get_ns() / 1000000).
+static void slirpnet_timer_mod(void *timer, int64_t expire_time, void *opaque) {
+    if (timer != NULL) {
+        ((slirpnet_timer_t *)timer)->expire_ms = expire_time < 0 ? 0 : expire_time;
+    }
+}
+
+// slirp's descriptors are collected afresh by slirp_pollfds_fill on every poll,
+// and nothing else waits on them, so there is nothing to register or wake.
+static void slirpnet_poll_fd_nop(int fd, void *opaque) {
+}
+
+static void slirpnet_notify(void *opaque) {
+}
+
+void slirpnet_glue_init(slirpnet_glue_t *glue, const char *name, SlirpWriteCb send_packet) {
+    glue->name = name;
+    glue->timers = NULL;
+    glue->callbacks = (SlirpCb) {
+        .send_packet = send_packet,
+        .guest_error = slirpnet_guest_error,
+        .clock_get_ns = slirpnet_clock_get_ns,
+        .timer_new = NULL,  // superseded by timer_new_opaque (SlirpConfig version 4)
+        .timer_free = slirpnet_timer_free,
+        .timer_mod = slirpnet_timer_mod,
+        .register_poll_fd = slirpnet_poll_fd_nop,
+        .unregister_poll_fd = slirpnet_poll_fd_nop,
+        .notify = slirpnet_notify,
+        .init_completed = NULL,
+        .timer_new_opaque = slirpnet_timer_new_opaque,
+    };
+}
+
+bool slirpnet_timers_run(slirpnet_glue_t *glue, Slirp *slirp, int budget) {
+    int64_t now = (int64_t)slirpnet_now_ms();
+    bool ran = false;
+    // The budget guards against a handler re-arming its timer in the past.
+    for (; budget > 0; --budget) {
+        slirpnet_timer_t *t = glue->timers;
+        while (t != NULL && !(t->expire_ms >= 0 && t->expire_ms <= now)) {
+            t = t->next;
+        }
+        if (t == NULL) {
+            break;
+        }
+        t->expire_ms = -1;
+        slirp_handle_timer(slirp, t->id, t->cb_opaque);
+        ran = true;
+    }
+    return ran;
+}
+
+int64_t slirpnet_timers_left_ms(const slirpnet_glue_t *glue, int64_t now_ms) {
+    int64_t wait = -1;
+    for (const slirpnet_timer_t *t = glue->timers; t != NULL; t = t->next) {
+        if (t->expire_ms >= 0) {
+            int64_t left = t->expire_ms > now_ms ? t->expire_ms - now_ms : 0;
+            wait = wait < 0 || left < wait ? left : wait;
+        }
+    }
+    return wait;
+}
+
+void slirpnet_timers_free(slirpnet_glue_t *glue) {
+    while (glue->timers != NULL) {
+        slirpnet_timer_t *t = glue->timers;
+        glue->timers = t->next;
+        free(t);
+    }
+}
+
+/******************************************************************************/
+// poll() sets.
+
+int slirpnet_pollfds_add(int fd, int events, void *opaque) {
+    slirpnet_pollfds_t *set = opaque;
+    if (set->len == set->alloc) {
+        size_t n = set->alloc == 0 ? 16 : set->alloc * 2;
+        struct pollfd *p = realloc(set->fds, n * sizeof(struct pollfd));
+        if (p == NULL) {
+            // slirp treats -1 as "not polled this round"; it retries next round.
+            return -1;
+        }
+        set->fds = p;
+        set->alloc = n;
+    }
+    short pev = 0;
+    pev |= (events & SLIRP_POLL_IN) ? POLLIN : 0;
+    pev |= (events & SLIRP_POLL_OUT) ? POLLOUT : 0;
+    pev |= (events & SLIRP_POLL_PRI) ? POLLPRI : 0;
+    pev |= (events & SLIRP_POLL_ERR) ? POLLERR : 0;
+    pev |= (events & SLIRP_POLL_HUP) ? POLLHUP : 0;
+    set->fds[set->len] = (struct pollfd) { .fd = fd, .events = pev, .revents = 0 };
+    return (int)set->len++;
+}
+
+int slirpnet_pollfds_revents(int idx, void *opaque) {
+    const slirpnet_pollfds_t *set = opaque;
+    if (idx < 0 || (size_t)idx >= set->len) {
+        return 0;
+    }
+    short rev = set->fds[idx].revents;
+    int events = 0;
+    events |= (rev & POLLIN) ? SLIRP_POLL_IN : 0;
+    events |= (rev & POLLOUT) ? SLIRP_POLL_OUT : 0;
+    events |= (rev & POLLPRI) ? SLIRP_POLL_PRI : 0;
+    events |= (rev & (POLLERR | POLLNVAL)) ? SLIRP_POLL_ERR : 0;
+    events |= (rev & POLLHUP) ? SLIRP_POLL_HUP : 0;
+    return events;
+}
+
+void slirpnet_pollfds_free(slirpnet_pollfds_t *set) {
+    free(set->fds);
+    set->fds = NULL;
+    set->len = 0;
+    set->alloc = 0;
+}
+
 /******************************************************************************/
 // slirp.
 
-Slirp *slirpnet_new(const SlirpCb *callbacks, void *opaque) {
+Slirp *slirpnet_new(slirpnet_glue_t *glue) {
     SlirpConfig cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.version = 4;  // the newest libslirp 4.7 knows: adds disable_dhcp
@@ -130,22 +297,7 @@ Slirp *slirpnet_new(const SlirpCb *callbacks, void *opaque) {
     cfg.disable_dhcp = true;
     cfg.disable_host_loopback = false;
     cfg.enable_emu = false;
-    return slirp_new(&cfg, callbacks, opaque);
-}
-
-// The descriptors slirp_pollfds_fill reports, for slirpnet_widen_hostfwd_backlogs.
-typedef struct _slirpnet_fds_t {
-    int fds[64];
-    size_t len;
-} slirpnet_fds_t;
-
-static int slirpnet_collect_fd(int fd, int events, void *opaque) {
-    slirpnet_fds_t *set = opaque;
-    if (set->len == sizeof(set->fds) / sizeof(set->fds[0])) {
-        return -1;
-    }
-    set->fds[set->len] = fd;
-    return (int)set->len++;
+    return slirp_new(&cfg, &glue->callbacks, glue);
 }
 
 // slirp listens on a forwarded host port with a backlog of 1, and accepts one
@@ -156,18 +308,19 @@ static int slirpnet_collect_fd(int fd, int events, void *opaque) {
 // backlog is the firmware's own.
 static void slirpnet_widen_hostfwd_backlogs(Slirp *slirp) {
     uint32_t timeout = 0;
-    slirpnet_fds_t set = { .len = 0 };
-    slirp_pollfds_fill(slirp, &timeout, slirpnet_collect_fd, &set);
+    slirpnet_pollfds_t set = { .len = 0 };
+    slirp_pollfds_fill(slirp, &timeout, slirpnet_pollfds_add, &set);
     for (size_t i = 0; i < set.len; ++i) {
         int listening = 0;
         socklen_t len = sizeof(listening);
-        int fd = set.fds[i];
+        int fd = set.fds[i].fd;
         if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
             if (listen(fd, SOMAXCONN) != 0) {
                 fprintf(stderr, "usocket hostnet: cannot widen a forwarded port's backlog: %s\n", strerror(errno));
             }
         }
     }
+    slirpnet_pollfds_free(&set);
 }
 
 void slirpnet_add_hostfwds(Slirp *slirp) {
