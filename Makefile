@@ -155,8 +155,7 @@ fuzz: unix
 POOLS_TESTS := $(TOP)/host_tests/test_socket_api.py $(TOP)/host_tests/test_faults.py
 .PHONY: test-pools test-oom oom-sweep coverage coverage-run
 test-pools:
-	@$(MAKE) --no-print-directory test SANITIZE=address POOLS=malloc TESTS="$(POOLS_TESTS)" \
-		PYTEST_ARGS='-k "not qemu"'
+	@USOCKET_QEMU=0 $(MAKE) --no-print-directory test SANITIZE=address POOLS=malloc TESTS="$(POOLS_TESTS)"
 	@$(MAKE) --no-print-directory test SANITIZE=address POOLS=malloc VARIANT=threaded \
 		TESTS=$(TOP)/host_tests/test_threads.py
 

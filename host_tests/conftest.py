@@ -136,6 +136,18 @@ def pytest_collection_finish(session):
         _build_qemu(reporter.write_line if reporter else None)
 
 
+def pytest_collection_modifyitems(config, items):
+    """USOCKET_QEMU=0 leaves the QEMU target out: the ``[qemu]`` instances and the
+    QEMU-only test files (runs on another host firmware build, where the MCU suite
+    would only repeat what `make test` ran)."""
+    if os.environ.get("USOCKET_QEMU") != "0":
+        return
+    out = [i for i in items if _needs_qemu(i) or i.path.name.startswith("test_qemu")]
+    if out:
+        config.hook.pytest_deselected(items=out)
+        items[:] = [i for i in items if i not in out]
+
+
 def _needs_qemu(item):
     """True if a collected test will run on the QEMU target."""
     callspec = getattr(item, "callspec", None)
