@@ -219,6 +219,26 @@ class MpProcess:
         return self._finish(False)
 
 
+def script_env(dns_port, env=None, hostfwd=None, drop=()):
+    """The environment of one firmware run: ours without any USOCKET_* setting (nor
+    those in ``drop``), then the test DNS port, the forwards and the test's own
+    ``env`` (None removes one)."""
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("USOCKET_") and k not in drop
+    }
+    full_env["USOCKET_DNS_PORT"] = str(dns_port)
+    if hostfwd:
+        full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = str(value)
+    return full_env
+
+
 class MpRunner:
     """The ``mp`` fixture: ``mp(script, ...)`` runs a MicroPython script on the
     firmware and returns an MpResult; ``mp.spawn(script, ...)`` starts one in the
@@ -260,19 +280,7 @@ class MpRunner:
         elif stdin is not None:
             stdin_path = self.workdir / f"mp_{n}.stdin"
             stdin_path.write_bytes(stdin)
-        full_env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("USOCKET_") and k != "MICROPYPATH"
-        }
-        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
-        if hostfwd:
-            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
-        for key, value in (env or {}).items():
-            if value is None:
-                full_env.pop(key, None)
-            else:
-                full_env[key] = str(value)
+        full_env = script_env(self.dns_port, env, hostfwd, drop=("MICROPYPATH",))
         cmd = [
             self.firmware,
             *(opts or []),
@@ -405,16 +413,7 @@ class QemuRunner:
         return self._qemu_run.Target(env=self._env(env, hostfwd))
 
     def _env(self, env, hostfwd):
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("USOCKET_")}
-        full_env["USOCKET_DNS_PORT"] = str(self.dns_port)
-        if hostfwd:
-            full_env["USOCKET_HOSTFWD"] = ",".join(hostfwd)
-        for key, value in (env or {}).items():
-            if value is None:
-                full_env.pop(key, None)
-            else:
-                full_env[key] = str(value)
-        return full_env
+        return script_env(self.dns_port, env, hostfwd)
 
     def __call__(
         self,
