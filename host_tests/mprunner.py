@@ -410,10 +410,7 @@ class QemuRunner:
     def boot(self, env=None, hostfwd=None):
         """A machine of our own (tools/qemu_run.Target): several ``run()`` calls on
         it, each after a soft reset, then ``stop()``."""
-        return self._qemu_run.Target(env=self._env(env, hostfwd))
-
-    def _env(self, env, hostfwd):
-        return script_env(self.dns_port, env, hostfwd)
+        return self._qemu_run.Target(env=script_env(self.dns_port, env, hostfwd))
 
     def __call__(
         self,
@@ -433,7 +430,7 @@ class QemuRunner:
             pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
         text = textwrap.dedent(script).lstrip("\n")
         started = time.monotonic()
-        target = self._qemu_run.Target(env=self._env(env, hostfwd))
+        target = self._qemu_run.Target(env=script_env(self.dns_port, env, hostfwd))
         timed_out = False
         try:
             for name, source in (files or {}).items():
@@ -483,7 +480,7 @@ class QemuRunner:
         if opts:
             pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
         text = textwrap.dedent(script).lstrip("\n")
-        target = self._qemu_run.Target(env=self._env(env, hostfwd))
+        target = self._qemu_run.Target(env=script_env(self.dns_port, env, hostfwd))
         for name, source in (files or {}).items():
             target.put(name, textwrap.dedent(source).encode())
         proc = QemuProcess(self._qemu_run, target, text, [str(a) for a in args or ()])
