@@ -215,8 +215,9 @@ distclean: clean
 
 # --- QEMU target --------------------------------------------------------------------
 # `make qemu` builds build/qemu/firmware.elf: MicroPython's qemu port for the
-# MPS2-AN385 machine (Cortex-M3) with usocket on lwIP's loopback interface, the
-# frozen package, and a RAM filesystem (boards/qemu). `make qemu-run` starts it with
+# MPS2-AN385 machine (Cortex-M3) with usocket on lwIP (the LAN9118 Ethernet and the
+# loopback interface), `tls` on mbedTLS, the frozen package with the CA bundle
+# (CA_BUNDLE, as for `make unix`), and a RAM filesystem (boards/qemu). `make qemu-run` starts it with
 # its console on a pty (QEMU prints the pty's name), for `make deploy PORT=<pty>`.
 QEMU_BUILD ?= $(TOP)/build/qemu
 QEMU_FIRMWARE := $(QEMU_BUILD)/firmware.elf
@@ -233,10 +234,10 @@ endef
 deps-qemu: deps
 	@$(TOP)/tools/apt_install.sh $(QEMU_APT_PACKAGES)
 
-qemu: deps-qemu mpy-cross
-	$(call qemu_clean_on_config_change,$(QEMU_BUILD),$(TOP)/boards/qemu/mpconfigboard.h)
+qemu: deps-qemu mpy-cross cabundle
+	$(call qemu_clean_on_config_change,$(QEMU_BUILD),$(TOP)/boards/qemu/mpconfigboard.h $(TOP)/boards/qemu/mpconfigboard.mk)
 	@mkdir -p $(QEMU_BUILD) && rm -f $(QEMU_BUILD)/frozen_content.c
-	@$(MAKE) -C $(MICROPY_DIR)/ports/qemu -j$(JOBS) $(if $(V),,-s) \
+	@USOCKET_CA_BUNDLE=$(CA_BUNDLE_PY) $(MAKE) -C $(MICROPY_DIR)/ports/qemu -j$(JOBS) $(if $(V),,-s) \
 		BOARD_DIR=$(TOP)/boards/qemu BUILD=$(QEMU_BUILD) MPY_LIB_DIR=$(MPY_LIB_DIR) \
 		USER_C_MODULES=$(TOP) FROZEN_MANIFEST=$(TOP)/boards/qemu/manifest.py \
 		LWIP_DIR=$(LWIP_DIR) >$(QEMU_BUILD).log 2>&1 \

@@ -6,7 +6,9 @@
 # in-firmware peers and the boot-time run of bench/qemu_icount_guest.py.
 
 # Everything of boards/qemu: the port's MPS2_AN385 board, littlefs, our config file
-# and usocket glue (found in this directory, where they include boards/qemu's).
+# and usocket glue (found in this directory, where they include boards/qemu's), but
+# not its `tls` module: no workload uses TLS.
+USOCKET_QEMU_TLS = 0
 include $(BOARD_DIR)/../qemu/mpconfigboard.mk
 
 # boards/qemu's linker script (its mpconfigboard.mk names it relative to BOARD_DIR).

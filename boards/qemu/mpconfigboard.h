@@ -6,6 +6,12 @@
 #undef MICROPY_PY_TIME
 #define MICROPY_PY_TIME (1)
 
+// mbedTLS (the `tls` module, see mpconfigboard.mk) allocates from the GC heap, as on
+// the boards: m_tracked_calloc keeps its blocks reachable.
+#ifdef MICROPY_SSL_MBEDTLS
+#define MICROPY_TRACKED_ALLOC (1)
+#endif
+
 // Each VM start mounts the RAM disk and puts /lib before the frozen modules, so what
 // `make deploy` copies there replaces the frozen copy without reflashing; each soft
 // reset drops what the socket layer left in lwIP.

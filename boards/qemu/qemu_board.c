@@ -1,7 +1,8 @@
 // Board glue of the QEMU target (MPS2-AN385: Cortex-M3, 4 MiB RAM, CMSDK UART and
 // timers). What the qemu port lacks and usocket needs:
 // - a clock: the CMSDK dual timer, free-running, for ticks, time.sleep, socket
-//   timeouts and lwIP's sys_now();
+//   timeouts and lwIP's sys_now(), and the date: the PC's, read at power-on through
+//   semihosting, as a board's RTC (certificate checks need one);
 // - lwIP, started by the first socket (qemu_net.c: the LAN9118 Ethernet netif and
 //   the loopback one) and serviced (received frames, loopback queue, timers) by the
 //   socket layer's wait loop and by time.sleep;
@@ -19,6 +20,7 @@
 #include "py/mphal.h"
 #include "extmod/vfs.h"
 #include "shared/runtime/pyexec.h"
+#include "shared/timeutils/timeutils.h"
 
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -33,8 +35,7 @@
 // counter wraps every 12 hours. Elapsed counts are turned into microseconds and
 // milliseconds on every read, with 32-bit divisions only (the linker script has no
 // room for libgcc's 64-bit division), so the clock is monotonic for as long as it
-// is read at least once a wrap. Started once: soft reset does not restart it. There
-// is no RTC, so time.time_ns() (file times) counts from power-on.
+// is read at least once a wrap. Started once: soft reset does not restart it.
 #define QEMU_TIMER_CTRL_ENABLE (1 << 7)
 #define QEMU_TIMER_CTRL_PRESCALE_256 (2 << 2)
 #define QEMU_TIMER_CTRL_32BIT (1 << 1)
@@ -58,8 +59,23 @@ typedef struct {
 // line in half the boots). The wake-ups cost the host a little, the guest nothing.
 #define QEMU_WAKE_TICKS (25000000 / 100)
 
+// The date. The MPS2-AN385 has no RTC, but QEMU runs this firmware with semihosting
+// on (the port's startup code uses it, and exits QEMU through it), and semihosting's
+// SYS_TIME is the PC's time in seconds since 1970. Read once when the clock starts,
+// it plays the part of a board's RTC set before power-on: time.time(), file times
+// and mbedTLS's certificate validity checks count from it.
+#define QEMU_SEMIHOSTING_SYS_TIME (0x11)
+
+uint32_t usocket_qemu_semihosting(uint32_t op, void *arg) {
+    register uint32_t r0 __asm__ ("r0") = op;
+    register void *r1 __asm__ ("r1") = arg;
+    __asm__ __volatile__ ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
+    return r0;
+}
+
 static struct {
     bool started;
+    uint32_t boot_time; // the PC's time at power-on, seconds since 1970
     uint32_t last; // counter value at the previous read
     uint32_t rem;  // count * 256 not yet a whole microsecond (in 1/25 us)
     uint64_t us;
@@ -75,6 +91,7 @@ static void qemu_clock_start(void) {
     QEMU_DUALTIMER1->load = 0xffffffff;
     QEMU_DUALTIMER1->ctrl = QEMU_TIMER_CTRL_ENABLE | QEMU_TIMER_CTRL_PRESCALE_256 | QEMU_TIMER_CTRL_32BIT;
     qemu_clock.last = QEMU_DUALTIMER1->value;
+    qemu_clock.boot_time = usocket_qemu_semihosting(QEMU_SEMIHOSTING_SYS_TIME, NULL);
     qemu_clock.started = true;
     QEMU_DUALTIMER2->ctrl = 0;
     QEMU_DUALTIMER2->load = QEMU_WAKE_TICKS;
@@ -114,9 +131,17 @@ mp_uint_t mp_hal_ticks_cpu(void) {
     return mp_hal_ticks_us();
 }
 
+// Nanoseconds since the port's epoch (2000, as on the boards).
 uint64_t mp_hal_time_ns(void) {
     qemu_clock_update();
-    return qemu_clock.us * 1000;
+    uint64_t boot_s = (uint64_t)(qemu_clock.boot_time - TIMEUTILS_SECONDS_1970_TO_2000);
+    return boot_s * 1000000000 + qemu_clock.us * 1000;
+}
+
+// Seconds since 1970 (mbedtls_port.c).
+uint32_t usocket_qemu_unix_time(void) {
+    qemu_clock_update();
+    return qemu_clock.boot_time + (uint32_t)(qemu_clock.us / 1000000);
 }
 
 void mp_hal_delay_us(mp_uint_t us) {
