@@ -251,7 +251,8 @@ qemu-run: qemu
 # libslirp set-up and safety filter). `make run-qemu SCRIPT=app.py` boots the
 # target with it, runs the script over the raw REPL, prints its output and exits
 # with its status (tools/qemu_run.py); USOCKET_DNS_PORT, USOCKET_HOSTFWD and the
-# USOCKET_NET_* fault knobs apply as on the host firmware.
+# USOCKET_NET_* fault knobs apply as on the host firmware; PARAMS="name=value …" for
+# a test script from host_tests/fw (tools/fwfiles.py).
 QEMU_BRIDGE := $(TOP)/build/qemu-bridge/usocket-qemu-bridge
 QEMU_BRIDGE_SRC := $(TOP)/boards/qemu/bridge.c $(TOP)/boards/unix/slirpnet.c
 .PHONY: qemu-bridge run-qemu
@@ -264,7 +265,7 @@ $(QEMU_BRIDGE): $(QEMU_BRIDGE_SRC) $(TOP)/boards/unix/slirpnet.h
 run-qemu: qemu qemu-bridge
 	@[ -n "$(SCRIPT)" ] || $(call usocket_fail,run-qemu: SCRIPT is not set (e.g. make run-qemu SCRIPT=app.py))
 	@[ -f "$(SCRIPT)" ] || $(call usocket_fail,run-qemu: no such script: $(SCRIPT))
-	@$(PYTHON) $(TOP)/tools/qemu_run.py $(SCRIPT)
+	@$(PYTHON) $(TOP)/tools/qemu_run.py --params "$(PARAMS)" $(SCRIPT)
 
 # --- RP2 and ESP32 firmware -------------------------------------------------------
 # `make rp2` builds build/rp2/firmware.uf2 for boards/RPI_PICO from registry sources
@@ -327,7 +328,8 @@ esp32:
 
 # --- Deploying and flashing ---------------------------------------------------------
 # `make deploy PORT=/dev/ttyACM0` copies the frozen Python, compiled by `make mpy`, to
-# the board's /lib; `make run PORT=… SCRIPT=app.py` runs an app there (mpremote).
+# the board's /lib; `make run PORT=… SCRIPT=app.py` runs an app there (mpremote;
+# tools/board_run.py: a test script from host_tests/fw takes PARAMS="name=value …").
 # `make flash-esp32 PORT=…` writes build/esp32/firmware.bin (esptool) and `make
 # flash-rp2` loads build/rp2/firmware.uf2 (UF2 copy to the RPI-RP2 drive, or picotool).
 # Every failure is one line on stderr: no PORT, no image, no board.
@@ -368,7 +370,7 @@ run: deps
 	@$(call usocket_check_port,run)
 	@[ -n "$(SCRIPT)" ] || $(call usocket_fail,run: SCRIPT is not set (e.g. make run PORT=$(PORT) SCRIPT=app.py))
 	@[ -f "$(SCRIPT)" ] || $(call usocket_fail,run: no such script: $(SCRIPT))
-	@$(MPREMOTE) connect $(PORT) run $(SCRIPT)
+	@$(PYTHON) $(TOP)/tools/board_run.py --mpremote $(MPREMOTE) --params "$(PARAMS)" $(PORT) $(SCRIPT)
 
 flash-esp32: deps
 	@$(call usocket_check_port,flash-esp32)

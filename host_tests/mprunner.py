@@ -14,11 +14,15 @@ import dataclasses
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import fwfiles  # tools/, which the line above puts on the path
 
 # How much of a long stdout/stderr a failure message shows (the tail).
 _SHOW_CHARS = 20000
@@ -239,6 +243,34 @@ def script_env(dns_port, env=None, hostfwd=None, drop=()):
     return full_env
 
 
+def fw(name):
+    """host_tests/fw/<name>: the firmware half of a test as a real MicroPython
+    file, for ``mp(fw(name), params={...})``. The same file runs on the host
+    firmware, on the QEMU target and, with ``make run PORT=... PARAMS=...``, on a
+    board (tools/fwfiles.py)."""
+    path = fwfiles.FW_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no firmware script {path}")
+    return path
+
+
+def _script_and_files(script, params, files):
+    """(text, files to put beside it, a name for failure messages) for one run:
+    ``script`` is inline text, or a Path from fw() whose ``params`` go into
+    fwparams.py next to fwtest.py."""
+    if isinstance(script, Path):
+        text = script.read_text()
+        label = str(script.relative_to(fwfiles.FW_DIR.parent.parent))
+    else:
+        if params:
+            raise ValueError("params= is for a script file from fw()")
+        text = textwrap.dedent(script).lstrip("\n")
+        label = None
+    all_files = {name: textwrap.dedent(src) for name, src in (files or {}).items()}
+    all_files.update(fwfiles.companions(text, params))
+    return text, all_files, label
+
+
 class MpRunner:
     """The ``mp`` fixture: ``mp(script, ...)`` runs a MicroPython script on the
     firmware and returns an MpResult; ``mp.spawn(script, ...)`` starts one in the
@@ -253,6 +285,7 @@ class MpRunner:
       stdin    bytes fed to the script's stdin (default: /dev/null); for a spawn,
                subprocess.PIPE: a pipe the test writes to (``proc.proc.stdin``)
       files    {name: source} written next to the script (importable helpers)
+      params   for a script from fw(): its parameters (fwparams.py beside it)
 
     The inherited USOCKET_* and MICROPYPATH variables are dropped so a developer's
     shell cannot change what a test means; USOCKET_DNS_PORT always points at the
@@ -266,14 +299,14 @@ class MpRunner:
         self._count = 0
         self._spawned = []
 
-    def _prepare(self, script, env, args, opts, hostfwd, stdin, files):
+    def _prepare(self, script, env, args, opts, hostfwd, stdin, files, params):
         self._count += 1
         n = self._count
-        text = textwrap.dedent(script).lstrip("\n")
+        text, files, _ = _script_and_files(script, params, files)
         script_path = self.workdir / f"mp_{n}.py"
         script_path.write_text(text)
-        for name, source in (files or {}).items():
-            (self.workdir / name).write_text(textwrap.dedent(source))
+        for name, source in files.items():
+            (self.workdir / name).write_text(source)
         stdin_path = None
         if stdin == subprocess.PIPE:
             stdin_path = subprocess.PIPE
@@ -300,6 +333,7 @@ class MpRunner:
         hostfwd=None,
         stdin=None,
         files=None,
+        params=None,
     ):
         """Run ``script`` to completion; see the class docstring."""
         # Started as a spawn, so a pytest-timeout interrupt still kills it.
@@ -311,6 +345,7 @@ class MpRunner:
             hostfwd=hostfwd,
             stdin=stdin,
             files=files,
+            params=params,
         )
         return proc.wait(timeout)
 
@@ -324,11 +359,12 @@ class MpRunner:
         hostfwd=None,
         stdin=None,
         files=None,
+        params=None,
     ):
         """Start ``script`` in the background; it is killed at test end if still
         running. Use ``.wait_for(text)`` to sync with it and ``.wait(timeout)``."""
         cmd, full_env, text, script_path, stdin_path, n = self._prepare(
-            script, env, args, opts, hostfwd, stdin, files
+            script, env, args, opts, hostfwd, stdin, files, params
         )
         proc = MpProcess(
             cmd,
@@ -394,10 +430,7 @@ class QemuRunner:
     ``spawn`` boots a machine and serves its raw REPL from a thread."""
 
     def __init__(self, dns_port, workdir, node=None):
-        import sys
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-        import qemu_run
+        import qemu_run  # tools/, on the path (see the imports)
 
         self._qemu_run = qemu_run
         self.dns_port = dns_port
@@ -423,18 +456,19 @@ class QemuRunner:
         hostfwd=None,
         stdin=None,
         files=None,
+        params=None,
     ):
         if stdin is not None:
             pytest.skip("QEMU target: a board's script has no stdin")
         if opts:
             pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
-        text = textwrap.dedent(script).lstrip("\n")
+        text, files, label = _script_and_files(script, params, files)
         started = time.monotonic()
         target = self._qemu_run.Target(env=script_env(self.dns_port, env, hostfwd))
         timed_out = False
         try:
-            for name, source in (files or {}).items():
-                target.put(name, textwrap.dedent(source).encode())
+            for name, source in files.items():
+                target.put(name, source.encode())
             rc, out, err = target.run(
                 text, "mp.py", timeout=timeout, args=[str(a) for a in args or ()]
             )
@@ -450,7 +484,7 @@ class QemuRunner:
             err=err,
             rc=rc,
             script=text,
-            script_path="(QEMU target) mp.py",
+            script_path=f"(QEMU target) {label or 'mp.py'}",
             duration=time.monotonic() - started,
             timed_out=timed_out,
             bridge=bridge,
@@ -472,6 +506,7 @@ class QemuRunner:
         hostfwd=None,
         stdin=None,
         files=None,
+        params=None,
     ):
         """Boots a machine and runs ``script`` on it in the background: a
         QemuProcess, with MpProcess's wait_for/wait/interrupt/kill."""
@@ -479,10 +514,10 @@ class QemuRunner:
             pytest.skip("QEMU target: a board's script has no stdin")
         if opts:
             pytest.skip(f"QEMU target: no interpreter options ({' '.join(opts)})")
-        text = textwrap.dedent(script).lstrip("\n")
+        text, files, _ = _script_and_files(script, params, files)
         target = self._qemu_run.Target(env=script_env(self.dns_port, env, hostfwd))
-        for name, source in (files or {}).items():
-            target.put(name, textwrap.dedent(source).encode())
+        for name, source in files.items():
+            target.put(name, source.encode())
         proc = QemuProcess(self._qemu_run, target, text, [str(a) for a in args or ()])
         self._spawned.append(proc)
         return proc

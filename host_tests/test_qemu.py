@@ -124,6 +124,23 @@ def test_deploy_replaces_the_frozen_package_and_run_runs_an_app(board):
     assert "server got b'ping'" in proc.stdout
     assert proc.stdout.strip().endswith("app ok /lib/urequests.mpy")
 
+    # A test's firmware half (host_tests/fw) runs on a board the same way: its
+    # helper module goes with it, and PARAMS reach it.
+    script = (
+        REPO
+        / "host_tests"
+        / "fw"
+        / "socket_api"
+        / "module_is_registered_as_usocket_and_socket.py"
+    )
+    proc = make("run", f"PORT={board.pty}", f"SCRIPT={script}", "PARAMS=peer=10.0.2.2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-3:] == [
+        "@ same = True",
+        "@ name = 'usocket'",
+        "@ type = 'socket'",
+    ]
+
 
 # Opens sockets in every state that holds lwIP memory, with data queued both ways,
 # and keeps them referenced (globals of the raw REPL) until the soft reset.

@@ -209,6 +209,24 @@ def test_make_run_qemu_prints_the_output_and_exits_with_the_status(tmp_path):
     assert direct.stdout == "10.0.2.15\n"
 
 
+def test_make_run_qemu_runs_a_test_script_with_its_params(echo_server):
+    # The firmware half of an MCU-suite test is a file that runs by itself: its
+    # helpers (fwtest.py) and PARAMS (fwparams.py) go to the target's RAM disk.
+    script = REPO / "host_tests" / "fw" / "socket_modes" / "connect_blocking.py"
+    proc = make(
+        "run-qemu",
+        f"SCRIPT={script}",
+        f"PARAMS=port={echo_server.port} closed={free_port()}",
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "@ sta = 4" in proc.stdout.splitlines(), proc.stdout
+    # Without its parameters it says which one is missing.
+    proc = make("run-qemu", f"SCRIPT={script}", timeout=900)
+    assert proc.returncode != 0
+    assert "test parameter 'port' not given" in proc.stdout + proc.stderr
+
+
 # Sockets in every state that holds lwIP memory, over the LAN9118 this time, left
 # open (globals of the raw REPL) for the soft reset that starts the next script.
 OPEN_OVER_THE_LAN = """

@@ -8,9 +8,10 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from mprunner import use_target_errno
+from mprunner import fw, use_target_errno
 from peers import free_port, free_udp_port, recv_all, rst_close
 
 # The MCU suite runs this module on the QEMU target too, with newlib's errno values.
@@ -50,9 +51,12 @@ ECONNREFUSED = 111
 
 
 def run(mp, script, **kw):
-    """Runs PRELUDE + script on the firmware; returns the `res` results as a dict."""
-    result = mp(PRELUDE + script, **kw).check()
-    return results(result.out)
+    """Runs a script on the firmware; returns the `res` results as a dict. The
+    script is a file from fw() (host_tests/fw/, its parameters in ``params``), or
+    inline text, run after PRELUDE."""
+    if not isinstance(script, Path):
+        script = PRELUDE + script
+    return results(mp(script, **kw).check().out)
 
 
 def results(out):
@@ -69,15 +73,7 @@ def results(out):
 
 
 def test_module_is_registered_as_usocket_and_socket(mp):
-    r = run(
-        mp,
-        """
-import usocket
-res("same", usocket is socket)
-res("name", usocket.__name__)
-res("type", type(socket.socket()).__name__)
-""",
-    )
+    r = run(mp, fw("socket_api/module_is_registered_as_usocket_and_socket.py"))
     assert r == {"same": True, "name": "usocket", "type": "socket"}
 
 

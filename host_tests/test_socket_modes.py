@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from mprunner import use_target_errno
+from mprunner import fw, use_target_errno
 from peers import free_port, recv_all
 from test_socket_api import PRELUDE, results, run
 
@@ -87,20 +87,10 @@ def assert_waited(ms, low, high):
 
 
 def test_connect_blocking(mp, echo_server):
-    closed = free_port()
     r = run(
         mp,
-        script(
-            """
-s = socket.socket()
-res("connect", s.connect(("10.0.2.2", {port})))
-res("sta", s.getsocketsta())
-res("again", err(s.connect, ("10.0.2.2", {port})))
-res("refused", err(socket.socket().connect, ("10.0.2.2", {closed})))
-""",
-            port=echo_server.port,
-            closed=closed,
-        ),
+        fw("socket_modes/connect_blocking.py"),
+        params={"port": echo_server.port, "closed": free_port()},
     )
     assert r == {"connect": None, "sta": 4, "again": EISCONN, "refused": ECONNREFUSED}
 

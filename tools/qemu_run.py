@@ -29,6 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "deps" / "micropython" / "tools"))
 import pyboard  # MicroPython's own raw-REPL client (deps/micropython/tools)
 
+sys.path.insert(0, str(REPO / "tools"))
+import fwfiles  # the companions of a host_tests/fw script (fwtest, fwparams)
+
 FIRMWARE = REPO / "build" / "qemu" / "firmware.elf"
 BRIDGE = REPO / "build" / "qemu-bridge" / "usocket-qemu-bridge"
 QEMU_ARGS = [
@@ -233,10 +236,16 @@ def main():
     parser.add_argument(
         "--stats", action="store_true", help="print the bridge's counters on stderr"
     )
+    parser.add_argument(
+        "--params",
+        default="",
+        help="'name=value ...' for a test script under host_tests/fw (fwparams.py)",
+    )
     args = parser.parse_args()
     try:
         source = args.script.read_text()
-    except OSError as e:
+        files = fwfiles.companions(source, fwfiles.parse_params(args.params))
+    except (OSError, ValueError) as e:
         sys.exit(f"run-qemu: {e}")
 
     def echo(text):
@@ -248,6 +257,8 @@ def main():
     except TargetError as e:
         sys.exit(f"run-qemu: {e}")
     try:
+        for name, text in files.items():
+            target.put(name, text.encode())
         status, _, _ = target.run(
             source, args.script.name, timeout=args.timeout, echo=echo
         )

@@ -1,0 +1,44 @@
+"""The firmware half of a test as a real MicroPython script (host_tests/fw/), and
+what a board needs beside it to run it.
+
+A script under host_tests/fw/ imports its helpers from ``fwtest`` (res, err,
+timed, param, ...). Its parameters, such as the port of a peer the test started on
+the PC, are read from ``fwparams.py``, written beside the script by whoever runs
+it: the test harness (host_tests/mprunner.py, on the host firmware and on the QEMU
+target), ``make run-qemu SCRIPT=... PARAMS="port=8000"`` or ``make run PORT=...
+SCRIPT=... PARAMS=...`` on a board (tools/board_run.py). So the same file runs
+unchanged on all three.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+FW_DIR = Path(__file__).resolve().parent.parent / "host_tests" / "fw"
+_IMPORTS_FWTEST = re.compile(r"^\s*(?:from|import)\s+fwtest\b", re.MULTILINE)
+
+
+def companions(source, params=None):
+    """{file name: text} to put beside a script: fwtest.py and fwparams.py when the
+    script imports fwtest, nothing otherwise."""
+    if not _IMPORTS_FWTEST.search(source):
+        return {}
+    return {
+        "fwtest.py": (FW_DIR / "fwtest.py").read_text(),
+        "fwparams.py": f"P = {dict(params or {})!r}\n",
+    }
+
+
+def parse_params(text):
+    """'port=8000 peer=10.0.2.2 mode=timeout' -> {'port': 8000, 'peer': '10.0.2.2',
+    ...}: a value that reads as a Python literal is that literal, else a string."""
+    params = {}
+    for item in (text or "").split():
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValueError(f"PARAMS: expected name=value, got {item!r}")
+        try:
+            params[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[name] = value
+    return params
