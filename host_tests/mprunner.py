@@ -284,7 +284,8 @@ class MpRunner:
       hostfwd  ['tcp:HOSTPORT:GUESTPORT', ...] -> USOCKET_HOSTFWD
       stdin    bytes fed to the script's stdin (default: /dev/null); for a spawn,
                subprocess.PIPE: a pipe the test writes to (``proc.proc.stdin``)
-      files    {name: source} written next to the script (importable helpers)
+      files    {name: source} written next to the script (importable helpers, or
+               e.g. certs/ca.pem: directories are made)
       params   for a script from fw(): its parameters (fwparams.py beside it)
 
     The inherited USOCKET_* and MICROPYPATH variables are dropped so a developer's
@@ -306,7 +307,9 @@ class MpRunner:
         script_path = self.workdir / f"mp_{n}.py"
         script_path.write_text(text)
         for name, source in files.items():
-            (self.workdir / name).write_text(source)
+            path = self.workdir / name
+            path.parent.mkdir(parents=True, exist_ok=True)  # e.g. certs/ca.pem
+            path.write_text(source)
         stdin_path = None
         if stdin == subprocess.PIPE:
             stdin_path = subprocess.PIPE

@@ -7,6 +7,7 @@ The bundle test checks the frozen bytes against Debian's own PEM files, decoded
 by CPython, not against our build tool.
 """
 
+import ast
 import hashlib
 import json
 import pathlib
@@ -17,6 +18,8 @@ import sys
 import textwrap
 
 import pytest
+from mprunner import fw
+from peers import pattern, redirect
 
 pytestmark = pytest.mark.ssl
 
@@ -65,122 +68,98 @@ def run(mp, body, **kw):
     return [json.loads(line[2:]) for line in res.lines if line.startswith("R ")]
 
 
-def put_cert(mp, name, pem):
-    d = mp.workdir / "certs"
-    d.mkdir(exist_ok=True)
-    (d / name).write_bytes(pem)
+def certs(**pems):
+    """``files=`` for mp(): each PEM as certs/<name>.pem, on the host firmware
+    beside the script (its current directory), on the QEMU target on its RAM disk."""
+    return {f"certs/{name}.pem": pem.decode() for name, pem in pems.items()}
 
 
+def run_fw(mp, name, **kw):
+    """Runs host_tests/fw/tls/<name> (its parameters in ``params``); returns its
+    ``res`` results as a dict, or skips if the firmware has no tls module."""
+    res = mp(fw(f"tls/{name}"), **kw)
+    if res.out.strip() == "SKIP":
+        pytest.skip("the firmware has no tls module")
+    res.check()
+    found = {}
+    for line in res.out.splitlines():
+        if line.startswith("@ "):
+            key, _, value = line[2:].partition(" = ")
+            found[key] = ast.literal_eval(value)
+    return found
+
+
+@pytest.mark.qemu
 def test_https_with_no_arguments_is_verified_against_certs_dir(
     mp, https_server, dns_server
 ):
-    # The test CA as a PEM file in certs/ (the firmware's current directory): every
-    # API verifies against it with no TLS argument at all, by address and by name.
-    put_cert(mp, "test-ca.pem", https_server.ca_pem)
+    # The test CA as a PEM file in certs/: every API verifies against it with no
+    # TLS argument at all, by address and by name (through the test DNS).
     port = https_server.port
-    out = run(
+    out = run_fw(
         mp,
-        f"""
-        r = urequests.get("{https_server.url("/echo")}")
-        out([r.status_code, r.json()["path"]])
-        r = urequests.get("{https_server.url("/echo", host="test.example")}")
-        out(r.json()["headers"]["Host"])
-        r = request.get("{https_server.url("/")}")
-        out([r.status_code, "".join(r.text)])
-        req = ssl.CERT_REQUIRED  # the low-level calls verify when asked, as upstream
-        out(get_over(ssl.wrap_socket(connect({port}), server_hostname="test.example", cert_reqs=req)))
-        out(get_over(ussl.wrap_socket(connect({port}), server_hostname="test.example", cert_reqs=req)))
-        out(get_over(ussl.wrap_socket(connect({port}), "test.example", cert_reqs=req)))  # QuecPython's order
-        ctx = ssl.create_default_context()
-        out(get_over(ctx.wrap_socket(connect({port}), server_hostname="test.example")))
-        """,
+        "https_with_no_arguments_is_verified.py",
+        params={"port": port, "name": "test.example"},
+        files=certs(test_ca=https_server.ca_pem),
+        timeout=120,
     )
-    assert out == [
-        [200, "/echo"],
-        f"test.example:{port}",
-        [200, "hello from loopback"],
-        "HTTP/1.1 200 OK",
-        "HTTP/1.1 200 OK",
-        "HTTP/1.1 200 OK",
-        "HTTP/1.1 200 OK",
-    ]
+    assert out == {
+        "urequests": [200, "/echo"],
+        "urequests_by_name": f"test.example:{port}",
+        "request": [200, "hello from loopback"],
+        "ssl": "HTTP/1.1 200 OK",
+        "ussl": "HTTP/1.1 200 OK",
+        "ussl_positional": "HTTP/1.1 200 OK",
+        "context": "HTTP/1.1 200 OK",
+    }
 
 
+@pytest.mark.qemu
 def test_asyncio_ssl_true_verifies_against_the_store(mp, https_server):
     # asyncio's open_connection(ssl=True) makes a bare SSLContext and a deferred
-    # handshake: with the CA in certs/ it is verified; with none, it fails.
-    port = https_server.port
-    body = f"""
-        import asyncio
-
-        async def get():
-            r, w = await asyncio.open_connection("10.0.2.2", {port}, ssl=True)
-            w.write(b"GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
-            await w.drain()
-            line = await r.readline()
-            w.close()
-            return line.decode().strip()
-
-        try:
-            out(asyncio.run(get()))
-        except Exception as e:
-            out([type(e).__name__, str(e)])
-        """
-    out = run(mp, body)
-    assert out[0][0] in ("ValueError", "OSError"), out  # the test CA is not trusted
-    put_cert(mp, "test-ca.pem", https_server.ca_pem)
-    assert run(mp, body) == ["HTTP/1.1 200 OK"]
+    # handshake: with no CA it fails; with the CA in certs/ it is verified.
+    script = "asyncio_ssl_true_verifies_against_the_store.py"
+    params = {"port": https_server.port}
+    out = run_fw(mp, script, params=params, timeout=60)
+    assert out["get"][0] in ("ValueError", "OSError"), out  # not trusted
+    out = run_fw(
+        mp, script, params=params, files=certs(test_ca=https_server.ca_pem), timeout=60
+    )
+    assert out == {"get": "HTTP/1.1 200 OK"}
 
 
+@pytest.mark.qemu
 def test_untrusted_ca_fails_naming_the_host_and_the_fix(mp, https_server):
     # certs/ holds a CA with the same name as the server's but another key, so the
     # signature check itself must fail; verify=False is the explicit way out.
-    put_cert(mp, "wrong.pem", https_server.wrong_ca_pem)
-    port = https_server.port
-    out = run(
+    out = run_fw(
         mp,
-        f"""
-        out(catch(lambda: urequests.get("{https_server.url("/echo", host="test.example")}", timeout=10)))
-        out(catch(lambda: request.get("{https_server.url("/")}", timeout=10)))
-        out(catch(lambda: ssl.wrap_socket(connect({port}), server_hostname="test.example", cert_reqs=ssl.CERT_REQUIRED)))
-        out(urequests.get("{https_server.url("/echo")}", verify=False, timeout=10).status_code)
-        r = request.get("{https_server.url("/")}", ssl_params={{"verify": False}})
-        out(r.status_code)
-        r.close()
-        out(get_over(ssl.wrap_socket(connect({port}), cert_reqs=ssl.CERT_NONE)))
-        out(catch(lambda: ssl.wrap_socket(connect({port}), cert_reqs=ssl.CERT_REQUIRED)))
-        # Upstream defaults: MicroPython's ssl.wrap_socket and QuecPython's
-        # ussl.wrap_socket verify nothing unless asked (libraries rely on it).
-        out(get_over(ssl.wrap_socket(connect({port}), server_hostname="test.example")))
-        out(get_over(ssl.wrap_socket(connect({port}))))
-        out(get_over(ussl.wrap_socket(connect({port}), "test.example")))
-        """,
+        "untrusted_ca_fails_naming_the_host_and_the_fix.py",
+        params={"port": https_server.port, "name": "test.example"},
+        files=certs(wrong=https_server.wrong_ca_pem),
+        timeout=120,
     )
-    (
-        by_name,
-        quec,
-        raw,
-        unverified,
-        quec_unverified,
-        raw_unverified,
-        no_name,
-        *upstream,
-    ) = out
-    for err, host in (
-        (by_name, "test.example"),
-        (quec, "10.0.2.2"),
-        (raw, "test.example"),
+    for key, host in (
+        ("urequests", "test.example"),
+        ("request", "10.0.2.2"),
+        ("ssl", "test.example"),
     ):
+        err = out[key]
         assert err[0] == "CertificateError", err
         assert f"the certificate of {host}" in err[1]
         assert "not correctly signed" in err[1]  # mbedTLS's reason
         assert "PEM file in certs/" in err[1]
-    assert unverified == 200
-    assert quec_unverified == 200
-    assert raw_unverified == "HTTP/1.1 200 OK"
-    assert no_name[0] == "ValueError"
-    assert no_name[1].startswith("CERT_REQUIRED requires server_hostname: pass")
-    assert upstream == ["HTTP/1.1 200 OK"] * 3
+    assert out["urequests_unverified"] == 200
+    assert out["request_unverified"] == 200
+    assert out["ssl_unverified"] == "HTTP/1.1 200 OK"
+    assert out["ssl_no_name"][0] == "ValueError"
+    assert out["ssl_no_name"][1].startswith(
+        "CERT_REQUIRED requires server_hostname: pass"
+    )
+    # Upstream defaults: MicroPython's ssl.wrap_socket and QuecPython's
+    # ussl.wrap_socket verify nothing unless asked (libraries rely on it).
+    for key in ("ssl_default", "ssl_default_no_name", "ussl_default"):
+        assert out[key] == "HTTP/1.1 200 OK", key
 
 
 def test_ca_added_to_certs_dir_is_picked_up_without_restart(mp, https_server):
@@ -286,22 +265,57 @@ def test_frozen_bundle_holds_the_common_set_and_parses(mp):
     assert source.startswith("ca-certificates ")
 
 
+@pytest.mark.qemu
 def test_ssl_and_ussl_signatures(mp):
     # MicroPython's ssl.wrap_socket and QuecPython's ussl.wrap_socket, by name.
-    out = run(
+    out = run_fw(mp, "ssl_and_ussl_signatures.py")
+    assert out == {
+        "constants": [0, 1, 2],
+        "ussl_is_ssl": [True, True],
+        # Not a stream: OSError, so the arguments themselves were accepted.
+        "ssl_keywords": "OSError",
+        "ussl_keywords": "OSError",
+        "ussl_positional": "OSError",
+    }
+
+
+# Larger than one TLS record (16 KiB), so the firmware reassembles several.
+BODY_BYTES = 40000
+
+
+@pytest.mark.qemu
+def test_urequests_https_get_reads_the_body(mp, https_server):
+    https_server.route("GET", "/body", lambda req: pattern(BODY_BYTES))
+    out = run_fw(
         mp,
-        """
-        out([ssl.CERT_NONE, ssl.CERT_OPTIONAL, ssl.CERT_REQUIRED,
-             ussl.CERT_REQUIRED == ssl.CERT_REQUIRED, ussl.SSLContext is ssl.SSLContext])
-        for f in (ssl.wrap_socket, ussl.wrap_socket):
-            # Every keyword both sides use is accepted (the socket is not a
-            # stream: OSError, raised only after the arguments were taken).
-            e = catch(lambda: f(None, server_side=False, key=None, cert=None,
-                                cert_reqs=ssl.CERT_NONE, cadata=None,
-                                server_hostname="h", do_handshake=True))
-            out(e[0])
-        out(catch(lambda: ussl.wrap_socket(None, "h", None, None, cert_reqs=ssl.CERT_NONE))[0])
-        """,
+        "urequests_https_get_reads_the_body.py",
+        params={"port": https_server.port, "n": BODY_BYTES},
+        files=certs(test_ca=https_server.ca_pem),
+        timeout=120,
     )
-    assert out[0] == [0, 1, 2, True, True]
-    assert out[1:] == ["OSError", "OSError", "OSError"]  # not a stream: args were fine
+    assert out == {
+        "status": 200,
+        "length": BODY_BYTES,
+        "same": True,
+        "streamed": [BODY_BYTES, True],
+    }
+
+
+@pytest.mark.qemu
+def test_https_to_http_redirect_is_refused(mp, https_server, http_server):
+    # The https server is verified through the store; its redirect to plain http
+    # is refused before anything is sent there.
+    target = http_server.url("/echo")
+    https_server.route("GET", "/down", lambda req: redirect(target, 302))
+    out = run_fw(
+        mp,
+        "https_to_http_redirect_is_refused.py",
+        params={"port": https_server.port},
+        files=certs(test_ca=https_server.ca_pem),
+        timeout=60,
+    )
+    name, message = out["error"]
+    assert name == "InsecureRedirect"
+    assert "https to plain http" in message
+    assert target in message
+    assert http_server.requests == []

@@ -132,9 +132,16 @@ class Target:
                 self._start()
 
     def put(self, name, data):
-        """Writes a file (bytes) to the target's RAM disk, e.g. a module to import."""
+        """Writes a file (bytes) to the target's RAM disk, e.g. a module to import,
+        or certs/ca.pem (the directories in the name are made)."""
         self._enter_raw_repl(soft_reset=False)
         try:
+            parts = name.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                d = "/".join(parts[:i])
+                self.board.exec_(
+                    f"import os\ntry:\n os.mkdir({d!r})\nexcept OSError:\n pass"
+                )
             self.board.exec_(f"f = open({name!r}, 'wb')")
             for i in range(0, len(data), 256):
                 self.board.exec_(f"f.write({data[i : i + 256]!r})")

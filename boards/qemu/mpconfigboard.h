@@ -27,6 +27,11 @@ void usocket_qemu_vm_deinit(void);
 #undef MICROPY_PY_SELECT_SELECT
 #define MICROPY_PY_SELECT_SELECT (1)
 
+// asyncio's C core (_asyncio), as ESP32 and RP2 builds have it: the frozen asyncio
+// package leaves out its pure-Python twin and does not import without it.
+#undef MICROPY_PY_ASYNCIO
+#define MICROPY_PY_ASYNCIO (1)
+
 // Every wait in MicroPython (select.poll, scheduled waits) services the LAN9118
 // and lwIP, as lwIP's background task does on a board (qemu_board.c).
 void usocket_qemu_lwip_poll(void);

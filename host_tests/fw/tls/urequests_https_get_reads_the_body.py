@@ -1,0 +1,47 @@
+# A verified urequests GET over TLS whose body spans several TLS records: read
+# whole with .content, then again as a stream with .raw, and compared with the
+# pattern the server sent.
+try:
+    import tls  # noqa: F401
+except ImportError:
+    print("SKIP")
+    raise SystemExit
+
+import gc
+
+import urequests
+from fwtest import PEER, param, res
+
+port = param("port")
+n = param("n")
+url = "https://" + PEER + ":" + str(port) + "/body"
+
+
+def pattern(n, offset=0):
+    # peers.pattern(n, offset=offset) on the PC
+    b = bytearray(n)
+    for i in range(n):
+        j = i + offset
+        b[i] = (j * 7 + (j >> 8) * 11 + 3) & 255
+    return b
+
+
+r = urequests.get(url, timeout=10)
+body = r.content
+res("status", r.status_code)
+res("length", len(body))
+res("same", body == pattern(n))
+del body, r
+gc.collect()
+
+r = urequests.get(url, timeout=10, stream=True)
+got = 0
+same = True
+while True:
+    chunk = r.raw.read(1024)
+    if not chunk:
+        break
+    same = same and chunk == pattern(len(chunk), got)
+    got += len(chunk)
+r.close()
+res("streamed", [got, same])
