@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""What TLS verification costs in RAM on the host firmware (docs/tls.md).
+"""What TLS verification costs in RAM on the host firmware (docs/tls.md), and
+what a handshake needs of the QEMU target's GC heap (docs/qemu.md, --qemu).
 
     deps/venv/bin/python tools/tls_heap.py [--firmware build/unix/micropython]
+    deps/venv/bin/python tools/tls_heap.py --qemu [--doc]
 
 On the unix port mbedTLS allocates from libc, not from MicroPython's GC heap
 (on bare-metal ports it uses the GC heap), so the firmware reads libc's
@@ -113,13 +115,140 @@ print("ROWS " + json.dumps(rows))
 """
 
 
+# The QEMU target (boards/qemu): mbedTLS allocates from the GC heap there, as on
+# the boards, so gc.mem_alloc() after gc.collect() counts both sides. What is held
+# after a step is measured directly; the peak during a handshake is not (the GC
+# keeps no high-water mark), so it is found from outside: each run first fills the
+# heap with ballast until `leave` bytes are free, then makes one verified
+# urequests.get over TLS (the first of its VM: the store context is made, the CA
+# parsed, the handshake done). The least free heap with which it succeeds,
+# bisected over soft resets, is what a request needs. The machine's boot and the
+# frozen modules' imports come before the ballast, so they are not counted.
+QEMU_HELD = """
+import gc, socket, ssl, urequests
+
+def held():
+    gc.collect()
+    return gc.mem_alloc()
+
+gc.collect()
+print("HEAP", gc.mem_alloc() + gc.mem_free(), gc.mem_free())
+h0 = held()
+r = urequests.get("{url}", timeout=10)
+r.close()
+print("STORE", held() - h0)
+h0 = held()
+s = socket.socket()
+s.connect(socket.getaddrinfo("10.0.2.2", {port})[0][-1])
+t = ssl._default_context().wrap_socket(s, server_hostname="test.example")
+print("CONN", held() - h0)
+t.close()
+"""
+
+QEMU_PEAK = """
+import gc, urequests
+
+leave = {leave}
+ballast = []
+gc.collect()
+while gc.mem_free() > leave + 64:
+    try:
+        ballast.append(bytearray(min(gc.mem_free() - leave - 48, 2048)))
+    except MemoryError:
+        break
+gc.collect()
+free = gc.mem_free()
+try:
+    r = urequests.get("{url}", timeout=10)
+    ok = r.status_code == 200
+    r.close()
+except Exception:
+    ok = False
+print("PEAK", free, ok)
+"""
+
+
+def qemu_main(doc):
+    """--qemu: the QEMU target's GC heap and a TLS request (docs/qemu.md)."""
+    import qemu_run
+
+    def out(target, script):
+        # {KEY: [values]} from the script's "KEY value ..." lines.
+        rc, text, err = target.run(script, "heap.py", timeout=120)
+        found = {x.split()[0]: x.split()[1:] for x in text.splitlines() if x.strip()}
+        if rc:
+            sys.exit(f"tls_heap: the QEMU target failed:\n{text}\n{err}")
+        return found
+
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = Certs(pathlib.Path(tmp) / "pki")
+        server = HttpsServer(certs)
+        target = None
+        try:
+            target = qemu_run.Target()
+            target.put("certs/test-ca.pem", certs.ca_pem)
+            url = server.url("/")
+            held = out(target, QEMU_HELD.format(url=url, port=server.port))
+            total, start_free = (int(x) for x in held["HEAP"])
+            store, conn = int(held["STORE"][0]), int(held["CONN"][0])
+            # Bisect `leave` to 256 B: the least free heap seen to succeed, and the
+            # most seen to fail.
+            lo, hi = 0, start_free
+            fits, fails = start_free, 0
+            while hi - lo > 256:
+                mid = (lo + hi) // 2
+                free, ok = out(target, QEMU_PEAK.format(leave=mid, url=url))["PEAK"]
+                if ok == "True":
+                    fits = min(fits, int(free))
+                    hi = mid
+                else:
+                    fails = max(fails, int(free))
+                    lo = mid
+        finally:
+            if target is not None:
+                target.stop()
+            server.close()
+    store_label = (
+        "held after a verified urequests.get over TLS: the shared store context"
+        " with its CAs (the bundle's first, the test CA from certs/)"
+    )
+    peak_label = (
+        "the least free heap with which a first verified urequests.get over TLS"
+        " succeeded (store context, CA parsing, handshake; with"
+        f" {fails:,} B free it failed)"
+    )
+    rows = [
+        ("the GC heap (MICROPY_HEAP_SIZE)", f"{total:,} B"),
+        ("free when a script starts", f"{start_free:,} B"),
+        (store_label, f"{store:,} B"),
+        ("held by an open TLS connection (after the handshake)", f"{conn:,} B"),
+        (peak_label, f"{fits:,} B"),
+    ]
+    table = docgen.md_table(("", "bytes"), rows, right=(1,))
+    print(table)
+    if doc:
+        stamp = docgen.stamp("python tools/tls_heap.py --qemu --doc")
+        docgen.replace_block(
+            "qemu.md", "qemu-tls-heap", stamp + " QEMU target (Cortex-M3).\n\n" + table
+        )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--firmware", default=str(TOP / "build" / "unix" / "micropython"))
     ap.add_argument(
         "--doc", action="store_true", help="write the tables into docs/tls.md"
     )
+    ap.add_argument(
+        "--qemu",
+        action="store_true",
+        help="measure on the QEMU target (build/qemu, `make qemu qemu-bridge`)"
+        " instead; --doc writes docs/qemu.md",
+    )
     args = ap.parse_args()
+    if args.qemu:
+        qemu_main(args.doc)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         certs = Certs(tmp / "pki")
