@@ -224,7 +224,7 @@ def qemu_main(doc):
         ("held by an open TLS connection (after the handshake)", f"{conn:,} B"),
         (peak_label, f"{fits:,} B"),
     ]
-    table = docgen.md_table(("", "bytes"), rows, right=(1,))
+    table = docgen.md_table(("what", "GC heap"), rows, right=(1,))
     print(table)
     if doc:
         stamp = docgen.stamp("python tools/tls_heap.py --qemu --doc")
