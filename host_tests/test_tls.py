@@ -4,68 +4,29 @@ verified HTTPS with no arguments, against CPython HTTPS servers whose
 certificates come from a throw-away openssl PKI (peers.Certs).
 
 The bundle test checks the frozen bytes against Debian's own PEM files, decoded
-by CPython, not against our build tool.
+by CPython, not against our build tool. The firmware half of each test is a
+script under host_tests/fw/tls/; CA files for it go in ``files=`` (certs/...).
 """
 
 import ast
 import hashlib
-import json
 import pathlib
 import shutil
 import ssl
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from mprunner import fw
 from peers import pattern, redirect
 
-pytestmark = pytest.mark.ssl
+# Every test runs on the host firmware and on the QEMU target (its own mbedTLS in
+# the GC heap, boards/qemu); the firmware halves are host_tests/fw/tls/*.py.
+pytestmark = [pytest.mark.ssl, pytest.mark.qemu]
 
 TOP = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tools"))
 import cabundle
-
-PRELUDE = """
-import json, socket, time
-try:
-    import tls
-except ImportError:
-    print("NO-TLS")
-    raise SystemExit
-import ssl, ussl, urequests, request
-
-def out(x):
-    print("R " + json.dumps(x))
-
-def catch(f):
-    try:
-        f()
-    except Exception as e:
-        return [type(e).__name__, str(e)]
-    return None
-
-def connect(port):
-    s = socket.socket()
-    s.settimeout(10)
-    s.connect(socket.getaddrinfo("10.0.2.2", port)[0][-1])
-    return s
-
-def get_over(t):
-    t.write(b"GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
-    line = t.read().split(b"\\r\\n")[0].decode()
-    t.close()
-    return line
-"""
-
-
-def run(mp, body, **kw):
-    res = mp(PRELUDE + textwrap.dedent(body), **kw)
-    if "NO-TLS" in res.out:
-        pytest.skip("the firmware has no tls module")
-    res.check()
-    return [json.loads(line[2:]) for line in res.lines if line.startswith("R ")]
 
 
 def certs(**pems):
@@ -89,7 +50,6 @@ def run_fw(mp, name, **kw):
     return found
 
 
-@pytest.mark.qemu
 def test_https_with_no_arguments_is_verified_against_certs_dir(
     mp, https_server, dns_server
 ):
@@ -114,7 +74,6 @@ def test_https_with_no_arguments_is_verified_against_certs_dir(
     }
 
 
-@pytest.mark.qemu
 def test_asyncio_ssl_true_verifies_against_the_store(mp, https_server):
     # asyncio's open_connection(ssl=True) makes a bare SSLContext and a deferred
     # handshake: with no CA it fails; with the CA in certs/ it is verified.
@@ -128,7 +87,6 @@ def test_asyncio_ssl_true_verifies_against_the_store(mp, https_server):
     assert out == {"get": "HTTP/1.1 200 OK"}
 
 
-@pytest.mark.qemu
 def test_untrusted_ca_fails_naming_the_host_and_the_fix(mp, https_server):
     # certs/ holds a CA with the same name as the server's but another key, so the
     # signature check itself must fail; verify=False is the explicit way out.
@@ -163,32 +121,19 @@ def test_untrusted_ca_fails_naming_the_host_and_the_fix(mp, https_server):
 
 
 def test_ca_added_to_certs_dir_is_picked_up_without_restart(mp, https_server):
-    url = https_server.url("/")
-    certs = mp.workdir / "certs"
-    out = run(
+    out = run_fw(
         mp,
-        f"""
-        out(catch(lambda: urequests.get("{url}", timeout=10))[0])
-        import os
-        try:
-            os.mkdir("certs")
-        except OSError:
-            pass
-        with open("certs/added.pem", "wb") as f:
-            f.write({https_server.ca_pem!r})
-        out(urequests.get("{url}", timeout=10).status_code)
-        """,
+        "ca_added_to_certs_dir_is_picked_up_without_restart.py",
+        params={"port": https_server.port, "pem": https_server.ca_pem.decode()},
+        timeout=60,
     )
-    assert out == ["CertificateError", 200]
-    assert (certs / "added.pem").exists()
+    assert out == {"before": "CertificateError", "after": 200, "written": True}
 
 
 def test_bundle_ca_is_loaded_only_when_a_chain_needs_it(mp, https_server, tmp_path):
     # A bundle built by tools/cabundle.py from a directory holding a real Debian
-    # root (first, so a context starts with it) and the test CA. The first
-    # handshake fails against the real root; the chain's issuer is found in the
-    # bundle, loaded, and a second connection succeeds. A second request reuses
-    # the learned CA: one connection only.
+    # root (first, so a context starts with it) and the test CA, given to the
+    # firmware as the module testbundle.
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(pathlib.Path(cabundle.SRC) / "ISRG_Root_X1.crt", src)
@@ -199,35 +144,22 @@ def test_bundle_ca_is_loaded_only_when_a_chain_needs_it(mp, https_server, tmp_pa
          "--src", str(src), "--out", str(bundle_py)],
         check=True, capture_output=True,
     )  # fmt: skip
-    out = run(
-        mp,
-        f"""
-        ns = {{}}
-        exec(open("{bundle_py}").read(), ns)
-        ssl._BUNDLE = ns["BUNDLE"]
-        r = urequests.get("{https_server.url("/echo")}", timeout=10)
-        out([r.status_code, r.json()["connection"]])
-        r = urequests.get("{https_server.url("/echo")}", timeout=10)
-        out([r.status_code, r.json()["connection"]])
-        out(len(ssl._learned))
-        """,
+    script = "bundle_ca_is_loaded_only_when_a_chain_needs_it.py"
+    files = {"testbundle.py": bundle_py.read_text()}
+    params = {"port": https_server.port, "name": "test.example"}
+    out = run_fw(
+        mp, script, params={**params, "part": "urequests"}, files=files, timeout=60
     )
-    # Connection 1 was the handshake refused against ISRG Root X1 only.
-    assert out == [[200, 2], [200, 3], 2]
+    # Connection 1 was the handshake refused against ISRG Root X1 only; the
+    # second request reused the CA learned then.
+    assert out == {"first": [200, 2], "second": [200, 3], "learned": 2}
     # ssl.wrap_socket on the caller's socket: the second handshake runs on a new
     # connection to the same peer (getpeername), returned in its place.
     before = https_server.connections
-    out = run(
-        mp,
-        f"""
-        ns = {{}}
-        exec(open("{bundle_py}").read(), ns)
-        ssl._BUNDLE = ns["BUNDLE"]
-        out(get_over(ssl.wrap_socket(connect({https_server.port}), server_hostname="test.example",
-                                     cert_reqs=ssl.CERT_REQUIRED)))
-        """,
+    out = run_fw(
+        mp, script, params={**params, "part": "wrap_socket"}, files=files, timeout=60
     )
-    assert out == ["HTTP/1.1 200 OK"]
+    assert out == {"wrap_socket": "HTTP/1.1 200 OK"}
     assert https_server.wait_connections(before + 2) == before + 2
 
 
@@ -235,24 +167,9 @@ def test_frozen_bundle_holds_the_common_set_and_parses(mp):
     # What the firmware has frozen, against Debian's PEM files decoded by CPython:
     # the same certificates in the same order (expired ones left out), each of
     # which mbedTLS parses as a CA.
-    out = run(
-        mp,
-        """
-        import _cabundle, hashlib, binascii
-        ders = []
-        for start, n, so, sn in ssl._bundle_records():
-            der = ssl._BUNDLE[start:start + n]
-            ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
-            ctx.load_verify_locations(der)  # raises if mbedTLS cannot parse it
-            ders.append(binascii.hexlify(hashlib.sha256(der).digest()).decode())
-            assert ssl._bundle_find(ssl._BUNDLE[so:so + sn]) == der
-        out([_cabundle.SET, _cabundle.SOURCE, ders])
-        """,
-        timeout=60,
-    )
-    ((name, source, ders),) = out
-    if name != "common":
-        pytest.skip(f"the firmware was built with CA_BUNDLE={name}")
+    out = run_fw(mp, "frozen_bundle_parses.py", timeout=120)
+    if out["set"] != "common":
+        pytest.skip(f"the firmware was built with CA_BUNDLE={out['set']}")
     expected = []
     now = cabundle.datetime.datetime.now(cabundle.datetime.UTC)
     for stem in cabundle.COMMON:
@@ -260,12 +177,12 @@ def test_frozen_bundle_holds_the_common_set_and_parses(mp):
         der = ssl.PEM_cert_to_DER_cert(pem)
         if cabundle.not_after(der) > now:
             expected.append(hashlib.sha256(der).hexdigest())
-    assert ders == expected
-    assert len(ders) >= 30
-    assert source.startswith("ca-certificates ")
+    assert out["ders"] == expected
+    assert len(out["ders"]) >= 30
+    assert out["found"] is True
+    assert out["source"].startswith("ca-certificates ")
 
 
-@pytest.mark.qemu
 def test_ssl_and_ussl_signatures(mp):
     # MicroPython's ssl.wrap_socket and QuecPython's ussl.wrap_socket, by name.
     out = run_fw(mp, "ssl_and_ussl_signatures.py")
@@ -283,7 +200,6 @@ def test_ssl_and_ussl_signatures(mp):
 BODY_BYTES = 40000
 
 
-@pytest.mark.qemu
 def test_urequests_https_get_reads_the_body(mp, https_server):
     https_server.route("GET", "/body", lambda req: pattern(BODY_BYTES))
     out = run_fw(
@@ -301,7 +217,6 @@ def test_urequests_https_get_reads_the_body(mp, https_server):
     }
 
 
-@pytest.mark.qemu
 def test_https_to_http_redirect_is_refused(mp, https_server, http_server):
     # The https server is verified through the store; its redirect to plain http
     # is refused before anything is sent there.
