@@ -234,3 +234,29 @@ def test_https_to_http_redirect_is_refused(mp, https_server, http_server):
     assert "https to plain http" in message
     assert target in message
     assert http_server.requests == []
+
+
+def test_each_boot_sends_another_client_random(mp, tcp_server):
+    # The 28 random bytes of the ClientHello (after the 4 that may hold the time)
+    # come from mbedTLS's DRBG, seeded from the firmware's entropy source: on the
+    # QEMU target that is seeded per boot (docs/qemu.md, TLS), so two boots of the
+    # same firmware, running the same script, must not repeat them.
+    randoms = []
+
+    def record_client_hello(conn, addr):
+        conn.settimeout(10)
+        data = b""
+        while len(data) < 5 + 6 + 32:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        # Record header (5), handshake type and length (4), version (2), random (32).
+        assert data[0] == 22 and data[5] == 1, data[:6]  # handshake, ClientHello
+        randoms.append(data[11:43])
+
+    server = tcp_server(record_client_hello)
+    for _ in range(2):
+        run_fw(mp, "client_hello.py", params={"port": server.port}, timeout=60)
+    assert len(randoms) == 2, server.errors
+    assert randoms[0][4:] != randoms[1][4:]
