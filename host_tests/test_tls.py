@@ -29,7 +29,7 @@ sys.path.insert(0, str(TOP / "tools"))
 import cabundle
 
 
-def certs(**pems):
+def certs_files(**pems):
     """``files=`` for mp(): each PEM as certs/<name>.pem, on the host firmware
     beside the script (its current directory), on the QEMU target on its RAM disk."""
     return {f"certs/{name}.pem": pem.decode() for name, pem in pems.items()}
@@ -60,7 +60,7 @@ def test_https_with_no_arguments_is_verified_against_certs_dir(
         mp,
         "https_with_no_arguments_is_verified.py",
         params={"port": port, "name": "test.example"},
-        files=certs(test_ca=https_server.ca_pem),
+        files=certs_files(test_ca=https_server.ca_pem),
         timeout=120,
     )
     assert out == {
@@ -82,7 +82,11 @@ def test_asyncio_ssl_true_verifies_against_the_store(mp, https_server):
     out = run_fw(mp, script, params=params, timeout=60)
     assert out["get"][0] in ("ValueError", "OSError"), out  # not trusted
     out = run_fw(
-        mp, script, params=params, files=certs(test_ca=https_server.ca_pem), timeout=60
+        mp,
+        script,
+        params=params,
+        files=certs_files(test_ca=https_server.ca_pem),
+        timeout=60,
     )
     assert out == {"get": "HTTP/1.1 200 OK"}
 
@@ -94,7 +98,7 @@ def test_untrusted_ca_fails_naming_the_host_and_the_fix(mp, https_server):
         mp,
         "untrusted_ca_fails_naming_the_host_and_the_fix.py",
         params={"port": https_server.port, "name": "test.example"},
-        files=certs(wrong=https_server.wrong_ca_pem),
+        files=certs_files(wrong=https_server.wrong_ca_pem),
         timeout=120,
     )
     for key, host in (
@@ -206,7 +210,7 @@ def test_urequests_https_get_reads_the_body(mp, https_server):
         mp,
         "urequests_https_get_reads_the_body.py",
         params={"port": https_server.port, "n": BODY_BYTES},
-        files=certs(test_ca=https_server.ca_pem),
+        files=certs_files(test_ca=https_server.ca_pem),
         timeout=120,
     )
     assert out == {
@@ -226,7 +230,7 @@ def test_https_to_http_redirect_is_refused(mp, https_server, http_server):
         mp,
         "https_to_http_redirect_is_refused.py",
         params={"port": https_server.port},
-        files=certs(test_ca=https_server.ca_pem),
+        files=certs_files(test_ca=https_server.ca_pem),
         timeout=60,
     )
     name, message = out["error"]
@@ -260,3 +264,53 @@ def test_each_boot_sends_another_client_random(mp, tcp_server):
         run_fw(mp, "client_hello.py", params={"port": server.port}, timeout=60)
     assert len(randoms) == 2, server.errors
     assert randoms[0][4:] != randoms[1][4:]
+
+
+def expired_server_context(certs, directory):
+    """A CPython server context whose certificate the test CA signed for 10.0.2.2,
+    valid in 2020 only (`openssl ca`, which takes explicit dates)."""
+    d = pathlib.Path(directory)
+    d.mkdir()
+    (d / "index.txt").write_text("")
+    (d / "serial").write_text("1000\n")
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = test\n"
+        f"[test]\ndatabase = {d}/index.txt\nserial = {d}/serial\n"
+        f"new_certs_dir = {d}\ndefault_md = sha256\npolicy = any\n"
+        "[any]\ncommonName = supplied\n"
+    )
+    (d / "ext").write_text("subjectAltName=DNS:test.example,IP:10.0.2.2\n")
+    key, csr, pem = d / "key.pem", d / "req.csr", d / "cert.pem"
+    for args in (
+        ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+         "-subj", "/CN=test.example"],
+        ["ca", "-batch", "-notext", "-config", d / "ca.cnf", "-cert", certs.ca_pem_path,
+         "-keyfile", certs.ca_key_path, "-in", csr, "-out", pem, "-extfile", d / "ext",
+         "-startdate", "20200101000000Z", "-enddate", "20210101000000Z"],
+    ):  # fmt: skip
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pem, key)
+    return ctx
+
+
+def test_expired_certificate_is_refused(mp, certs, tcp_server, tmp_path):
+    # The test CA is trusted, the certificate is not valid now: the firmware's
+    # date is checked (on the QEMU target it comes from the PC at power-on; the
+    # other tests show it is not before the certificates' start either).
+    def answer(conn, addr):
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    server = tcp_server(answer, tls=expired_server_context(certs, tmp_path / "pki"))
+    out = run_fw(
+        mp,
+        "expired_certificate_is_refused.py",
+        params={"port": server.port},
+        files=certs_files(test_ca=certs.ca_pem),
+        timeout=60,
+    )
+    name, message = out["error"]
+    assert name == "CertificateError"
+    assert "the certificate of 10.0.2.2" in message
+    assert "expired" in message  # mbedTLS's reason
