@@ -1,6 +1,8 @@
 """Every blocking call in blocking, timeout and non-blocking mode, with the
 error each mode raises, against CPython peers: connect, accept, send/sendall/write,
 recv/read/readinto/readline, recvfrom; and Ctrl-C interrupting a blocking call.
+The firmware half of each test is a script in host_tests/fw/socket_modes/, which
+gets the mode (or the call) as a parameter.
 
 errno values are MicroPython's (Linux's): ETIMEDOUT 110 for a timeout, EAGAIN 11
 for would-block, EINPROGRESS 115, EALREADY 114, EISCONN 106, ECONNREFUSED 111,
