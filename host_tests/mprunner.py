@@ -423,6 +423,13 @@ def use_target_errno(module, mp_target, monkeypatch):
             monkeypatch.setattr(module, name, values[name])
 
 
+# On the QEMU target the GC collects after every GC_THRESHOLD bytes allocated
+# (gc.threshold), as a small board's heap would make it, so the live heap it finds
+# after a collection (qemu.gc_peak(), reported per test by tools/mcu_suite.py) is
+# close to what the test needs, not the garbage a large heap lets pile up.
+GC_THRESHOLD = 4096
+
+
 class QemuRunner:
     """``mp`` on the QEMU target: ``mp(script, ...)`` boots a fresh machine with its
     own bridge (so ``env`` and ``hostfwd`` apply to that run, as they do to a host
@@ -439,8 +446,8 @@ class QemuRunner:
         self.dns_port = dns_port
         self.workdir = Path(workdir)
         self._spawned = []
-        # The test's pytest item: each run records lwIP's heap peak on it
-        # (tools/mcu_suite.py reports the largest per test).
+        # The test's pytest item: each run records lwIP's heap peak and the GC's
+        # live peak on it (tools/mcu_suite.py reports the largest per test).
         self.node = node
 
     def boot(self, env=None, hostfwd=None):
@@ -473,11 +480,14 @@ class QemuRunner:
             for name, source in files.items():
                 target.put(name, source.encode())
             rc, out, err = target.run(
-                text, "mp.py", timeout=timeout, args=[str(a) for a in args or ()]
+                text,
+                "mp.py",
+                timeout=timeout,
+                args=[str(a) for a in args or ()],
+                gc_threshold=GC_THRESHOLD,
             )
-            peak = target.lwip_peak()
-            if peak is not None and self.node is not None:
-                self.node.user_properties.append(("lwip_mem_max", peak))
+            if self.node is not None:
+                self.node.user_properties.extend(target.peaks().items())
         except self._qemu_run.TargetError as e:
             rc, out, err, timed_out = -9, "", str(e), True
         finally:
@@ -551,7 +561,12 @@ class QemuProcess:
     def _serve(self, args):
         try:
             rc, out, err = self.target.run(
-                self.script, "mp.py", timeout=3600, echo=self._chunks.append, args=args
+                self.script,
+                "mp.py",
+                timeout=3600,
+                echo=self._chunks.append,
+                args=args,
+                gc_threshold=GC_THRESHOLD,
             )
             self._chunks = [out]
             self._err, self._rc = err, rc

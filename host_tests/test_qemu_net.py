@@ -278,3 +278,24 @@ def test_soft_reset_with_connections_open_over_the_lan(qemu, echo_server):
         assert {k: stats[k] for k in LWIP_USAGE} == {k: before[k] for k in LWIP_USAGE}
         assert stats["memp_err"] == 0 and stats["mem_err"] == 0, stats
     assert echo_server.connections == 8
+
+
+# Holds 40 KiB live while it throws 400 KiB away, in 1 KiB pieces.
+LIVE_AND_GARBAGE = """
+kept = [bytearray(1024) for i in range(40)]
+for i in range(400):
+    b = bytearray(1024)
+print("done", len(kept))
+"""
+
+
+def test_gc_peak_reports_the_live_heap_not_the_garbage(qemu, request):
+    # The MCU suite's "GC heap" column: the largest live set a collection found.
+    # The script keeps 40 KiB and throws ten times that away: the peak counts the
+    # 40 KiB (plus the interpreter's own few KiB and one threshold's worth of
+    # garbage), not the 400 KiB a heap without collections would have filled.
+    qemu.node = request.node
+    assert qemu(LIVE_AND_GARBAGE).check().lines == ["done 40"]
+    peaks = dict(request.node.user_properties)
+    assert 40 * 1024 < peaks["gc_live_max"] < 40 * 1024 + 24 * 1024, peaks
+    assert peaks["lwip_mem_max"] >= 0

@@ -21,7 +21,15 @@ TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "tools"))
 import docgen  # tools/ is not a package: found through sys.path above
 
+sys.path.insert(0, str(TOP / "host_tests"))
+from mprunner import GC_THRESHOLD  # what the [qemu] runs use
+
 PYTHON = TOP / "deps" / "venv" / "bin" / "python"
+
+
+# What each [qemu] run records on its test (host_tests/mprunner.QemuRunner): lwIP's
+# heap high-water mark, and the GC heap's largest live set after a collection.
+PEAKS = ("lwip_mem_max", "gc_live_max")
 
 
 def run(junit, *args, env=None):
@@ -53,14 +61,15 @@ def outcomes(root):
             text = "skip: " + skipped.get("message", "").split(": ", 1)[-1]
         else:
             text = "pass"
-        peaks = [
-            int(p.get("value"))
-            for p in case.iter("property")
-            if p.get("name") == "lwip_mem_max"
-        ]
         found[(f"{module}.py::{name}", target)] = text
-        if peaks:
-            found[(f"{module}.py::{name}", "peak")] = max(peaks)
+        for prop in PEAKS:
+            peaks = [
+                int(p.get("value"))
+                for p in case.iter("property")
+                if p.get("name") == prop
+            ]
+            if peaks:
+                found[(f"{module}.py::{name}", prop)] = max(peaks)
     return found
 
 
@@ -73,10 +82,10 @@ def main():
     tests = sorted({key for key, _ in first})
     rows = []
     for test in tests:
-        peak = first.get((test, "peak"))
-        peak = f"{peak:,}" if peak is not None else ""
+        peaks = [first.get((test, prop)) for prop in PEAKS]
+        peaks = [f"{p:,}" if p is not None else "" for p in peaks]
         if (test, None) in first:  # runs on the QEMU target only
-            rows.append([f"`{test}`", "n/a", "n/a", first[(test, None)], peak])
+            rows.append([f"`{test}`", "n/a", "n/a", first[(test, None)], *peaks])
             continue
         rows.append(
             [
@@ -84,7 +93,7 @@ def main():
                 first.get((test, "host"), "n/a"),
                 threaded.get((test, "host"), "n/a"),
                 first.get((test, "qemu"), "n/a"),
-                peak,
+                *peaks,
             ]
         )
     counts = {
@@ -97,11 +106,16 @@ def main():
         f"{counts['threaded']}, QEMU {counts['QEMU']}.\n\n"
     )
     md += (
-        "lwIP heap: the high-water mark of lwIP's heap (MEM_SIZE) on the QEMU target, "
-        "in bytes, the largest of the test's runs (each run boots its own machine).\n\n"
+        "Heap columns, in bytes on the QEMU target, the largest of the test's runs "
+        "(each run boots its own machine). lwIP heap: the high-water mark of lwIP's "
+        "heap (MEM_SIZE). GC heap: the most MicroPython heap in use right after a "
+        f"collection, with the GC collecting every {GC_THRESHOLD:,} bytes allocated "
+        "(`qemu.gc_peak()`): the live set, close to what the test needs; a heap "
+        "also needs room for what is allocated between two collections.\n\n"
     )
     md += docgen.md_table(
-        ["test", "host", "threaded", "QEMU", "lwIP heap (QEMU)"], rows
+        ["test", "host", "threaded", "QEMU", "lwIP heap (QEMU)", "GC heap (QEMU)"],
+        rows,
     )
     print(f"updated {docgen.replace_block('qemu.md', 'mcu-suite', md)}")
     return 0

@@ -50,7 +50,7 @@ EXIT_MARK = "\x1eusocket-exit "
 WRAPPER = """
 import sys
 sys.argv[:] = {argv!r}
-try:
+{gc_setup}try:
     exec(compile({source!r}, {name!r}, "exec"), {{"__name__": "__main__"}})
 except SystemExit as _e:
     _c = _e.args[0] if _e.args else 0
@@ -149,11 +149,15 @@ class Target:
         finally:
             self.board.exit_raw_repl()
 
-    def run(self, source, name="app.py", timeout=120, echo=None, args=()):
+    def run(
+        self, source, name="app.py", timeout=120, echo=None, args=(), gc_threshold=None
+    ):
         """Runs source after a soft reset; returns (status, stdout, stderr).
 
         stderr is the traceback of an uncaught exception, as the host firmware
-        prints it. echo(text) receives both as they arrive.
+        prints it. echo(text) receives both as they arrive. ``gc_threshold``
+        (bytes) makes the GC collect after that much allocation, so that
+        peaks()' gc_live_max is close to what the script needs.
         """
         out = bytearray()
 
@@ -166,7 +170,15 @@ class Target:
         try:
             self.board.exec_raw_no_follow(
                 WRAPPER.format(
-                    source=source, name=name, mark=EXIT_MARK, argv=[name, *args]
+                    source=source,
+                    name=name,
+                    mark=EXIT_MARK,
+                    argv=[name, *args],
+                    gc_setup=(
+                        f"import gc\ngc.threshold({int(gc_threshold)})\n"
+                        if gc_threshold
+                        else ""
+                    ),
                 )
             )
             _, err = self.board.follow(timeout, consume)
@@ -190,20 +202,26 @@ class Target:
                 echo(err)
         return status, text, err
 
-    def lwip_peak(self):
-        """lwIP's heap high-water mark since boot (bytes; lwIP's own statistics), read
-        after a run without a soft reset; None if the console does not answer."""
+    def peaks(self):
+        """After a run, without a soft reset: {'lwip_mem_max': lwIP's heap
+        high-water mark (lwIP's own statistics), 'gc_live_max': the largest GC
+        heap in use right after a collection (qemu.gc_peak())}, in bytes, since
+        boot and since the run's soft reset; {} if the console does not answer."""
         try:
             self._enter_raw_repl(soft_reset=False)
             try:
                 out = self.board.exec_(
-                    "import qemu\nprint(qemu.lwip_stats()['mem_max'])"
+                    # A last collection: a script that never allocated enough
+                    # for one still has its live set measured.
+                    "import gc, qemu\ngc.collect()\n"
+                    "print(qemu.lwip_stats()['mem_max'], qemu.gc_peak())"
                 )
             finally:
                 self.board.exit_raw_repl()
-            return int(out.strip())
+            lwip, gc_live = (int(v) for v in out.split())
+            return {"lwip_mem_max": lwip, "gc_live_max": gc_live}
         except (TargetError, pyboard.PyboardError, ValueError):
-            return None
+            return {}
 
     def stop(self):
         """Shuts QEMU down; returns the bridge's counters (a dict)."""

@@ -38,3 +38,5 @@ LDSCRIPT = $(BOARD_DIR)/mps2.ld
 
 # Ctrl-C while a program waits (qemu_board.c): the port's UART read is wrapped.
 LDFLAGS += -Wl,--wrap=uart_rx_chr
+# qemu.gc_peak() (qemu_board.c): the live heap after each collection.
+LDFLAGS += -Wl,--wrap=gc_collect_end

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "py/gc.h"
 #include "py/runtime.h"
 #include "py/mperrno.h"
 #include "py/mphal.h"
@@ -213,7 +214,11 @@ void usocket_qemu_vm_hook(void) {
 }
 
 // --- VM start and soft reset --------------------------------------------------------
+// What qemu.gc_peak() reports (below), from the start of this VM.
+static size_t qemu_gc_peak;
+
 void usocket_qemu_vm_init(void) {
+    qemu_gc_peak = 0;
     qemu_clock_start();
     pyexec_frozen_module("_boot.py", false);
 }
@@ -319,10 +324,34 @@ static mp_obj_t qemu_lwip_stats(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(qemu_lwip_stats_obj, qemu_lwip_stats);
 
+// gc_peak(): the most GC heap in use right after a collection since the VM
+// started: the largest live set a collection found. MicroPython keeps no heap
+// high-water mark, and between collections the heap also holds garbage, so this
+// is measured where garbage is gone: after each collection (gc_collect_end is
+// wrapped, see mpconfigboard.mk). With collections forced often (gc.threshold),
+// it is close to the heap a program needs.
+
+void __real_gc_collect_end(void);
+
+void __wrap_gc_collect_end(void) {
+    __real_gc_collect_end();
+    gc_info_t info;
+    gc_info(&info);
+    if (info.used > qemu_gc_peak) {
+        qemu_gc_peak = info.used;
+    }
+}
+
+static mp_obj_t qemu_gc_peak_fn(void) {
+    return mp_obj_new_int_from_uint(qemu_gc_peak);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(qemu_gc_peak_obj, qemu_gc_peak_fn);
+
 static const mp_rom_map_elem_t qemu_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR_qemu) },
     { MP_ROM_QSTR(MP_QSTR_RAMDisk), MP_ROM_PTR(&qemu_ramdisk_type) },
     { MP_ROM_QSTR(MP_QSTR_lwip_stats), MP_ROM_PTR(&qemu_lwip_stats_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gc_peak), MP_ROM_PTR(&qemu_gc_peak_obj) },
 };
 static MP_DEFINE_CONST_DICT(qemu_module_globals, qemu_module_globals_table);
 

@@ -6,7 +6,7 @@
 //
 // The firmware is 10.0.2.15/24 with the gateway and DNS server at 10.0.2.2, the PC
 // as seen through the bridge that QEMU's network backend is connected to
-// (tools/qemu_bridge.c): it filters, forwards and injects faults as the host
+// (boards/qemu/bridge.c; the plan is boards/unix/netplan.h): it filters, forwards and injects faults as the host
 // firmware's own bridge does. lwIP's loopback interface (127.0.0.1) stays.
 #include <string.h>
 
@@ -34,14 +34,14 @@ void usocket_hostnet_init(void) {
     lwip_init();  // also brings up the loopback interface, 127.0.0.1
     qemu_net_started = true;
     ip4_addr_t addr, mask, gw;
-    IP4_ADDR(&addr, 10, 0, 2, 15);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
-    IP4_ADDR(&gw, 10, 0, 2, 2);
+    ip4addr_aton(NETPLAN_IP4_SELF, &addr);
+    ip4addr_aton(NETPLAN_IP4_MASK, &mask);
+    ip4addr_aton(NETPLAN_IP4_HOST, &gw);
     if (lan9118_init(&qemu_net_netif, &addr, &mask, &gw)) {
         qemu_net_present = true;
         netif_set_default(&qemu_net_netif);
         ip_addr_t dns;
-        IP_ADDR4(&dns, 10, 0, 2, 2);
+        ip_addr_copy_from_ip4(dns, gw);  // the PC answers DNS too
         dns_setserver(0, &dns);
     }
 }

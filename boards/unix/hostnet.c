@@ -842,9 +842,9 @@ static bool hostnet_start_slirp(void) {
 
 static void hostnet_start_netif(void) {
     ip4_addr_t addr, mask, gw;
-    ip4addr_aton(HOSTNET_IP4_SELF, &addr);
-    ip4addr_aton(HOSTNET_IP4_MASK, &mask);
-    ip4addr_aton(HOSTNET_IP4_HOST, &gw);
+    ip4addr_aton(NETPLAN_IP4_SELF, &addr);
+    ip4addr_aton(NETPLAN_IP4_MASK, &mask);
+    ip4addr_aton(NETPLAN_IP4_HOST, &gw);
     netif_add(&hostnet.netif, &addr, &mask, &gw, NULL, hostnet_netif_init, ethernet_input);
     hostnet.netif_added = true;
 
@@ -854,7 +854,7 @@ static void hostnet_start_netif(void) {
     netif_create_ip6_linklocal_address(&hostnet.netif, 1);
     netif_ip6_addr_set_state(&hostnet.netif, 0, IP6_ADDR_PREFERRED);
     ip6_addr_t addr6;
-    ip6addr_aton(HOSTNET_IP6_SELF, &addr6);
+    ip6addr_aton(NETPLAN_IP6_SELF, &addr6);
     s8_t idx;
     if (netif_add_ip6_address(&hostnet.netif, &addr6, &idx) == ERR_OK) {
         netif_ip6_addr_set_state(&hostnet.netif, idx, IP6_ADDR_PREFERRED);
@@ -866,7 +866,7 @@ static void hostnet_start_netif(void) {
     netif_set_link_up(&hostnet.netif);
 
     ip_addr_t dns;
-    ipaddr_aton(HOSTNET_IP4_HOST, &dns);
+    ipaddr_aton(NETPLAN_IP4_HOST, &dns);
     dns_setserver(0, &dns);
 }
 

@@ -12,12 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Addresses inside the firmware.
-#define HOSTNET_IP4_SELF    "10.0.2.15"
-#define HOSTNET_IP4_MASK    "255.255.255.0"
-#define HOSTNET_IP4_HOST    "10.0.2.2"
-#define HOSTNET_IP6_SELF    "fec0::15"
-#define HOSTNET_IP6_HOST    "fec0::2"
+#include "netplan.h"
 
 typedef struct _usocket_hostnet_stats_t {
     uint32_t frames_in;          // frames delivered from slirp to lwIP

@@ -281,15 +281,15 @@ Slirp *slirpnet_new(slirpnet_glue_t *glue) {
     cfg.restricted = 0;  // the guest may reach the host; the filter decides where
     cfg.in_enabled = true;
     inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
-    inet_pton(AF_INET, SLIRPNET_IP4_MASK, &cfg.vnetmask);
-    inet_pton(AF_INET, SLIRPNET_IP4_HOST, &cfg.vhost);
-    inet_pton(AF_INET, SLIRPNET_IP4_SELF, &cfg.vdhcp_start);
+    inet_pton(AF_INET, NETPLAN_IP4_MASK, &cfg.vnetmask);
+    inet_pton(AF_INET, NETPLAN_IP4_HOST, &cfg.vhost);
+    inet_pton(AF_INET, NETPLAN_IP4_SELF, &cfg.vdhcp_start);
     inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
     // slirp_new has no IPv6 defaults of its own: these are QEMU's.
     cfg.in6_enabled = true;
     inet_pton(AF_INET6, "fec0::", &cfg.vprefix_addr6);
     cfg.vprefix_len = 64;
-    inet_pton(AF_INET6, SLIRPNET_IP6_HOST, &cfg.vhost6);
+    inet_pton(AF_INET6, NETPLAN_IP6_HOST, &cfg.vhost6);
     inet_pton(AF_INET6, "fec0::3", &cfg.vnameserver6);
     // The tests run their own DNS server on loopback; slirp's forwarder would use
     // the machine's resolver.
@@ -335,7 +335,7 @@ void slirpnet_add_hostfwds(Slirp *slirp) {
     }
     struct in_addr host_addr = { .s_addr = htonl(INADDR_LOOPBACK) };
     struct in_addr guest_addr;
-    inet_pton(AF_INET, SLIRPNET_IP4_SELF, &guest_addr);
+    inet_pton(AF_INET, NETPLAN_IP4_SELF, &guest_addr);
     char *save = NULL;
     for (char *entry = strtok_r(list, ",", &save); entry != NULL; entry = strtok_r(NULL, ",", &save)) {
         char proto[4];

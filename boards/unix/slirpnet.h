@@ -14,12 +14,7 @@
 
 #include <libslirp.h>
 
-// Addresses inside the firmware.
-#define SLIRPNET_IP4_SELF    "10.0.2.15"
-#define SLIRPNET_IP4_MASK    "255.255.255.0"
-#define SLIRPNET_IP4_HOST    "10.0.2.2"
-#define SLIRPNET_IP6_SELF    "fec0::15"
-#define SLIRPNET_IP6_HOST    "fec0::2"
+#include "netplan.h"
 
 #define SLIRPNET_ETH_HLEN (14)
 #define SLIRPNET_ETHTYPE_IPV4 (0x0800)
