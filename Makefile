@@ -217,8 +217,9 @@ distclean: clean
 # `make qemu` builds build/qemu/firmware.elf: MicroPython's qemu port for the
 # MPS2-AN385 machine (Cortex-M3) with usocket on lwIP (the LAN9118 Ethernet and the
 # loopback interface), `tls` on mbedTLS, the frozen package with the CA bundle
-# (CA_BUNDLE, as for `make unix`), and a RAM filesystem (boards/qemu). `make qemu-run` starts it with
-# its console on a pty (QEMU prints the pty's name), for `make deploy PORT=<pty>`.
+# (CA_BUNDLE, as for `make unix`), and a RAM filesystem (boards/qemu). `make qemu-run`
+# starts it with its console on a pty (QEMU prints the pty's name), for
+# `make deploy PORT=<pty>`.
 QEMU_BUILD ?= $(TOP)/build/qemu
 QEMU_FIRMWARE := $(QEMU_BUILD)/firmware.elf
 QEMU_SYSTEM_ARGS := -machine mps2-an385 -nographic -monitor null -semihosting

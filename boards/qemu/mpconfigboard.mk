@@ -1,8 +1,9 @@
 # The QEMU target: MicroPython's qemu port for the MPS2-AN385 machine (Cortex-M3),
 # built by `make qemu` with BOARD_DIR pointing here. It runs the same usocket sources
 # as the boards, cross-compiled, on lwIP with the LAN9118 Ethernet (lan9118.c) and
-# the loopback interface, with a RAM filesystem mounted at boot so `make deploy` has a /lib to
-# write to. The tests run scripts on it over the raw REPL (tools/qemu_run.py).
+# the loopback interface, with a RAM filesystem mounted at boot so `make deploy` has
+# a /lib to write to. The tests run scripts on it over the raw REPL
+# (tools/qemu_run.py).
 
 # This directory, also when boards/qemu-bench includes this file.
 USOCKET_QEMU_BOARD_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
