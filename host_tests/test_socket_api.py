@@ -1,7 +1,8 @@
 """The socket API of the five reference documents: every name exists with
 its documented signature and does what the documents say, run on the firmware
-against CPython peers. API_COVERAGE.md maps each name to the tests here and in the
-other test_socket_*.py files."""
+against CPython peers. The firmware half of each test is a script under
+host_tests/fw/socket_api/. API_COVERAGE.md maps each name to the tests here and in
+the other test_socket_*.py files."""
 
 import ast
 import socket
@@ -23,9 +24,11 @@ def _target_errno(mp_target, monkeypatch):
     use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
 
 
-# A MicroPython prelude: `res(name, value)` prints a result line the test parses
-# with `results()`; `err(f, *args)` returns the errno f raised, the name of any
-# other exception, or "ok".
+# The prelude of the inline scripts in the modules that import it and `run` (this
+# module's own scripts are files, with host_tests/fw/fwtest.py's helpers):
+# `res(name, value)` prints a result line the test parses with `results()`;
+# `err(f, *args)` returns the errno f raised, the name of any other exception, or
+# "ok".
 PRELUDE = """
 import socket, gc, time, network
 LAN = network.LAN()

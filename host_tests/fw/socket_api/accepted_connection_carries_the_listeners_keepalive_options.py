@@ -1,6 +1,6 @@
-# Connections accepted on ports 8120-8122 from listeners with keepalive options
-# set before listen(), after it, or not at all idle in recv(): the errors, how
-# many frames (probes) left meanwhile, and their states.
+# Three listeners (ports 8120-8122) get keepalive options before listen(), after
+# it, or not at all; each accepted connection then idles in recv(): the error,
+# how many frames (probes) left meanwhile, and its state.
 import socket
 import time
 

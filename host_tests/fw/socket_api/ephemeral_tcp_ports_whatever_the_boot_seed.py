@@ -1,5 +1,5 @@
-# The boot's first connect (to the closed port, nobody listens) is refused as it
-# should be, and the next three ephemeral TCP ports are taken in turn.
+# The boot's first connect, to a port on the PC nobody listens on (closed): its
+# error; then the ephemeral ports three sockets bound to port 0 got.
 import socket
 
 from fwtest import PEER, err, param, res

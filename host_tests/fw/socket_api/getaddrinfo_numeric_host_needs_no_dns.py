@@ -1,5 +1,5 @@
-# getaddrinfo() of a numeric address (v4, v6, None for any) answers at once,
-# without asking the DNS server.
+# getaddrinfo() of numeric addresses (v4, v6, None for any), which need no DNS:
+# what each gives.
 import socket
 
 from fwtest import res
