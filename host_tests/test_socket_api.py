@@ -1,7 +1,8 @@
 """The socket API of the five reference documents: every name exists with
 its documented signature and does what the documents say, run on the firmware
-against CPython peers. API_COVERAGE.md maps each name to the tests here and in the
-other test_socket_*.py files."""
+against CPython peers. The firmware half of each test is a script under
+host_tests/fw/socket_api/. API_COVERAGE.md maps each name to the tests here and in
+the other test_socket_*.py files."""
 
 import ast
 import socket
@@ -23,9 +24,11 @@ def _target_errno(mp_target, monkeypatch):
     use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
 
 
-# A MicroPython prelude: `res(name, value)` prints a result line the test parses
-# with `results()`; `err(f, *args)` returns the errno f raised, the name of any
-# other exception, or "ok".
+# The prelude of the inline scripts in the modules that import it and `run` (this
+# module's own scripts are files, with host_tests/fw/fwtest.py's helpers):
+# `res(name, value)` prints a result line the test parses with `results()`;
+# `err(f, *args)` returns the errno f raised, the name of any other exception, or
+# "ok".
 PRELUDE = """
 import socket, gc, time, network
 LAN = network.LAN()
@@ -103,56 +106,19 @@ CONSTANTS = {
 
 
 def test_constants_have_contract_values(mp):
-    names = ", ".join(repr(n) for n in CONSTANTS)
-    r = run(mp, f"for n in ({names},):\n    res(n, getattr(socket, n, None))\n")
+    r = run(mp, fw("socket_api/constants_have_contract_values.py"))
     assert r == CONSTANTS
 
 
-FUNCTIONS = ["socket", "getaddrinfo", "inet_pton", "inet_ntop"]
-METHODS = [
-    "close",
-    "bind",
-    "listen",
-    "accept",
-    "connect",
-    "send",
-    "sendall",
-    "recv",
-    "sendto",
-    "recvfrom",
-    "setsockopt",
-    "settimeout",
-    "setblocking",
-    "makefile",
-    "read",
-    "readall",
-    "readinto",
-    "readline",
-    "write",
-    "getsocketsta",
-    "shutdown",
-    "getsockname",
-    "getpeername",
-    "__enter__",
-    "__exit__",
-]
-
-
 def test_every_documented_name_exists(mp):
-    r = run(
-        mp,
-        f"""
-s = socket.socket()
-res("functions", [n for n in {FUNCTIONS!r} if not callable(getattr(socket, n, None))])
-res("methods", [n for n in {METHODS!r} if not callable(getattr(s, n, None))])
-""",
-    )
+    r = run(mp, fw("socket_api/every_documented_name_exists.py"))
     assert r == {"functions": [], "methods": []}
 
 
 # (call, outcome): each documented signature is accepted, and one argument more (or
 # fewer) than it allows is a TypeError. "ok" or an errno means the arguments were
-# accepted and the call did its job or failed for a socket-level reason.
+# accepted and the call did its job or failed for a socket-level reason. The
+# firmware script makes the calls in this order, each named by its text here.
 SIGNATURES = [
     ("socket.socket()", "ok"),
     ("socket.socket(socket.AF_INET)", "ok"),
@@ -221,27 +187,13 @@ SIGNATURES = [
 
 
 def test_signatures_accept_documented_arities_and_reject_others(mp):
-    calls = "\n".join(f"res({call!r}, err(lambda: {call}))" for call, _ in SIGNATURES)
     # t: a TCP socket to bind/listen on; c: an unconnected TCP socket; u: a
     # non-blocking UDP socket; n: a non-blocking TCP socket still connecting (reads
     # and writes would block: EAGAIN, or None from the stream methods, which err()
     # turns into "ok"... so n raises EAGAIN only where the method does).
     r = run(
         mp,
-        f"""
-t = socket.socket()
-t.setblocking(False)
-c = socket.socket()
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.setblocking(False)
-n = socket.socket()
-n.setblocking(False)
-try:
-    n.connect(("10.0.2.99", 80))
-except OSError:
-    pass
-{calls}
-""",
+        fw("socket_api/signatures_accept_documented_arities_and_reject_others.py"),
     )
     # SIGNATURES holds Linux's numbers; the [qemu] instance expects newlib's.
     target = {9: EBADF, 11: EAGAIN, 22: EINVAL, 107: ENOTCONN, 98: EADDRINUSE}
@@ -273,15 +225,7 @@ def test_getaddrinfo_numeric_host_needs_no_dns(mp, dns_server, mp_target):
         pytest.skip(
             "QEMU target: IPv6 is off in the MCU build's lwIP (IPv4 only, as on the Pico)"
         )
-    r = run(
-        mp,
-        """
-res("plain", socket.getaddrinfo("10.0.2.2", 80))
-res("str_port", socket.getaddrinfo("10.0.2.2", "8080"))
-res("none_host", socket.getaddrinfo(None, 80))
-res("v6", socket.getaddrinfo("fec0::2", 80))
-""",
-    )
+    r = run(mp, fw("socket_api/getaddrinfo_numeric_host_needs_no_dns.py"))
     assert r["plain"] == [(2, 1, 6, "", ("10.0.2.2", 80))]
     assert r["str_port"] == [(2, 1, 6, "", ("10.0.2.2", 8080))]
     assert r["none_host"] == [(2, 1, 6, "", ("0.0.0.0", 80))]
@@ -294,22 +238,7 @@ def test_name_lookups_hold_lwip_memory_only_while_they_run(mp, dns_server):
     back when it ends, answered or not: no static table of slots, nothing left
     behind. Five lookups in a row (more than the four that may be in flight at
     once) all run."""
-    r = run(
-        mp,
-        """
-def used():
-    gc.collect()
-    return LAN.stats()["mem_used"]
-
-socket.getaddrinfo("10.0.2.2", 80)
-base = used()
-names = ["a.test.example", "b.test.example", "c.test.example", "d.test.example",
-         "e.test.example", "nowhere.invalid"]
-res("found", [err(socket.getaddrinfo, n, 80) for n in names])
-res("addr", socket.getaddrinfo("f.test.example", 80)[0][4])
-res("left", used() == base)
-""",
-    )
+    r = run(mp, fw("socket_api/name_lookups_hold_lwip_memory_only_while_they_run.py"))
     assert r == {
         "found": ["ok"] * 5 + [-2],
         "addr": ("10.0.2.2", 80),
@@ -319,18 +248,7 @@ res("left", used() == base)
 
 
 def test_getaddrinfo_filters_by_family_and_type(mp, dns_server):
-    r = run(
-        mp,
-        """
-res("inet_stream", socket.getaddrinfo("10.0.2.2", 80, socket.AF_INET, socket.SOCK_STREAM))
-res("inet_dgram", socket.getaddrinfo("10.0.2.2", 53, socket.AF_INET, socket.SOCK_DGRAM))
-res("dgram_udp", socket.getaddrinfo("10.0.2.2", 53, 0, socket.SOCK_DGRAM, socket.IPPROTO_UDP, 0))
-res("v4_as_v6", err(socket.getaddrinfo, "10.0.2.2", 80, socket.AF_INET6))
-res("v6_as_v4", err(socket.getaddrinfo, "fec0::2", 80, socket.AF_INET))
-res("bad_family", err(socket.getaddrinfo, "10.0.2.2", 80, 99))
-res("name_v4", socket.getaddrinfo("test.example", 443, socket.AF_INET, socket.SOCK_STREAM))
-""",
-    )
+    r = run(mp, fw("socket_api/getaddrinfo_filters_by_family_and_type.py"))
     assert r["inet_stream"] == [(2, 1, 6, "", ("10.0.2.2", 80))]
     assert r["inet_dgram"] == [(2, 2, 17, "", ("10.0.2.2", 53))]
     assert r["dgram_udp"] == [(2, 2, 17, "", ("10.0.2.2", 53))]
@@ -343,23 +261,13 @@ res("name_v4", socket.getaddrinfo("test.example", 443, socket.AF_INET, socket.SO
 
 def test_getaddrinfo_resolves_names_through_lwip_dns(mp, dns_server):
     dns_server.add("device.test", "10.0.2.2")
-    r = run(
-        mp,
-        """
-res("ai", socket.getaddrinfo("device.test", 80))
-""",
-    )
+    r = run(mp, fw("socket_api/getaddrinfo_resolves_names_through_lwip_dns.py"))
     assert r["ai"] == [(2, 1, 6, "", ("10.0.2.2", 80))]
     assert ("device.test", "A") in dns_server.queries
 
 
 def test_getaddrinfo_unknown_name_raises_negative_errno(mp, dns_server):
-    r = run(
-        mp,
-        """
-res("unknown", err(socket.getaddrinfo, "no-such-host.invalid", 80))
-""",
-    )
+    r = run(mp, fw("socket_api/getaddrinfo_unknown_name_raises_negative_errno.py"))
     assert isinstance(r["unknown"], int) and r["unknown"] < 0
 
 
@@ -368,18 +276,7 @@ def test_inet_pton_and_inet_ntop(mp, mp_target):
         pytest.skip(
             "QEMU target: IPv6 is off in the MCU build's lwIP (IPv4 only, as on the Pico)"
         )
-    r = run(
-        mp,
-        """
-res("pton4", socket.inet_pton(socket.AF_INET, "1.2.3.4"))
-res("ntop4", socket.inet_ntop(socket.AF_INET, b"\\x7f\\0\\0\\1"))
-res("pton6", socket.inet_pton(socket.AF_INET6, "fec0::2"))
-res("ntop6", socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, "2001:db8::1")))
-res("bad_text", err(socket.inet_pton, socket.AF_INET, "1.2.3.256"))
-res("bad_af", err(socket.inet_pton, 99, "1.2.3.4"))
-res("bad_len", err(socket.inet_ntop, socket.AF_INET, b"123"))
-""",
-    )
+    r = run(mp, fw("socket_api/inet_pton_and_inet_ntop.py"))
     assert r["pton4"] == b"\x01\x02\x03\x04"
     assert r["ntop4"] == "127.0.0.1"
     assert r["pton6"] == socket.inet_pton(socket.AF_INET6, "fec0::2")
@@ -396,31 +293,7 @@ res("bad_len", err(socket.inet_ntop, socket.AF_INET, b"123"))
 def test_close_is_idempotent_and_everything_after_it_is_ebadf(mp):
     r = run(
         mp,
-        """
-s = socket.socket()
-s.close()
-s.close()
-b = bytearray(4)
-for name, f in (
-    ("bind", lambda: s.bind(("", 0))), ("listen", lambda: s.listen(1)),
-    ("accept", lambda: s.accept()), ("connect", lambda: s.connect(("10.0.2.2", 1))),
-    ("send", lambda: s.send(b"x")), ("sendall", lambda: s.sendall(b"x")),
-    ("recv", lambda: s.recv(1)), ("sendto", lambda: s.sendto(b"x", ("10.0.2.2", 1))),
-    ("recvfrom", lambda: s.recvfrom(1)),
-    ("setsockopt", lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)),
-    ("settimeout", lambda: s.settimeout(1)), ("setblocking", lambda: s.setblocking(0)),
-    ("read", lambda: s.read(1)), ("readinto", lambda: s.readinto(b)),
-    ("readline", lambda: s.readline()), ("write", lambda: s.write(b"x")),
-    ("shutdown", lambda: s.shutdown(socket.SHUT_WR)),
-    ("getsockname", lambda: s.getsockname()),
-):
-    res(name, err(f))
-res("getsocketsta", s.getsocketsta())
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.close()
-res("udp_sendto", err(u.sendto, b"x", ("10.0.2.2", 9)))
-res("udp_getsocketsta", u.getsocketsta())
-""",
+        fw("socket_api/close_is_idempotent_and_everything_after_it_is_ebadf.py"),
     )
     assert r.pop("getsocketsta") == -1
     assert r.pop("udp_getsocketsta") == -1
@@ -430,16 +303,8 @@ res("udp_getsocketsta", u.getsocketsta())
 def test_context_manager_closes_the_socket(mp, echo_server):
     r = run(
         mp,
-        f"""
-with socket.socket() as s:
-    res("enter_returns_socket", type(s).__name__)
-    s.connect(("10.0.2.2", {echo_server.port}))
-    s.sendall(b"ping")
-    res("echo", s.recv(4))
-    res("inside", s.getsocketsta())
-res("after", s.getsocketsta())
-res("send_after", err(s.send, b"x"))
-""",
+        fw("socket_api/context_manager_closes_the_socket.py"),
+        params={"port": echo_server.port},
     )
     assert r == {
         "enter_returns_socket": "socket",
@@ -456,17 +321,10 @@ def test_makefile_is_the_socket_stream_and_closing_it_closes_the_socket(
 ):
     r = run(
         mp,
-        f"""
-s = socket.socket()
-s.connect(("10.0.2.2", {echo_server.port}))
-f = s.makefile("rwb", 0)
-res("same", f is s)
-f.write(b"line one\\nline two\\n")
-res("l1", f.readline())
-res("l2", f.readline())
-f.close()
-res("sta", s.getsocketsta())
-""",
+        fw(
+            "socket_api/makefile_is_the_socket_stream_and_closing_it_closes_the_socket.py"
+        ),
+        params={"port": echo_server.port},
     )
     assert r == {"same": True, "l1": b"line one\n", "l2": b"line two\n", "sta": -1}
 
@@ -481,43 +339,8 @@ def test_finaliser_frees_the_pcb(mp, tcp_server, mp_target):
     server = tcp_server(lambda conn, addr: None)
     r = run(
         mp,
-        f"""
-def make(n):
-    socks = []
-    for i in range(n):
-        s = socket.socket()
-        s.connect(("10.0.2.2", {server.port}))
-        socks.append(s)
-    for s in socks:
-        s.settimeout(5)
-        s.recv(1)  # EOF: the peer closed
-    for i in range(n):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("", 0))
-        socks.append(u)
-        l = socket.socket()
-        l.bind(("", 0))
-        l.listen(2)
-        socks.append(l)
-    st = LAN.stats()
-    res("held", (st["tcp_pcb"], st["udp_pcb"], st["tcp_pcb_listen"]))
-
-def deep(n, f):
-    # Made deep in the stack, so no stale pointer to a socket is left where the
-    # conservative GC scans once this has returned.
-    return deep(n - 1, f) if n else f()
-
-gc.collect()
-base = LAN.stats()
-deep(20, lambda: make(6))
-# Nothing refers to the sockets any more: collecting them closes them.
-gc.collect()
-gc.collect()
-time.sleep(0.3)
-st = LAN.stats()
-res("base", (base["tcp_pcb"], base["udp_pcb"], base["tcp_pcb_listen"]))
-res("after", (st["tcp_pcb"], st["udp_pcb"], st["tcp_pcb_listen"]))
-""",
+        fw("socket_api/finaliser_frees_the_pcb.py"),
+        params={"port": server.port},
     )
     assert r["held"] == (6, 6, 6)
     assert r["after"] == r["base"] == (0, 0, 0)
@@ -536,24 +359,8 @@ def test_tcp_client_send_recv_read_readinto_readline_write(mp, tcp_server):
     server = tcp_server(handler)
     r = run(
         mp,
-        f"""
-s = socket.socket()
-s.connect(["10.0.2.2", {server.port}])  # a list works as well as a tuple
-res("send", s.send(b"hello"))
-res("sendall", s.sendall(b" "))
-res("write", s.write(b"world!"))
-res("recv", s.recv(3))
-res("read", s.read(12))
-res("readline", s.readline())
-res("readline2", s.readline())
-buf = bytearray(8)
-res("readinto", (s.readinto(buf, 4), bytes(buf[:4])))
-res("readinto_all", (s.readinto(buf), bytes(buf)))
-res("eof_recv", s.recv(10))
-# The end was reported: as on lwIP's socket layer, later reads raise ENOTCONN.
-res("eof_read", err(s.read))
-s.close()
-""",
+        fw("socket_api/tcp_client_send_recv_read_readinto_readline_write.py"),
+        params={"port": server.port},
     )
     assert r == {
         "send": 5,
@@ -584,13 +391,8 @@ def test_readline_limit_is_not_allocated_up_front(mp, tcp_server):
     server = tcp_server(handler)
     r = run(
         mp,
-        f"""
-s = socket.socket()
-s.connect(("10.0.2.2", {server.port}))
-res("long", s.readline(1 << 28))
-res("short", s.readline(1 << 28))
-s.close()
-""",
+        fw("socket_api/readline_limit_is_not_allocated_up_front.py"),
+        params={"port": server.port},
     )
     assert r == {"long": long_line, "short": b"short\n"}
 
@@ -606,14 +408,8 @@ def test_read_without_size_and_readall_read_until_eof(mp, tcp_server, mp_target)
     server = tcp_server(handler)
     r = run(
         mp,
-        f"""
-for name in ("read", "readall"):
-    s = socket.socket()
-    s.connect(("10.0.2.2", {server.port}))
-    data = getattr(s, name)()
-    res(name, (len(data), data == bytes(range(256)) * 300))
-    s.close()
-""",
+        fw("socket_api/read_without_size_and_readall_read_until_eof.py"),
+        params={"port": server.port},
     )
     assert r == {"read": (76800, True), "readall": (76800, True)}
 
@@ -623,19 +419,8 @@ def test_connect_and_sendto_accept_a_host_name(
 ):
     r = run(
         mp,
-        f"""
-s = socket.socket()
-s.settimeout(5)
-s.connect(("echo.test", {echo_server.port}))
-res("peer", s.getpeername())
-s.sendall(b"by name")
-res("echo", s.recv(10))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(5)
-u.sendto(b"udp by name", ("echo.test", {udp_echo_server.port}))
-res("udp", u.recv(20))
-res("unknown", err(socket.socket().connect, ("nowhere.invalid", 80)))
-""",
+        fw("socket_api/connect_and_sendto_accept_a_host_name.py"),
+        params={"port": echo_server.port, "udp_port": udp_echo_server.port},
     )
     assert r["peer"] == ("10.0.2.2", echo_server.port)
     assert (r["echo"], r["udp"]) == (b"by name", b"udp by name")
@@ -645,32 +430,15 @@ res("unknown", err(socket.socket().connect, ("nowhere.invalid", 80)))
 
 def test_server_bind_listen_accept_returns_conn_and_address(mp):
     host_port = free_port()
-    fw = mp.spawn(
-        PRELUDE
-        + """
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("", 8000))
-s.listen(2)
-res("sta_listen", s.getsocketsta())
-res("name", s.getsockname())
-print("listening")
-s.settimeout(10)
-conn, addr = s.accept()
-res("addr", (type(addr).__name__, addr[0], type(addr[1]).__name__))
-res("peername", conn.getpeername() == addr)
-res("conn_sta", conn.getsocketsta())
-conn.sendall(conn.recv(100).upper())
-conn.close()
-s.close()
-""",
+    proc = mp.spawn(
+        fw("socket_api/server_bind_listen_accept_returns_conn_and_address.py"),
         hostfwd=[f"tcp:{host_port}:8000"],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     with socket.create_connection(("127.0.0.1", host_port), timeout=10) as c:
         c.sendall(b"hello")
         assert recv_all(c) == b"HELLO"
-    r = results(fw.wait(20).check().out)
+    r = results(proc.wait(20).check().out)
     assert r == {
         "sta_listen": 1,
         "name": ("0.0.0.0", 8000),
@@ -682,65 +450,28 @@ s.close()
 
 def test_ipproto_tcp_ser_accept_returns_conn_ip_port(mp):
     host_port = free_port()
-    fw = mp.spawn(
-        PRELUDE
-        + """
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP_SER)
-s.bind(("", 8001))
-s.listen(0)
-print("listening")
-s.settimeout(10)
-r = s.accept()
-res("len", len(r))
-conn, ip, port = r
-res("kinds", (type(conn).__name__, ip, type(port).__name__))
-conn.send(b"quec")
-conn.close()
-s.close()
-""",
+    proc = mp.spawn(
+        fw("socket_api/ipproto_tcp_ser_accept_returns_conn_ip_port.py"),
         hostfwd=[f"tcp:{host_port}:8001"],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     with socket.create_connection(("127.0.0.1", host_port), timeout=10) as c:
         assert recv_all(c) == b"quec"
-    r = results(fw.wait(20).check().out)
+    r = results(proc.wait(20).check().out)
     assert r == {"len": 3, "kinds": ("socket", "10.0.2.2", "int")}
 
 
 def test_tcp_customize_port_client_binds_its_local_port_first(mp, echo_server):
     r = run(
         mp,
-        f"""
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.TCP_CUSTOMIZE_PORT)
-s.bind(("", 40123))
-s.connect(("10.0.2.2", {echo_server.port}))
-res("local", s.getsockname())
-s.sendall(b"custom")
-res("echo", s.recv(6))
-s.close()
-""",
+        fw("socket_api/tcp_customize_port_client_binds_its_local_port_first.py"),
+        params={"port": echo_server.port},
     )
     assert r == {"local": ("10.0.2.15", 40123), "echo": b"custom"}
 
 
 def test_bind_any_address_and_port_zero_picks_a_port(mp):
-    r = run(
-        mp,
-        """
-s = socket.socket()
-s.bind(("", 0))
-s.listen()
-name = s.getsockname()
-res("any", name[0])
-res("port_picked", name[1] > 0)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(["0.0.0.0", 0])
-res("udp_port_picked", u.getsockname()[1] > 0)
-res("bind_twice", err(u.bind, ("", 0)))
-res("bad_port", err(socket.socket().bind, ("", 70000)))
-res("bad_addr", err(socket.socket().bind, "10.0.2.15"))
-""",
-    )
+    r = run(mp, fw("socket_api/bind_any_address_and_port_zero_picks_a_port.py"))
     assert r == {
         "any": "0.0.0.0",
         "port_picked": True,
@@ -760,16 +491,8 @@ def test_ephemeral_tcp_ports_whatever_the_boot_seed(mp, seed):
     closed = free_port()
     r = run(
         mp,
-        f"""
-res("connect", err(socket.socket().connect, ("10.0.2.2", {closed})))
-ports = []
-for i in range(3):
-    s = socket.socket()
-    s.bind(("", 0))
-    ports.append(s.getsockname()[1])
-    s.close()
-res("ports", ports)
-""",
+        fw("socket_api/ephemeral_tcp_ports_whatever_the_boot_seed.py"),
+        params={"closed": closed},
         env={"USOCKET_NET_SEED": seed},
     )
     assert r["connect"] == ECONNREFUSED
@@ -778,30 +501,14 @@ res("ports", ports)
 
 
 def test_bind_to_a_port_in_use_is_eaddrinuse(mp):
-    r = run(
-        mp,
-        """
-a = socket.socket()
-a.bind(("", 8123))
-a.listen(1)
-res("tcp", err(socket.socket().bind, ("", 8123)))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("", 8124))
-res("udp", err(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind, ("", 8124)))
-""",
-    )
+    r = run(mp, fw("socket_api/bind_to_a_port_in_use_is_eaddrinuse.py"))
     assert r == {"tcp": EADDRINUSE, "udp": EADDRINUSE}
 
 
 def test_socket_constructor_rejects_unknown_family_type_and_proto(mp):
     r = run(
         mp,
-        """
-res("family", err(socket.socket, 99))
-res("type", err(socket.socket, socket.AF_INET, 99))
-res("tcp_as_udp", err(socket.socket, socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_TCP))
-res("udp_as_tcp", err(socket.socket, socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP))
-""",
+        fw("socket_api/socket_constructor_rejects_unknown_family_type_and_proto.py"),
     )
     assert r == {
         "family": EAFNOSUPPORT,
@@ -818,17 +525,8 @@ res("udp_as_tcp", err(socket.socket, socket.AF_INET, socket.SOCK_STREAM, socket.
 def test_udp_sendto_recvfrom(mp, udp_echo_server):
     r = run(
         mp,
-        f"""
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(5)
-res("sent", u.sendto(b"datagram one", ("10.0.2.2", {udp_echo_server.port})))
-data, addr = u.recvfrom(100)
-res("got", (data, addr))
-res("sent_list", u.sendto(b"x" * 1000, ["10.0.2.2", {udp_echo_server.port}]))
-data, addr = u.recvfrom(10)
-res("truncated", data)
-res("sta", u.getsocketsta())
-""",
+        fw("socket_api/udp_sendto_recvfrom.py"),
+        params={"port": udp_echo_server.port},
     )
     assert r == {
         "sent": 12,
@@ -844,19 +542,8 @@ res("sta", u.getsocketsta())
 def test_udp_connect_send_recv_and_stream_methods(mp, udp_echo_server):
     r = run(
         mp,
-        f"""
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-res("send_unconnected", err(u.send, b"x"))
-u.connect(("10.0.2.2", {udp_echo_server.port}))
-u.settimeout(5)
-res("peer", u.getpeername())
-res("send", u.send(b"connected"))
-res("recv", u.recv(100))
-res("write", u.write(b"stream"))
-res("read", u.read(100))
-u.sendall(b"all")
-res("recvfrom", u.recvfrom(100))
-""",
+        fw("socket_api/udp_connect_send_recv_and_stream_methods.py"),
+        params={"port": udp_echo_server.port},
     )
     assert r == {
         "send_unconnected": ENOTCONN,
@@ -872,24 +559,8 @@ res("recvfrom", u.recvfrom(100))
 def test_udp_receive_queue_holds_8_datagrams_and_drops_the_rest(mp, udp_echo_server):
     r = run(
         mp,
-        f"""
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(12):
-    u.sendto(b"d%d" % i, ("10.0.2.2", {udp_echo_server.port}))
-    time.sleep(0.02)
-# All 12 come back while nobody reads; the queue keeps the first 8.
-time.sleep(0.5)
-u.setblocking(False)
-got = []
-while True:
-    try:
-        got.append(u.recv(10))
-    except OSError as e:
-        res("then", e.args[0])
-        break
-res("got", got)
-res("pbufs_left", LAN.stats()["pbuf"] + LAN.stats()["pbuf_pool"])
-""",
+        fw("socket_api/udp_receive_queue_holds_8_datagrams_and_drops_the_rest.py"),
+        params={"port": udp_echo_server.port},
     )
     assert len(udp_echo_server.datagrams) == 12
     assert r == {
@@ -901,42 +572,20 @@ res("pbufs_left", LAN.stats()["pbuf"] + LAN.stats()["pbuf_pool"])
 
 def test_udp_from_a_host_client_through_hostfwd(mp):
     host_port = free_udp_port()
-    fw = mp.spawn(
-        PRELUDE
-        + """
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("", 9000))
-u.settimeout(10)
-print("listening")
-data, addr = u.recvfrom(100)
-res("got", (data, addr[0]))
-u.sendto(data.upper(), addr)
-""",
+    proc = mp.spawn(
+        fw("socket_api/udp_from_a_host_client_through_hostfwd.py"),
         hostfwd=[f"udp:{host_port}:9000"],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
         c.settimeout(5)
         c.sendto(b"hi there", ("127.0.0.1", host_port))
         assert c.recvfrom(100)[0] == b"HI THERE"
-    assert results(fw.wait(20).check().out) == {"got": (b"hi there", "10.0.2.2")}
+    assert results(proc.wait(20).check().out) == {"got": (b"hi there", "10.0.2.2")}
 
 
 def test_sock_raw_can_be_created_and_used(mp):
-    r = run(
-        mp,
-        """
-r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)  # ICMP
-res("type", type(r).__name__)
-res("raw_pcb", LAN.stats()["raw_pcb"])
-# An ICMP echo request to the host alias (slirp answers pings it can't forward
-# with nothing; sending must still succeed).
-res("sent", r.sendto(b"\\x08\\x00\\xf7\\xff\\x00\\x00\\x00\\x00", ("10.0.2.2", 0)))
-res("sta", r.getsocketsta())
-r.close()
-res("raw_pcb_after", LAN.stats()["raw_pcb"])
-""",
-    )
+    r = run(mp, fw("socket_api/sock_raw_can_be_created_and_used.py"))
     assert r == {
         "type": "socket",
         "raw_pcb": 1,
@@ -953,29 +602,9 @@ def test_raw_icmp_socket_receives_the_echo_reply_with_its_ip_header_and_source(m
     packet has no header room left in front of it.)"""
     r = run(
         mp,
-        """
-def checksum(b):
-    s = 0
-    for i in range(0, len(b), 2):
-        s += (b[i] << 8) + b[i + 1]
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-ping = bytearray(b"\\x08\\x00\\x00\\x00\\x12\\x34\\x00\\x01hello!")
-c = checksum(ping)
-ping[2], ping[3] = c >> 8, c & 0xFF
-r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)
-r.settimeout(5)
-r.sendto(ping, ("10.0.2.2", 0))
-data, addr = r.recvfrom(200)
-res("addr", addr)
-res("ip", (data[0] >> 4, (data[0] & 15) * 4, data[9], bytes(data[12:16])))
-res("icmp", (data[20], bytes(data[24:])))
-r.sendto(ping, ("10.0.2.2", 0))
-res("peek", r.recv(200, socket.MSG_PEEK) == r.recv(200))
-r.close()
-""",
+        fw(
+            "socket_api/raw_icmp_socket_receives_the_echo_reply_with_its_ip_header_and_source.py"
+        ),
     )
     assert r == {
         "addr": ("10.0.2.2", 0),
@@ -993,24 +622,7 @@ def test_multicast_memberships_take_lwip_heap_only_while_held(mp, mp_target):
         pytest.skip("IGMP is off in the MCU build's lwIP, and it has 6 UDP pcbs")
     r = run(
         mp,
-        """
-mreq = bytes([239, 1, 2, 5, 10, 0, 2, 15])
-def used():
-    gc.collect()
-    return LAN.stats()["mem_used"]
-
-socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(12)]
-base = used()
-for s in socks:
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
-res("joined", used() > base)
-for s in socks[:4]:
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_DROP_MEMBERSHIP, mreq)
-for s in socks[4:8]:
-    s.close()
-socks = socks[:8]
-res("left", used() == base)
-""",
+        fw("socket_api/multicast_memberships_take_lwip_heap_only_while_held.py"),
     )
     assert r == {"joined": True, "left": True}
 
@@ -1020,30 +632,7 @@ res("left", used() == base)
 
 
 def test_setsockopt_standard_and_quecpython_options(mp):
-    r = run(
-        mp,
-        """
-import struct
-s = socket.socket()
-res("reuseaddr", err(s.setsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
-res("reuseaddr_bytes", err(s.setsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR, struct.pack("i", 1)))
-res("keepalive", err(s.setsockopt, socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1))
-res("nodelay", err(s.setsockopt, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1))
-res("nodelay_off", err(s.setsockopt, socket.IPPROTO_TCP, socket.TCP_NODELAY, False))
-for v in (1, 60, 120):
-    res("keepalive_min_%d" % v, err(s.setsockopt, socket.SOL_SOCKET, socket.TCP_KEEPALIVE, v))
-for v in (0, 121, -1):
-    res("keepalive_min_%d" % v, err(s.setsockopt, socket.SOL_SOCKET, socket.TCP_KEEPALIVE, v))
-res("unknown_opt", err(s.setsockopt, socket.SOL_SOCKET, 0x7777, 1))
-res("unknown_level", err(s.setsockopt, 1234, socket.SO_REUSEADDR, 1))
-res("bad_bytes", err(s.setsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR, b"xy"))
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-res("udp_reuse", err(u.setsockopt, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
-res("udp_broadcast", err(u.setsockopt, socket.SOL_SOCKET, socket.SO_BROADCAST, 1))
-res("udp_nodelay", err(u.setsockopt, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1))
-res("udp_keepalive", err(u.setsockopt, socket.SOL_SOCKET, socket.TCP_KEEPALIVE, 1))
-""",
-    )
+    r = run(mp, fw("socket_api/setsockopt_standard_and_quecpython_options.py"))
     assert r == {
         "reuseaddr": "ok",
         "reuseaddr_bytes": "ok",
@@ -1070,35 +659,14 @@ def test_so_reuseaddr_lets_a_server_rebind_while_time_wait(mp):
     """A server that closed a connection first leaves a TIME_WAIT pcb on its port;
     SO_REUSEADDR lets the next server bind the port at once."""
     host_port = free_port()
-    fw = mp.spawn(
-        PRELUDE
-        + """
-def serve(reuse):
-    s = socket.socket()
-    if reuse:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("", 8002))
-    s.listen(1)
-    return s
-
-s = serve(True)
-print("listening")
-s.settimeout(10)
-conn, _ = s.accept()
-conn.send(b"bye")
-conn.close()  # we close first: TIME_WAIT on port 8002
-s.close()
-time.sleep(0.3)
-res("tw_pcbs", LAN.stats()["tcp_pcb"])
-res("without", err(serve, False))
-res("with", err(serve, True))
-""",
+    proc = mp.spawn(
+        fw("socket_api/so_reuseaddr_lets_a_server_rebind_while_time_wait.py"),
         hostfwd=[f"tcp:{host_port}:8002"],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     with socket.create_connection(("127.0.0.1", host_port), timeout=10) as c:
         assert recv_all(c) == b"bye"
-    r = results(fw.wait(20).check().out)
+    r = results(proc.wait(20).check().out)
     assert r == {"tw_pcbs": 1, "without": EADDRINUSE, "with": "ok"}
 
 
@@ -1115,28 +683,8 @@ def test_keepalive_options_make_lwip_send_probes(mp, tcp_server):
     server = tcp_server(handler)
     r = run(
         mp,
-        f"""
-# The firmware's own start-up traffic (IPv6 neighbour discovery) is over by then.
-time.sleep(1)
-s = socket.socket()
-s.connect(("10.0.2.2", {server.port}))
-# connect() returns on the SYN-ACK; the handshake's last ACK may still be on its
-# way to slirp where lwIP has its own thread (threaded firmware, ESP32).
-time.sleep_ms(100)
-s.settimeout(1.5)
-before = LAN.stats()["frames_out"]
-res("idle_without", err(s.recv, 10))
-res("frames_without", LAN.stats()["frames_out"] - before)
-s.setsockopt(socket.SOL_SOCKET, socket.TCP_KEEPALIVE, 2)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 2)
-s.settimeout(3.5)
-before = LAN.stats()["frames_out"]
-res("idle_with", err(s.recv, 10))
-res("probes", LAN.stats()["frames_out"] - before >= 2)
-res("still_up", s.getsocketsta())
-""",
+        fw("socket_api/keepalive_options_make_lwip_send_probes.py"),
+        params={"port": server.port},
         timeout=30,
     )
     release.set()
@@ -1151,34 +699,14 @@ res("still_up", s.getsocketsta())
 
 def test_collected_listener_frees_pending_connections(mp):
     host_port = free_port()
-    fw = mp.spawn(
-        PRELUDE
-        + """
-def listen():
-    s = socket.socket()
-    s.bind(("", 8003))
-    s.listen(2)
-    return s
-
-s = listen()
-print("listening")
-t = time.ticks_ms()
-while LAN.stats()["tcp_pcb"] < 1 and time.ticks_diff(time.ticks_ms(), t) < 5000:
-    time.sleep(0.05)
-res("pending", LAN.stats()["tcp_pcb"])
-s = None
-gc.collect()
-gc.collect()
-time.sleep(0.2)
-st = LAN.stats()
-res("after", (st["tcp_pcb"], st["tcp_pcb_listen"]))
-""",
+    proc = mp.spawn(
+        fw("socket_api/collected_listener_frees_pending_connections.py"),
         hostfwd=[f"tcp:{host_port}:8003"],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     with socket.create_connection(("127.0.0.1", host_port), timeout=10) as c:
         c.settimeout(10)
-        r = results(fw.wait(20).check().out)
+        r = results(proc.wait(20).check().out)
         # The pending connection was aborted: the client sees a reset or EOF.
         try:
             assert c.recv(10) == b""
@@ -1194,43 +722,16 @@ def test_options_set_on_a_listener_leave_other_listeners_intact(mp):
     and which stopped accepting). Every option on a listener must leave the other
     listeners as they were, and each listener must still accept a real client."""
     ports = [free_port() for _ in range(3)]
-    fw = mp.spawn(
-        PRELUDE
-        + """
-ls = []
-for i in range(3):
-    s = socket.socket()
-    s.bind(("", 8110 + i))
-    s.listen(2)
-    ls.append(s)
-before = [(s.getsockname(), s.getsocketsta()) for s in ls]
-# lwIP hands out pool elements from the top down: the last listener lies below
-# the others, and a write past its end lands in them.
-s = ls[-1]
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.TCP_KEEPALIVE, 120)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 2147483)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 2147483)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 255)
-res("unchanged", [(s.getsockname(), s.getsocketsta()) for s in ls] == before)
-print("listening")
-for i, s in enumerate(ls):
-    s.settimeout(10)
-    c, _ = s.accept()
-    c.settimeout(10)
-    c.sendall(b"from listener %d: " % i + c.recv(100))
-    c.close()
-    s.close()
-""",
+    proc = mp.spawn(
+        fw("socket_api/options_set_on_a_listener_leave_other_listeners_intact.py"),
         hostfwd=[f"tcp:{p}:{8110 + i}" for i, p in enumerate(ports)],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     for i, port in enumerate(ports):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
             c.sendall(b"hello %d" % i)
             assert recv_all(c) == b"from listener %d: hello %d" % (i, i)
-    r = results(fw.wait(20).check().out)
+    r = results(proc.wait(20).check().out)
     assert r == {"unchanged": True}
 
 
@@ -1242,51 +743,14 @@ def test_accepted_connection_carries_the_listeners_keepalive_options(mp):
     answers them (the connection stays up); from a listener without them, nothing
     leaves (lwIP's default idle time is 2 hours)."""
     ports = [free_port() for _ in range(3)]
-    fw = mp.spawn(
-        PRELUDE
-        + """
-def keep(s):
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
-
-def serve(port, when):
-    s = socket.socket()
-    s.bind(("", port))
-    if when == "before":
-        keep(s)
-    s.listen(1)
-    if when == "after":
-        keep(s)
-    return s
-
-names = ("before", "after", "plain")
-ls = [serve(8120 + i, name) for i, name in enumerate(names)]
-print("listening")
-conns = []
-for s in ls:
-    s.settimeout(10)
-    conns.append(s.accept()[0])
-# The firmware's start-up traffic and the handshakes' last frames are over by then.
-time.sleep(1)
-# One at a time, the plain one last: probes would count in another's window.
-for name, c in zip(names, conns):
-    c.settimeout(3.5)
-    before = LAN.stats()["frames_out"]
-    res(name + "_idle", err(c.recv, 10))
-    res(name + "_frames", LAN.stats()["frames_out"] - before)
-    res(name + "_state", c.getsocketsta())
-    c.close()
-    # Its FIN and the peer's are exchanged before the next window.
-    time.sleep(0.5)
-""",
+    proc = mp.spawn(
+        fw("socket_api/accepted_connection_carries_the_listeners_keepalive_options.py"),
         hostfwd=[f"tcp:{p}:{8120 + i}" for i, p in enumerate(ports)],
     )
-    fw.wait_for("listening")
+    proc.wait_for("listening")
     clients = [socket.create_connection(("127.0.0.1", p), timeout=10) for p in ports]
     try:
-        r = results(fw.wait(40).check().out)
+        r = results(proc.wait(40).check().out)
     finally:
         for c in clients:
             c.close()
@@ -1317,44 +781,8 @@ def test_setsockopt_in_every_socket_state(mp, tcp_server):
     server = tcp_server(handler)
     r = run(
         mp,
-        f"""
-OPTS = (
-    (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
-    (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1),
-    (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
-    (socket.SOL_SOCKET, socket.TCP_KEEPALIVE, 1),
-    (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5),
-    (socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 5),
-    (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 5),
-)
-
-def check(name, s):
-    res(name, sorted(set(err(s.setsockopt, *o) for o in OPTS)))
-
-s = socket.socket()
-check("new", s)
-s.bind(("", 0))
-check("bound", s)
-s.listen(1)
-check("listening", s)
-s.close()
-check("closed", s)
-s = socket.socket()
-s.setblocking(False)
-err(s.connect, ("10.0.2.2", {server.port}))
-check("connecting", s)
-s.setblocking(True)
-s.settimeout(10)
-# Wait for the connection: a zero-length write blocks until connected.
-t = time.ticks_ms()
-while s.getsocketsta() != 4 and time.ticks_diff(time.ticks_ms(), t) < 5000:
-    time.sleep_ms(10)
-check("connected", s)
-s.send(b"rst")
-res("reset", err(s.recv, 10))
-check("ended", s)
-s.close()
-""",
+        fw("socket_api/setsockopt_in_every_socket_state.py"),
+        params={"port": server.port},
     )
     release.set()
     assert r == {
