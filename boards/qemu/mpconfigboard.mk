@@ -29,6 +29,8 @@ MICROPY_SSL_MBEDTLS = 1
 MBEDTLS_CONFIG_FILE = '"$(USOCKET_QEMU_BOARD_DIR)/mbedtls_config_board.h"'
 # MicroPython's date conversion, for the gmtime() mbedTLS calls (mbedtls_port.c).
 SRC_C += shared/timeutils/timeutils.c
+# os.urandom() from the same entropy source (modos_board.c).
+CFLAGS += -DMICROPY_PY_OS_URANDOM=1 -DMICROPY_PY_OS_INCLUDEFILE='"$(BOARD_DIR)/modos_board.c"'
 endif
 
 # Picked up by modusocket/micropython.mk: lwIP, the clock, the RAM disk, the hooks.
