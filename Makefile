@@ -248,19 +248,19 @@ qemu-run: qemu
 	qemu-system-arm $(QEMU_SYSTEM_ARGS) -serial pty -kernel $(QEMU_FIRMWARE)
 
 # `make qemu-bridge` builds the host program that connects the target's Ethernet
-# to the PC (boards/qemu/bridge.c on boards/unix/slirpnet.c: the host firmware's
+# to the PC (boards/qemu/bridge.c on boards/common/slirpnet.c: the host firmware's
 # libslirp set-up and safety filter). `make run-qemu SCRIPT=app.py` boots the
 # target with it, runs the script over the raw REPL, prints its output and exits
 # with its status (tools/qemu_run.py); USOCKET_DNS_PORT, USOCKET_HOSTFWD and the
 # USOCKET_NET_* fault knobs apply as on the host firmware; PARAMS="name=value …" for
 # a test script from host_tests/fw (tools/fwfiles.py).
 QEMU_BRIDGE := $(TOP)/build/qemu-bridge/usocket-qemu-bridge
-QEMU_BRIDGE_SRC := $(TOP)/boards/qemu/bridge.c $(TOP)/boards/unix/slirpnet.c
+QEMU_BRIDGE_SRC := $(TOP)/boards/qemu/bridge.c $(TOP)/boards/common/slirpnet.c
 .PHONY: qemu-bridge run-qemu
 qemu-bridge: $(QEMU_BRIDGE)
-$(QEMU_BRIDGE): $(QEMU_BRIDGE_SRC) $(TOP)/boards/unix/slirpnet.h
+$(QEMU_BRIDGE): $(QEMU_BRIDGE_SRC) $(TOP)/boards/common/slirpnet.h $(TOP)/boards/common/netplan.h
 	@mkdir -p $(dir $@)
-	@$(CC) -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I$(TOP)/boards/unix -I/usr/include/slirp \
+	@$(CC) -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I$(TOP)/boards/common -I/usr/include/slirp \
 		$(QEMU_BRIDGE_SRC) -lslirp -lglib-2.0 -o $@
 
 run-qemu: qemu qemu-bridge

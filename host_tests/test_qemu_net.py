@@ -1,6 +1,6 @@
 """The QEMU target on a real Ethernet MAC (issue 18): the firmware's LAN9118 driver
 and lwIP, bridged to the PC by usocket-qemu-bridge (the host firmware's libslirp
-set-up and safety filter, boards/unix/slirpnet.c), against CPython peers on
+set-up and safety filter, boards/common/slirpnet.c), against CPython peers on
 127.0.0.1. Each test boots its own machine and bridge (about a second).
 
 - TCP, HTTP and DNS through the bridge, the address plan of the host firmware.

@@ -60,7 +60,7 @@ LABELS = {
 GROUPS = (
     ("socket module", ("/modusocket/", "/extmod/modlwip.c")),
     ("lwIP", ("/lwip/src/",)),
-    ("bridge (hostnet.c)", ("/boards/unix/",)),
+    ("bridge (hostnet.c)", ("/boards/unix/", "/boards/common/")),
     ("slirp", ("libslirp",)),
     ("MicroPython", ("/py/", "/extmod/", "/ports/unix/", "/shared/", "frozen")),
 )

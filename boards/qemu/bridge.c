@@ -1,6 +1,6 @@
 // usocket-qemu-bridge: connects the QEMU target's Ethernet to the PC through the
 // same libslirp set-up, safety filter and USOCKET_* knobs as the host firmware
-// (boards/unix/slirpnet.c). A host program, not firmware: `make qemu-bridge`
+// (boards/common/slirpnet.c). A host program, not firmware: `make qemu-bridge`
 // builds it and tools/qemu_run.py starts it before QEMU.
 //
 //   usocket-qemu-bridge SOCKET_PATH

@@ -28,7 +28,7 @@
 #include "lwip/timeouts.h"
 #include "usocket.h"
 
-#include "../unix/hostnet.h"
+#include "hostnet.h"
 
 // --- Clock ---------------------------------------------------------------------------
 // Timer 1 of the CMSDK APB dual timer, 32-bit, free-running (wraps from 0 to

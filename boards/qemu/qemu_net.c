@@ -1,12 +1,12 @@
 // The QEMU target's Ethernet: the LAN9118 netif (lan9118.c) with the host
-// firmware's address plan, and the interface boards/unix/modnetwork.c (network.LAN,
-// network.WLAN) is written against, boards/unix/hostnet.h, implemented on it. So
+// firmware's address plan, and the interface boards/common/modnetwork.c (network.LAN,
+// network.WLAN) is written against, boards/common/hostnet.h, implemented on it. So
 // `network` is the same code on both targets; only what is under it differs: here
 // a MAC driver and a wire, there libslirp in the same process.
 //
 // The firmware is 10.0.2.15/24 with the gateway and DNS server at 10.0.2.2, the PC
 // as seen through the bridge that QEMU's network backend is connected to
-// (boards/qemu/bridge.c; the plan is boards/unix/netplan.h): it filters, forwards and injects faults as the host
+// (boards/qemu/bridge.c; the plan is boards/common/netplan.h): it filters, forwards and injects faults as the host
 // firmware's own bridge does. lwIP's loopback interface (127.0.0.1) stays.
 #include <string.h>
 
@@ -18,7 +18,7 @@
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 
-#include "../unix/hostnet.h"
+#include "hostnet.h"
 #include "lan9118.h"
 
 static struct netif qemu_net_netif;

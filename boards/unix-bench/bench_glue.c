@@ -4,7 +4,7 @@
 #include "hostnet.h"
 
 // DNS address-family preference, set by network.ipconfig(prefer=...) on ports that
-// build extmod/network_lwip.c; this firmware's `network` is boards/unix/modnetwork.c,
+// build extmod/network_lwip.c; this firmware's `network` is boards/common/modnetwork.c,
 // so it stays at that file's default: IPv4 first.
 int mp_mod_network_prefer_dns_use_ip_version = 4;
 

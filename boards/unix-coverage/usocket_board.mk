@@ -4,7 +4,7 @@
 # This directory first, so that its mpconfigvariant.h is found before boards/unix's.
 CFLAGS_USERMOD += -I$(VARIANT_DIR)
 include $(USOCKET_TOP)/boards/unix/usocket_board.mk
-SRC_USERMOD_C += $(USOCKET_TOP)/boards/unix/hostnet.c $(USOCKET_TOP)/boards/unix/slirpnet.c $(USOCKET_TOP)/boards/unix/modnetwork.c
+SRC_USERMOD_C += $(USOCKET_TOP)/boards/unix/hostnet.c
 
 # gcov for what is measured, the module's core and the bridge, at -O0 so that lines
 # and branches are the source's; MicroPython, lwIP and mbedTLS keep the port's

@@ -4,7 +4,7 @@
 # This directory first, so that its mpconfigvariant.h is found before boards/unix's.
 CFLAGS_USERMOD += -I$(VARIANT_DIR)
 include $(USOCKET_TOP)/boards/unix/usocket_board.mk
-SRC_USERMOD_C += $(USOCKET_TOP)/boards/unix/hostnet.c $(USOCKET_TOP)/boards/unix/slirpnet.c $(USOCKET_TOP)/boards/unix/modnetwork.c
+SRC_USERMOD_C += $(USOCKET_TOP)/boards/unix/hostnet.c
 
 # Every allocation that can fail goes through oom_inject.c's __wrap_ functions. The
 # linker redirects calls between object files only, which is where these are called

@@ -1,8 +1,8 @@
 # Board glue of the threaded host firmware, included by modusocket/micropython.mk:
 # the host firmware's glue (boards/unix), plus lwIP's tcpip thread and the contrib
 # unix sys_arch (pthreads). The unix port compiles every .c in VARIANT_DIR, which
-# here is boards/unix-threaded, so boards/unix's C files (the slirp bridge, which
-# switches to its threaded mode from NO_SYS=0, and network.LAN) are named here.
+# here is boards/unix-threaded, so boards/unix's C file (the slirp bridge, which
+# switches to its threaded mode from NO_SYS=0) is named here.
 
 # This directory first: the port adds -I$(VARIANT_DIR) after the user modules'
 # flags, so boards/unix's lwipopts.h, usocket_port.h and mpconfigvariant.h would

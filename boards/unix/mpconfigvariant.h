@@ -53,7 +53,7 @@ void usocket_hostnet_vm_hook(void);
 // usocket's socket callback (setsockopt(SOL_SOCKET, 20, handler)).
 #define MICROPY_PY_WEBREPL (1)
 
-// machine.unique_id(), which WiFi apps use as a client id (boards/unix/modnetwork.c).
+// machine.unique_id(), which WiFi apps use as a client id (boards/common/modnetwork.c).
 // The port's machine module has no bare-metal functions; this adds the one.
 extern const struct _mp_obj_fun_builtin_fixed_t usocket_machine_unique_id_obj;
 #define MICROPY_PY_MACHINE_EXTRA_GLOBALS \
