@@ -89,7 +89,9 @@ bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms);
 void usocket_deinit(void);
 
 // usocket_stats.c: stores lwIP's usage counters (heap, pools, failed allocations)
-// into dict, for a board's diagnostics call. Needs LWIP_STATS, MEM_STATS, MEMP_STATS.
+// into dict, for a board's diagnostics call (USOCKET_STATS).
+#if USOCKET_STATS
 void usocket_lwip_stats(mp_obj_t dict);
+#endif
 
 #endif // USOCKET_H

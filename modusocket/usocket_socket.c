@@ -65,9 +65,11 @@ typedef struct _usocket_dgram_src_t {
 // them there overruns it. A listener keeps them with its queue instead, and every
 // connection accepted from it gets them, as on Linux.
 typedef struct _usocket_tcp_opts_t {
+    #if USOCKET_KEEPALIVE
     u32_t keep_idle;            // ms
     u32_t keep_intvl;           // ms
     u32_t keep_cnt;             // probes
+    #endif
     u32_t nodelay;              // a flag
 } usocket_tcp_opts_t;
 
@@ -158,6 +160,11 @@ static MP_ALWAYSINLINE inline void usocket_state_set(usocket_obj_t *s, uint8_t s
     __atomic_store_n(&s->state, state, __ATOMIC_RELAXED);
 }
 
+// shutdown()'s flags: constant false in a build without it (USOCKET_SHUTDOWN), so
+// the code that handles them goes too.
+#define USOCKET_SHUT_RD_DONE(s) (USOCKET_SHUTDOWN && (s)->shut_rd)
+#define USOCKET_SHUT_WR_DONE(s) (USOCKET_SHUTDOWN && (s)->shut_wr)
+
 static u8_t usocket_ip_type(const usocket_obj_t *s) {
     #if USOCKET_IPV6
     if (s->family == USOCKET_AF_INET6) {
@@ -169,19 +176,23 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
 
 // Reads and writes the options of a connection pcb (never a listening one).
 static MP_NOINLINE void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
+    #if USOCKET_KEEPALIVE
     o->keep_idle = pcb->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     o->keep_intvl = pcb->keep_intvl;
     o->keep_cnt = pcb->keep_cnt;
     #endif
+    #endif
     o->nodelay = tcp_nagle_disabled(pcb);
 }
 
 static MP_NOINLINE void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
+    #if USOCKET_KEEPALIVE
     pcb->keep_idle = o->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     pcb->keep_intvl = o->keep_intvl;
     pcb->keep_cnt = o->keep_cnt;
+    #endif
     #endif
     if (o->nodelay) {
         tcp_nagle_disable(pcb);
@@ -217,19 +228,23 @@ static MP_NOINLINE void usocket_notify(usocket_obj_t *s) {
     USOCKET_EVENT_SIGNAL();
 }
 
+#if USOCKET_SHUTDOWN
 static MP_NOINLINE bool usocket_tcp_handover(usocket_obj_t *s);
+#endif
 
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
     usocket_obj_t *s = arg;
     if (p == NULL) {
         s->peer_fin = true;
+        #if USOCKET_SHUTDOWN
         // Our FIN went out earlier (shutdown(SHUT_WR)): nothing more can pass either
         // way, and lwIP finishes the connection by itself from here.
         if (s->shut_wr && usocket_tcp_handover(s)) {
             usocket_notify(s);
             return ERR_ABRT;
         }
-    } else if (s->shut_rd) {
+        #endif
+    } else if (USOCKET_SHUT_RD_DONE(s)) {
         // After shutdown(SHUT_RD) arrivals are dropped, but acknowledged and the
         // window kept open, as Linux does: the peer is not stalled.
         tcp_recved(pcb, p->tot_len);
@@ -456,6 +471,7 @@ void usocket_deinit(void) {
 // now. The pcb keeps the socket's address as its arg so getsocketsta() can still
 // report its state. Received data stays readable. Returns true if the pcb was
 // aborted (a callback must then return ERR_ABRT).
+#if USOCKET_SHUTDOWN
 static bool usocket_tcp_handover(usocket_obj_t *s) {
     struct tcp_pcb *pcb = s->pcb.tcp;
     s->pcb.tcp = NULL;
@@ -463,6 +479,7 @@ static bool usocket_tcp_handover(usocket_obj_t *s) {
     s->handed_over = true;
     return usocket_tcp_let_go(pcb, s);
 }
+#endif
 
 
 static void usocket_free_queue(usocket_obj_t *s) {
@@ -539,7 +556,7 @@ static void usocket_release(usocket_obj_t *s) {
             } else {
                 usocket_tcp_let_go(pcb, NULL);
             }
-        } else if (s->handed_over) {
+        } else if (USOCKET_SHUTDOWN && s->handed_over) {
             // The socket's address is about to become meaningless.
             struct tcp_pcb *pcb = usocket_tcp_find(s);
             if (pcb != NULL) {
@@ -638,7 +655,7 @@ static MP_NOINLINE int usocket_wr_reported(usocket_obj_t *s, int errcode) {
 static bool usocket_readable(void *arg) {
     usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->rx != NULL || s->q_len > 0 || s->peer_fin || s->shut_rd || s->pcb.any == NULL;
+    bool r = s->rx != NULL || s->q_len > 0 || s->peer_fin || USOCKET_SHUT_RD_DONE(s) || s->pcb.any == NULL;
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -699,7 +716,14 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // usocket_dequeue's flags.
 #define USOCKET_DQ_PEEK (USOCKET_MSG_PEEK)          // leave what was read queued
+#if USOCKET_MSG_FLAGS
 #define USOCKET_DQ_DONTWAIT (USOCKET_MSG_DONTWAIT)  // don't wait, whatever the socket's mode
+// recv()'s flags: what it accepts, and the ones a datagram socket sees.
+#define USOCKET_RECV_FLAGS (USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)
+#else
+#define USOCKET_DQ_DONTWAIT (0)
+#define USOCKET_RECV_FLAGS (0)
+#endif
 #define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
 #define USOCKET_DQ_LINE (0x08)      // TCP: stop after the first '\n'
 
@@ -790,13 +814,13 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 struct pbuf *p = s->q.dgram[s->q_head];
                 item->p = p;
                 n = p->tot_len - USOCKET_DGRAM_SRC_LEN;
-                if (flags & USOCKET_DQ_PEEK) {
+                if (flags & USOCKET_RECV_FLAGS & USOCKET_DQ_PEEK) {
                     pbuf_ref(p);
                 } else {
                     usocket_q_pop(s);
                 }
             }
-        } else if (s->rx != NULL && !s->shut_rd) {
+        } else if (s->rx != NULL && !USOCKET_SHUT_RD_DONE(s)) {
             struct pbuf *p = s->rx;
             item->avail = p->tot_len;
             n = MIN(len, p->tot_len);
@@ -877,6 +901,7 @@ static mp_obj_t usocket_dgram_bytes(struct pbuf *p, mp_uint_t len) {
 
 // Queues up to len bytes once there is room. Returns the count queued.
 static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
+    #if USOCKET_SHUTDOWN
     // Under the lock: the flag shares its byte with flags lwIP's callbacks write.
     USOCKET_LWIP_LOCK();
     bool shut_wr = s->shut_wr;
@@ -885,6 +910,7 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         *errcode = MP_EPIPE;
         return MP_STREAM_ERROR;
     }
+    #endif
     if (usocket_state(s) != USOCKET_STATE_CONNECTED && usocket_state(s) != USOCKET_STATE_DEAD) {
         *errcode = (usocket_state(s) == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) ? MP_EAGAIN : MP_ENOTCONN;
         return MP_STREAM_ERROR;
@@ -1022,7 +1048,11 @@ static MP_NOINLINE void usocket_check_kind(mp_int_t family, mp_int_t stype, mp_i
         mp_raise_OSError(MP_EAFNOSUPPORT);
     }
     if (stype == USOCKET_SOCK_STREAM) {
-        if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_IPPROTO_TCP_SER && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
+        if (proto != 0 && proto != USOCKET_IPPROTO_TCP
+            #if USOCKET_QUECPYTHON
+            && proto != USOCKET_IPPROTO_TCP_SER && proto != USOCKET_TCP_CUSTOMIZE_PORT
+            #endif
+            ) {
             mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
         }
     } else if (stype == USOCKET_SOCK_DGRAM) {
@@ -1090,7 +1120,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     usocket_check_kind(family, stype, proto);
     USOCKET_PORT_INIT();
     usocket_obj_t *s = usocket_new(type, stype, family);
-    s->quec_server = stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
+    s->quec_server = USOCKET_QUECPYTHON && stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
     usocket_open(s, proto);
     return MP_OBJ_FROM_PTR(s);
 }
@@ -1216,13 +1246,14 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
 
     mp_obj_t addr = usocket_tcp_peer(c);
     mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), addr, MP_OBJ_NULL };
-    if (s->quec_server) {
+    bool quec_server = USOCKET_QUECPYTHON && s->quec_server;
+    if (quec_server) {
         // QuecPython returns (conn, ip, port) from its TCP server sockets.
         mp_obj_t *a = ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(addr))->items;
         t[1] = a[0];
         t[2] = a[1];
     }
-    return mp_obj_new_tuple(s->quec_server ? 3 : 2, t);
+    return mp_obj_new_tuple(quec_server ? 3 : 2, t);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_accept_obj, usocket_socket_accept);
 
@@ -1341,7 +1372,7 @@ static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool wi
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t len = mp_obj_get_int(args[1]);
     mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
+    if (flags & ~USOCKET_RECV_FLAGS) {
         mp_raise_OSError(MP_EINVAL);
     }
     if (len < 0) {
@@ -1477,13 +1508,15 @@ static const usocket_int_opt_t usocket_int_opts[] = {
     { USOCKET_SOL_SOCKET, USOCKET_SO_REUSEADDR, USOCKET_OPT_SOF, 0, 0 },
     { USOCKET_SOL_SOCKET, USOCKET_SO_KEEPALIVE, USOCKET_OPT_SOF, 0, 0 },
     { USOCKET_SOL_SOCKET, USOCKET_SO_BROADCAST, USOCKET_OPT_SOF, 0, 0 },
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_NODELAY, nodelay, 0, 0),
+    #if USOCKET_KEEPALIVE
     USOCKET_TCP_OPT(USOCKET_SOL_SOCKET, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
-    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_NODELAY, nodelay, 0, 0),
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPIDLE, keep_idle, 0x7fffffff / 1000, 1000),
     #if LWIP_TCP_KEEPALIVE
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPINTVL, keep_intvl, 0x7fffffff / 1000, 1000),
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPCNT, keep_cnt, 255, 1),
+    #endif
     #endif
 };
 
@@ -1592,7 +1625,7 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     USOCKET_LWIP_LOCK();
     // A connection that ended has no pcb left to set.
     struct usocket_ip_pcb *ip_pcb = s->pcb.any;
-    if (o->offset == USOCKET_OPT_SOF || opt == USOCKET_TCP_KEEPALIVE) {
+    if (o->offset == USOCKET_OPT_SOF || (USOCKET_KEEPALIVE && opt == USOCKET_TCP_KEEPALIVE)) {
         u8_t sof = o->offset == USOCKET_OPT_SOF ? opt : SOF_KEEPALIVE;
         if (ip_pcb != NULL && (val || sof != opt)) {
             ip_set_option(ip_pcb, sof);
@@ -1617,6 +1650,7 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
 
+#if USOCKET_SHUTDOWN
 // shutdown(how): SHUT_WR sends FIN after the queued data (the peer reads EOF) while
 // this side can still receive; after SHUT_RD reads raise ENOTCONN, as on lwIP's
 // socket layer. CPython's API, and the only way to see FIN_WAIT_1/FIN_WAIT_2/
@@ -1667,6 +1701,7 @@ static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_shutdown_obj, usocket_socket_shutdown);
+#endif
 
 static mp_obj_t usocket_socket_makefile(size_t n_args, const mp_obj_t *args) {
     // The socket is its own unbuffered binary stream.
@@ -1674,6 +1709,7 @@ static mp_obj_t usocket_socket_makefile(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_makefile_obj, 1, 3, usocket_socket_makefile);
 
+#if USOCKET_QUECPYTHON
 // QuecPython: the lwIP TCP state number (0 CLOSED .. 10 TIME_WAIT), -1 once closed.
 static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
@@ -1685,7 +1721,7 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     }
     USOCKET_LWIP_LOCK();
     struct tcp_pcb *pcb = s->pcb.tcp;
-    if (pcb == NULL && s->handed_over) {
+    if (pcb == NULL && USOCKET_SHUTDOWN && s->handed_over) {
         // Closed both ways after shutdown(): lwIP is finishing the connection
         // (TIME_WAIT usually) and the state is still worth reporting.
         pcb = usocket_tcp_find(s);
@@ -1695,6 +1731,7 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     return MP_OBJ_NEW_SMALL_INT(state);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getsocketsta_obj, usocket_socket_getsocketsta);
+#endif
 
 static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     usocket_obj_t *s = usocket_get(self_in);
@@ -1838,11 +1875,13 @@ static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
 
+#if USOCKET_QUECPYTHON
 // QuecPython's documents call read() without a size readall().
 static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
     return usocket_stream_call(mp_stream_read_obj.fun.var, 1, &self_in);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
+#endif
 
 static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
     return usocket_stream_call(mp_stream_readinto_obj.fun.var, n_args, args);
@@ -1932,7 +1971,7 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
             case USOCKET_STATE_CONNECTING:
                 break;
             case USOCKET_STATE_CONNECTED:
-                if (s->rx != NULL || s->peer_fin || s->shut_rd) {
+                if (s->rx != NULL || s->peer_fin || USOCKET_SHUT_RD_DONE(s)) {
                     ret |= MP_STREAM_POLL_RD;
                 }
                 if (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN) {
@@ -1990,12 +2029,18 @@ static const mp_rom_map_elem_t usocket_socket_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&usocket_socket_settimeout_obj) },
     { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&usocket_socket_setblocking_obj) },
     { MP_ROM_QSTR(MP_QSTR_makefile), MP_ROM_PTR(&usocket_socket_makefile_obj) },
+    #if USOCKET_QUECPYTHON
     { MP_ROM_QSTR(MP_QSTR_getsocketsta), MP_ROM_PTR(&usocket_socket_getsocketsta_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_getsockname), MP_ROM_PTR(&usocket_socket_getsockname_obj) },
     { MP_ROM_QSTR(MP_QSTR_getpeername), MP_ROM_PTR(&usocket_socket_getpeername_obj) },
+    #if USOCKET_SHUTDOWN
     { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&usocket_socket_shutdown_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&usocket_socket_read_obj) },
+    #if USOCKET_QUECPYTHON
     { MP_ROM_QSTR(MP_QSTR_readall), MP_ROM_PTR(&usocket_socket_readall_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&usocket_socket_readinto_obj) },
     { MP_ROM_QSTR(MP_QSTR_readline), MP_ROM_PTR(&usocket_socket_readline_obj) },
     { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&usocket_socket_write_obj) },
