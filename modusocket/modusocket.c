@@ -18,13 +18,17 @@
 
 // --- Waiting ---------------------------------------------------------------------
 
-bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
+bool usocket_wait_since(bool (*ready)(void *arg), void *arg, int32_t timeout_ms, usocket_since_t *since) {
     // Ready already: no need to service the stack, nor to read the clock (most
     // calls of a busy socket end here).
     if (ready(arg)) {
         return true;
     }
-    mp_uint_t start = mp_hal_ticks_ms();
+    if (!since->started) {
+        since->started = true;
+        since->start = mp_hal_ticks_ms();
+    }
+    mp_uint_t start = since->start;
     for (;;) {
         USOCKET_EVENT_POLL();
         if (ready(arg)) {
@@ -47,6 +51,11 @@ bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
         USOCKET_EVENT_WAIT(wait_ms);
         MP_THREAD_GIL_ENTER();
     }
+}
+
+bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
+    usocket_since_t since = { 0, false };
+    return usocket_wait_since(ready, arg, timeout_ms, &since);
 }
 
 // --- Name resolution ----------------------------------------------------------------

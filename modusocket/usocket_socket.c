@@ -692,16 +692,22 @@ static bool usocket_tcp_queue_shrunk(void *arg) {
     return r;
 }
 
-// The connected peer of a TCP socket as an address tuple; ('0.0.0.0', 0) when it is
-// not connected, or no longer (a listening pcb has no remote port).
-static mp_obj_t usocket_tcp_peer(usocket_obj_t *s) {
+// s's own address (local) or its connected peer's, as an address tuple; ('0.0.0.0',
+// 0) where there is none: a raw socket has no ports, a connection that ended has no
+// pcb, and only a connected socket has a peer (a listening pcb has no remote port).
+static MP_NOINLINE mp_obj_t usocket_addr(usocket_obj_t *s, bool local) {
     ip_addr_t ip;
     uint16_t port = 0;
     memset(&ip, 0, sizeof(ip));
     USOCKET_LWIP_LOCK();
-    if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
-        ip = s->pcb.tcp->remote_ip;
-        port = s->pcb.tcp->remote_port;
+    struct usocket_ip_pcb *pcb = s->pcb.any;
+    if (pcb != NULL && s->type != USOCKET_SOCK_RAW && (local || usocket_state(s) == USOCKET_STATE_CONNECTED)) {
+        ip = *(local ? &pcb->local_ip : &pcb->remote_ip);
+        if (s->type == USOCKET_SOCK_STREAM) {
+            port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
+        } else {
+            port = local ? s->pcb.udp->local_port : s->pcb.udp->remote_port;
+        }
     }
     USOCKET_LWIP_UNLOCK();
     return usocket_format_address(&ip, port);
@@ -774,22 +780,11 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
     // Most calls find something queued (a line is read one byte a call): they
     // neither wait nor read the clock. A timeout runs from the first wait.
     int32_t timeout_ms = (flags & USOCKET_DQ_DONTWAIT) ? 0 : s->timeout_ms;
-    mp_uint_t start = 0;
-    bool waited = false;
+    usocket_since_t since = { 0, false };
     for (;;) {
-        if (!usocket_readable(s)) {
-            int32_t left_ms = timeout_ms;
-            if (timeout_ms > 0 && !waited) {
-                start = mp_hal_ticks_ms();
-            } else if (timeout_ms > 0) {
-                mp_uint_t elapsed = mp_hal_ticks_ms() - start;
-                left_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
-            }
-            waited = true;
-            if (!usocket_wait(usocket_readable, s, left_ms)) {
-                *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
-                return MP_STREAM_ERROR;
-            }
+        if (!usocket_wait_since(usocket_readable, s, timeout_ms, &since)) {
+            *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
+            return MP_STREAM_ERROR;
         }
         mp_uint_t n = 0;
         bool retry = false;
@@ -1244,7 +1239,7 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
         mp_raise_OSError(errcode);
     }
 
-    mp_obj_t addr = usocket_tcp_peer(c);
+    mp_obj_t addr = usocket_addr(c, false);
     mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), addr, MP_OBJ_NULL };
     bool quec_server = USOCKET_QUECPYTHON && s->quec_server;
     if (quec_server) {
@@ -1329,38 +1324,40 @@ static mp_uint_t usocket_send_common(usocket_obj_t *s, const void *buf, mp_uint_
     return usocket_dgram_write(s, buf, len, NULL, 0, errcode);
 }
 
-static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
+// send() queues what there is room for and returns the count. sendall() on TCP
+// (all) goes on until everything is queued and returns None; a datagram is always
+// sent whole, so there it is send().
+static mp_obj_t usocket_send_impl(mp_obj_t self_in, mp_obj_t buf_in, bool all) {
     usocket_obj_t *s = usocket_get(self_in);
     mp_buffer_info_t bufinfo;
     mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
-    int errcode;
-    mp_uint_t n = usocket_send_common(s, bufinfo.buf, bufinfo.len, &errcode);
-    if (n == MP_STREAM_ERROR) {
-        mp_raise_OSError(usocket_wr_reported(s, errcode));
-    }
-    return mp_obj_new_int_from_uint(n);
-}
-static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_send_obj, usocket_socket_send);
-
-static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
-    usocket_obj_t *s = usocket_get(self_in);
-    mp_buffer_info_t bufinfo;
-    mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
-    if (s->type != USOCKET_SOCK_STREAM) {
-        return usocket_socket_send(self_in, buf_in);
-    }
+    all = all && s->type == USOCKET_SOCK_STREAM;
     const byte *p = bufinfo.buf;
     mp_uint_t left = bufinfo.len;
-    while (left > 0) {
+    for (;;) {
+        if (all && left == 0) {
+            return mp_const_none;
+        }
         int errcode;
-        mp_uint_t n = usocket_tcp_write(s, p, left, &errcode);
+        mp_uint_t n = usocket_send_common(s, p, left, &errcode);
         if (n == MP_STREAM_ERROR) {
             mp_raise_OSError(usocket_wr_reported(s, errcode));
+        }
+        if (!all) {
+            return mp_obj_new_int_from_uint(n);
         }
         p += n;
         left -= n;
     }
-    return mp_const_none;
+}
+
+static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
+    return usocket_send_impl(self_in, buf_in, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_send_obj, usocket_socket_send);
+
+static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
+    return usocket_send_impl(self_in, buf_in, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
 
@@ -1405,7 +1402,7 @@ static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool wi
         if (!with_addr) {
             return data;
         }
-        mp_obj_t t[2] = { data, usocket_tcp_peer(s) };
+        mp_obj_t t[2] = { data, usocket_addr(s, false) };
         return mp_obj_new_tuple(2, t);
     } else {
         if (usocket_dequeue(s, NULL, 0, flags, &item, &errcode) == MP_STREAM_ERROR) {
@@ -1735,28 +1732,10 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getsocketsta_obj, usocket_socket
 
 static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     usocket_obj_t *s = usocket_get(self_in);
-    ip_addr_t ip;
-    uint16_t port = 0;
-    memset(&ip, 0, sizeof(ip));
-    // A raw socket has no ports: it reports no name and no peer.
-    bool raw = s->type == USOCKET_SOCK_RAW;
-    if (!local && (raw || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
+    if (!local && (s->type == USOCKET_SOCK_RAW || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
         mp_raise_OSError(MP_ENOTCONN);
     }
-    USOCKET_LWIP_LOCK();
-    struct usocket_ip_pcb *pcb = s->pcb.any;
-    // A listening pcb has no remote port (getpeername is refused above), and a
-    // connection that ended has no pcb.
-    if (pcb != NULL && !raw) {
-        ip = *(local ? &pcb->local_ip : &pcb->remote_ip);
-        if (s->type == USOCKET_SOCK_STREAM) {
-            port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
-        } else {
-            port = local ? s->pcb.udp->local_port : s->pcb.udp->remote_port;
-        }
-    }
-    USOCKET_LWIP_UNLOCK();
-    return usocket_format_address(&ip, port);
+    return usocket_addr(s, local);
 }
 
 static mp_obj_t usocket_socket_getsockname(mp_obj_t self_in) {
