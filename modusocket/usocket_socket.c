@@ -439,15 +439,21 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
 // them (they all carry usocket_tcp_linger_poll_cb). NULL if there is none (lwIP
 // freed it).
 static struct tcp_pcb *usocket_tcp_find(const usocket_obj_t *s) {
-    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
-        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
+    struct tcp_pcb *pcb = tcp_active_pcbs;
+    bool tw = false;
+    for (;;) {
+        for (; pcb != NULL; pcb = pcb->next) {
             if (s != NULL ? pcb->callback_arg == s : pcb->poll == usocket_tcp_linger_poll_cb) {
                 return pcb;
             }
         }
+        if (tw) {
+            return NULL;
+        }
+        // Then the connections in TIME_WAIT.
+        pcb = tcp_tw_pcbs;
+        tw = true;
     }
-    return NULL;
 }
 
 // Soft reset (see usocket.h). Every pcb a socket let go of carries
