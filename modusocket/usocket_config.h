@@ -147,6 +147,14 @@
 #define USOCKET_QUECPYTHON (1)
 #endif
 
+// readline() on a TCP socket takes the line from the received data a run of bytes at
+// a time, up to its '\n', and grows its buffer with the line. Off, it is
+// py/stream.c's, with the same results: one byte per call of the stream protocol,
+// the limit allocated first (several times the instructions per line). No RAM cost.
+#ifndef USOCKET_READLINE
+#define USOCKET_READLINE (1)
+#endif
+
 // inet_pton() and inet_ntop(). No RAM cost.
 #ifndef USOCKET_INET_PTON
 #define USOCKET_INET_PTON (1)

@@ -1873,6 +1873,7 @@ static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
 
+#if USOCKET_READLINE
 // py/stream.c's readline reads a byte per call of the protocol; on a TCP socket this
 // one takes the line from the received data a run at a time, up to its '\n', with
 // the same results: None if a non-blocking call finds nothing, what was read if the
@@ -1919,6 +1920,9 @@ static mp_obj_t usocket_readline_fn(size_t n_args, const mp_obj_t *args) {
     }
     return mp_obj_new_bytes_from_vstr(&vstr);
 }
+#else
+#define usocket_readline_fn (mp_stream_unbuffered_readline_obj.fun.var)
+#endif
 static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
     return usocket_stream_call(usocket_readline_fn, n_args, args);
 }
