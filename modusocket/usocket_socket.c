@@ -658,19 +658,26 @@ static MP_NOINLINE int usocket_wr_reported(usocket_obj_t *s, int errcode) {
 // Something for usocket_dequeue: a pending connection or a datagram, TCP data or
 // the stream's end, or the socket lost its pcb (the connection ended, or another
 // thread closed the socket).
+// With the lock held: poll() reports the same.
+static bool usocket_readable_locked(const usocket_obj_t *s) {
+    return s->rx != NULL || s->q_len > 0 || s->peer_fin || USOCKET_SHUT_RD_DONE(s) || s->pcb.any == NULL;
+}
+
+static bool usocket_tcp_writable_locked(const usocket_obj_t *s) {
+    return s->pcb.tcp == NULL
+           || (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN);
+}
+
 static bool usocket_readable(void *arg) {
-    usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->rx != NULL || s->q_len > 0 || s->peer_fin || USOCKET_SHUT_RD_DONE(s) || s->pcb.any == NULL;
+    bool r = usocket_readable_locked(arg);
     USOCKET_LWIP_UNLOCK();
     return r;
 }
 
 static bool usocket_tcp_writable(void *arg) {
-    usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->pcb.tcp == NULL
-        || (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN);
+    bool r = usocket_tcp_writable_locked(arg);
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -1948,22 +1955,20 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
     }
     // select/poll call this in their loop: let the stack make progress.
     USOCKET_EVENT_POLL();
-    mp_uint_t ret = 0;
     USOCKET_LWIP_LOCK();
-    if (s->type == USOCKET_SOCK_STREAM) {
+    // What a read would not wait for: a pending connection or a datagram, data or
+    // the stream's end, or (a connection that ended) the error. Nothing yet while
+    // connecting or before connect().
+    mp_uint_t ret = usocket_readable_locked(s) ? MP_STREAM_POLL_RD : 0;
+    if (s->type != USOCKET_SOCK_STREAM) {
+        ret |= MP_STREAM_POLL_WR;
+    } else {
         switch (usocket_state(s)) {
             case USOCKET_STATE_LISTENING:
-                if (s->q_len > 0) {
-                    ret |= MP_STREAM_POLL_RD;
-                }
-                break;
             case USOCKET_STATE_CONNECTING:
                 break;
             case USOCKET_STATE_CONNECTED:
-                if (s->rx != NULL || s->peer_fin || USOCKET_SHUT_RD_DONE(s)) {
-                    ret |= MP_STREAM_POLL_RD;
-                }
-                if (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN) {
+                if (usocket_tcp_writable_locked(s)) {
                     ret |= MP_STREAM_POLL_WR;
                 }
                 if (s->peer_fin) {
@@ -1971,9 +1976,9 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
                 }
                 break;
             case USOCKET_STATE_DEAD:
-                // Readable (remaining data, then the error) and writable (the error),
-                // so a waiter of either kind wakes and sees what happened.
-                ret |= MP_STREAM_POLL_RD | MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
+                // Writable too (the error), so a waiter of either kind wakes and
+                // sees what happened.
+                ret |= MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
                 // For good, as lwIP's socket layer keeps its error event.
                 if (s->error != 0) {
                     ret |= MP_STREAM_POLL_ERR;
@@ -1984,11 +1989,6 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
                 ret |= MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
                 break;
         }
-    } else {
-        if (s->q_len > 0) {
-            ret |= MP_STREAM_POLL_RD;
-        }
-        ret |= MP_STREAM_POLL_WR;
     }
     USOCKET_LWIP_UNLOCK();
     // ERR and HUP are reported whether asked for or not, as poll(2) does.
