@@ -285,7 +285,7 @@ def measure(rp2_build, bench_build, module_dir, modlwip_c, out_dir, options=()):
 def option_name(defines, quote=""):
     """How a row of the option table names the options it turns off."""
     if defines == FEATURES:
-        return "every feature option =0"
+        return "every feature option"
     return " ".join(f"{quote}{x}=0{quote}" for x in defines)
 
 
