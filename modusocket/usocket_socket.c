@@ -1155,30 +1155,39 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_close_obj, usocket_socket_close)
 
 // --- Methods -------------------------------------------------------------------------
 
-static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
-    usocket_obj_t *s = usocket_get(self_in);
-    if (usocket_state(s) != USOCKET_STATE_NEW) {
-        mp_raise_OSError(MP_EINVAL);
-    }
+// bind() and connect(): binds s's pcb to the address addr_in names, or connects it
+// there (a datagram socket only records its default peer), and moves s to state;
+// raises lwIP's error.
+static MP_NOINLINE void usocket_pcb_address(usocket_obj_t *s, mp_obj_t addr_in, bool connect, uint8_t state) {
     ip_addr_t ip;
     uint16_t port;
     usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
     USOCKET_LWIP_LOCK();
     err_t err;
     if (s->type == USOCKET_SOCK_STREAM) {
-        err = tcp_bind(s->pcb.tcp, &ip, port);
+        err = connect ? tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb) : tcp_bind(s->pcb.tcp, &ip, port);
     #if USOCKET_RAW
     } else if (s->type == USOCKET_SOCK_RAW) {
-        err = raw_bind(s->pcb.raw, &ip);
+        err = connect ? raw_connect(s->pcb.raw, &ip) : raw_bind(s->pcb.raw, &ip);
     #endif
     } else {
-        err = udp_bind(s->pcb.udp, &ip, port);
+        err = connect ? udp_connect(s->pcb.udp, &ip, port) : udp_bind(s->pcb.udp, &ip, port);
+    }
+    if (err == ERR_OK) {
+        usocket_state_set(s, state);
     }
     USOCKET_LWIP_UNLOCK();
     if (err != ERR_OK) {
         usocket_raise_lwip(err);
     }
-    usocket_state_set(s, USOCKET_STATE_BOUND);
+}
+
+static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (usocket_state(s) != USOCKET_STATE_NEW) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    usocket_pcb_address(s, addr_in, false, USOCKET_STATE_BOUND);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_bind_obj, usocket_socket_bind);
@@ -1281,28 +1290,7 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
             usocket_raise_state(s, MP_ECONNABORTED);
     }
 
-    ip_addr_t ip;
-    uint16_t port;
-    usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
-    USOCKET_LWIP_LOCK();
-    err_t err;
-    if (tcp) {
-        err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
-    #if USOCKET_RAW
-    } else if (s->type == USOCKET_SOCK_RAW) {
-        err = raw_connect(s->pcb.raw, &ip);
-    #endif
-    } else {
-        // A datagram socket only records its default peer.
-        err = udp_connect(s->pcb.udp, &ip, port);
-    }
-    if (err == ERR_OK) {
-        usocket_state_set(s, tcp ? USOCKET_STATE_CONNECTING : USOCKET_STATE_CONNECTED);
-    }
-    USOCKET_LWIP_UNLOCK();
-    if (err != ERR_OK) {
-        usocket_raise_lwip(err);
-    }
+    usocket_pcb_address(s, addr_in, true, tcp ? USOCKET_STATE_CONNECTING : USOCKET_STATE_CONNECTED);
     if (!tcp) {
         return mp_const_none;
     }
