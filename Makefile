@@ -314,6 +314,7 @@ rp2: deps-rp2 mpy-cross cabundle
 # build's command line after `make rp2`; else against the benchmark firmware's
 # headers, built here if needed (arm-none-eabi-gcc: `make deps-rp2`).
 size: deps
+	@mkdir -p $(TOP)/build
 	@if [ ! -f $(RP2_BUILD)/compile_commands.json ]; then \
 		$(MAKE) -s unix VARIANT=bench >$(TOP)/build/unix-bench.log 2>&1 \
 		|| { tail -40 $(TOP)/build/unix-bench.log; echo "size: build failed, log: build/unix-bench.log"; exit 1; }; fi

@@ -18,13 +18,17 @@
 
 // --- Waiting ---------------------------------------------------------------------
 
-bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
+bool usocket_wait_since(bool (*ready)(void *arg), void *arg, int32_t timeout_ms, usocket_since_t *since) {
     // Ready already: no need to service the stack, nor to read the clock (most
     // calls of a busy socket end here).
     if (ready(arg)) {
         return true;
     }
-    mp_uint_t start = mp_hal_ticks_ms();
+    if (!since->started) {
+        since->started = true;
+        since->start = mp_hal_ticks_ms();
+    }
+    mp_uint_t start = since->start;
     for (;;) {
         USOCKET_EVENT_POLL();
         if (ready(arg)) {
@@ -47,6 +51,11 @@ bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
         USOCKET_EVENT_WAIT(wait_ms);
         MP_THREAD_GIL_ENTER();
     }
+}
+
+bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms) {
+    usocket_since_t since = { 0, false };
+    return usocket_wait_since(ready, arg, timeout_ms, &since);
 }
 
 // --- Name resolution ----------------------------------------------------------------
@@ -298,6 +307,7 @@ static mp_obj_t usocket_getaddrinfo(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_getaddrinfo_obj, 2, 6, usocket_getaddrinfo);
 
+#if USOCKET_INET_PTON
 static mp_obj_t usocket_inet_pton(mp_obj_t af_in, mp_obj_t str_in) {
     mp_int_t af = mp_obj_get_int(af_in);
     const char *str = mp_obj_str_get_str(str_in);
@@ -348,6 +358,7 @@ static mp_obj_t usocket_inet_ntop(mp_obj_t af_in, mp_obj_t bin_in) {
     return usocket_new_address_str(buf);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_inet_ntop_obj, usocket_inet_ntop);
+#endif
 
 // Runs on first import: brings the port's network stack up.
 static mp_obj_t usocket___init__(void) {
@@ -366,8 +377,10 @@ static const mp_rom_map_elem_t usocket_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___version__), MP_ROM_PTR(&usocket_version_obj) },
     { MP_ROM_QSTR(MP_QSTR_socket), MP_ROM_PTR(&usocket_socket_type) },
     { MP_ROM_QSTR(MP_QSTR_getaddrinfo), MP_ROM_PTR(&usocket_getaddrinfo_obj) },
+    #if USOCKET_INET_PTON
     { MP_ROM_QSTR(MP_QSTR_inet_pton), MP_ROM_PTR(&usocket_inet_pton_obj) },
     { MP_ROM_QSTR(MP_QSTR_inet_ntop), MP_ROM_PTR(&usocket_inet_ntop_obj) },
+    #endif
 
     { MP_ROM_QSTR(MP_QSTR_AF_INET), MP_ROM_INT(USOCKET_AF_INET) },
     { MP_ROM_QSTR(MP_QSTR_AF_INET6), MP_ROM_INT(USOCKET_AF_INET6) },
@@ -377,8 +390,10 @@ static const mp_rom_map_elem_t usocket_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_IPPROTO_IP), MP_ROM_INT(USOCKET_IPPROTO_IP) },
     { MP_ROM_QSTR(MP_QSTR_IPPROTO_TCP), MP_ROM_INT(USOCKET_IPPROTO_TCP) },
     { MP_ROM_QSTR(MP_QSTR_IPPROTO_UDP), MP_ROM_INT(USOCKET_IPPROTO_UDP) },
+    #if USOCKET_QUECPYTHON
     { MP_ROM_QSTR(MP_QSTR_IPPROTO_TCP_SER), MP_ROM_INT(USOCKET_IPPROTO_TCP_SER) },
     { MP_ROM_QSTR(MP_QSTR_TCP_CUSTOMIZE_PORT), MP_ROM_INT(USOCKET_TCP_CUSTOMIZE_PORT) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_SOL_SOCKET), MP_ROM_INT(USOCKET_SOL_SOCKET) },
     { MP_ROM_QSTR(MP_QSTR_SO_REUSEADDR), MP_ROM_INT(USOCKET_SO_REUSEADDR) },
     { MP_ROM_QSTR(MP_QSTR_SO_KEEPALIVE), MP_ROM_INT(USOCKET_SO_KEEPALIVE) },
@@ -391,15 +406,21 @@ static const mp_rom_map_elem_t usocket_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_IP_MULTICAST_LOOP), MP_ROM_INT(USOCKET_IP_MULTICAST_LOOP) },
     #endif
     { MP_ROM_QSTR(MP_QSTR_TCP_NODELAY), MP_ROM_INT(USOCKET_TCP_NODELAY) },
+    #if USOCKET_MSG_FLAGS
     { MP_ROM_QSTR(MP_QSTR_MSG_PEEK), MP_ROM_INT(USOCKET_MSG_PEEK) },
     { MP_ROM_QSTR(MP_QSTR_MSG_DONTWAIT), MP_ROM_INT(USOCKET_MSG_DONTWAIT) },
+    #endif
+    #if USOCKET_KEEPALIVE
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPALIVE), MP_ROM_INT(USOCKET_TCP_KEEPALIVE) },
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPIDLE), MP_ROM_INT(USOCKET_TCP_KEEPIDLE) },
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPINTVL), MP_ROM_INT(USOCKET_TCP_KEEPINTVL) },
     { MP_ROM_QSTR(MP_QSTR_TCP_KEEPCNT), MP_ROM_INT(USOCKET_TCP_KEEPCNT) },
+    #endif
+    #if USOCKET_SHUTDOWN
     { MP_ROM_QSTR(MP_QSTR_SHUT_RD), MP_ROM_INT(USOCKET_SHUT_RD) },
     { MP_ROM_QSTR(MP_QSTR_SHUT_WR), MP_ROM_INT(USOCKET_SHUT_WR) },
     { MP_ROM_QSTR(MP_QSTR_SHUT_RDWR), MP_ROM_INT(USOCKET_SHUT_RDWR) },
+    #endif
 };
 static MP_DEFINE_CONST_DICT(usocket_module_globals, usocket_module_globals_table);
 

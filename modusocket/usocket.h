@@ -82,6 +82,14 @@ void usocket_resolve(const char *host, int family, int32_t timeout_ms, ip_addr_t
 // true or timeout_ms passes (0: don't wait, -1: no limit). Returns true if ready.
 // Raises KeyboardInterrupt and other pending exceptions.
 bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms);
+// The same, with the timeout running from since, which the first wait of a call
+// starts: a call that waits again (another thread took what woke it) waits only
+// for what is left of its timeout.
+typedef struct _usocket_since_t {
+    mp_uint_t start;
+    bool started;
+} usocket_since_t;
+bool usocket_wait_since(bool (*ready)(void *arg), void *arg, int32_t timeout_ms, usocket_since_t *since);
 
 // usocket_socket.c: at a soft reset, after the VM's sockets were finalised, aborts
 // the pcbs they handed to lwIP to close (still closing or in TIME_WAIT), so nothing
@@ -89,7 +97,9 @@ bool usocket_wait(bool (*ready)(void *arg), void *arg, int32_t timeout_ms);
 void usocket_deinit(void);
 
 // usocket_stats.c: stores lwIP's usage counters (heap, pools, failed allocations)
-// into dict, for a board's diagnostics call. Needs LWIP_STATS, MEM_STATS, MEMP_STATS.
+// into dict, for a board's diagnostics call (USOCKET_STATS).
+#if USOCKET_STATS
 void usocket_lwip_stats(mp_obj_t dict);
+#endif
 
 #endif // USOCKET_H

@@ -120,6 +120,54 @@
 #define USOCKET_CALLBACK (MICROPY_ENABLE_SCHEDULER)
 #endif
 
+// shutdown() and SHUT_RD/SHUT_WR/SHUT_RDWR: a half-close (FIN sent, reading goes
+// on) and reads refused, with lwIP's socket-layer results. Off, close() is the only
+// way to end a connection. No RAM cost.
+#ifndef USOCKET_SHUTDOWN
+#define USOCKET_SHUTDOWN (1)
+#endif
+
+// recv()/recvfrom() flags MSG_PEEK and MSG_DONTWAIT. Off, any flags but 0 raise
+// EINVAL. No RAM cost.
+#ifndef USOCKET_MSG_FLAGS
+#define USOCKET_MSG_FLAGS (1)
+#endif
+
+// The TCP keepalive tuning options TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and
+// QuecPython's TCP_KEEPALIVE (idle minutes). SO_KEEPALIVE itself stays, with
+// lwIP's default timings. 12 bytes of GC heap per listening socket.
+#ifndef USOCKET_KEEPALIVE
+#define USOCKET_KEEPALIVE (1)
+#endif
+
+// QuecPython's socket calls that neither CPython nor modlwip has: getsocketsta(),
+// readall(), and the IPPROTO_TCP_SER (accept() returns (conn, ip, port)) and
+// TCP_CUSTOMIZE_PORT protocols. Frozen umqtt uses getsocketsta(). No RAM cost.
+#ifndef USOCKET_QUECPYTHON
+#define USOCKET_QUECPYTHON (1)
+#endif
+
+// readline() on a TCP socket takes the line from the received data a run of bytes at
+// a time, up to its '\n', and grows its buffer with the line. Off, it is
+// py/stream.c's, with the same results: one byte per call of the stream protocol,
+// the limit allocated first (several times the instructions per line). No RAM cost.
+#ifndef USOCKET_READLINE
+#define USOCKET_READLINE (1)
+#endif
+
+// inet_pton() and inet_ntop(). No RAM cost.
+#ifndef USOCKET_INET_PTON
+#define USOCKET_INET_PTON (1)
+#endif
+
+// usocket_lwip_stats(), lwIP's heap and pool counters for a board's diagnostics
+// call (the host's network.LAN().stats(), the QEMU target's qemu.lwip_stats()).
+// Needs LWIP_STATS, MEM_STATS and MEMP_STATS; no RAM cost. A board whose own
+// module does not call it can leave it on: the linker drops it unused.
+#ifndef USOCKET_STATS
+#define USOCKET_STATS (LWIP_STATS && MEM_STATS && MEMP_STATS)
+#endif
+
 // Also registers the module as `socket`, so asyncio, ssl and third-party libraries
 // use it. 0 where another socket module must keep that name (the benchmark firmware,
 // where MicroPython's modlwip is `socket`). No flash or RAM cost either way.

@@ -65,9 +65,11 @@ typedef struct _usocket_dgram_src_t {
 // them there overruns it. A listener keeps them with its queue instead, and every
 // connection accepted from it gets them, as on Linux.
 typedef struct _usocket_tcp_opts_t {
+    #if USOCKET_KEEPALIVE
     u32_t keep_idle;            // ms
     u32_t keep_intvl;           // ms
     u32_t keep_cnt;             // probes
+    #endif
     u32_t nodelay;              // a flag
 } usocket_tcp_opts_t;
 
@@ -158,6 +160,11 @@ static MP_ALWAYSINLINE inline void usocket_state_set(usocket_obj_t *s, uint8_t s
     __atomic_store_n(&s->state, state, __ATOMIC_RELAXED);
 }
 
+// shutdown()'s flags: constant false in a build without it (USOCKET_SHUTDOWN), so
+// the code that handles them goes too.
+#define USOCKET_SHUT_RD_DONE(s) (USOCKET_SHUTDOWN && (s)->shut_rd)
+#define USOCKET_SHUT_WR_DONE(s) (USOCKET_SHUTDOWN && (s)->shut_wr)
+
 static u8_t usocket_ip_type(const usocket_obj_t *s) {
     #if USOCKET_IPV6
     if (s->family == USOCKET_AF_INET6) {
@@ -169,19 +176,23 @@ static u8_t usocket_ip_type(const usocket_obj_t *s) {
 
 // Reads and writes the options of a connection pcb (never a listening one).
 static MP_NOINLINE void usocket_tcp_opts_get(const struct tcp_pcb *pcb, usocket_tcp_opts_t *o) {
+    #if USOCKET_KEEPALIVE
     o->keep_idle = pcb->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     o->keep_intvl = pcb->keep_intvl;
     o->keep_cnt = pcb->keep_cnt;
     #endif
+    #endif
     o->nodelay = tcp_nagle_disabled(pcb);
 }
 
 static MP_NOINLINE void usocket_tcp_opts_set(struct tcp_pcb *pcb, const usocket_tcp_opts_t *o) {
+    #if USOCKET_KEEPALIVE
     pcb->keep_idle = o->keep_idle;
     #if LWIP_TCP_KEEPALIVE
     pcb->keep_intvl = o->keep_intvl;
     pcb->keep_cnt = o->keep_cnt;
+    #endif
     #endif
     if (o->nodelay) {
         tcp_nagle_disable(pcb);
@@ -217,19 +228,23 @@ static MP_NOINLINE void usocket_notify(usocket_obj_t *s) {
     USOCKET_EVENT_SIGNAL();
 }
 
+#if USOCKET_SHUTDOWN
 static MP_NOINLINE bool usocket_tcp_handover(usocket_obj_t *s);
+#endif
 
 static err_t usocket_tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
     usocket_obj_t *s = arg;
     if (p == NULL) {
         s->peer_fin = true;
+        #if USOCKET_SHUTDOWN
         // Our FIN went out earlier (shutdown(SHUT_WR)): nothing more can pass either
         // way, and lwIP finishes the connection by itself from here.
         if (s->shut_wr && usocket_tcp_handover(s)) {
             usocket_notify(s);
             return ERR_ABRT;
         }
-    } else if (s->shut_rd) {
+        #endif
+    } else if (USOCKET_SHUT_RD_DONE(s)) {
         // After shutdown(SHUT_RD) arrivals are dropped, but acknowledged and the
         // window kept open, as Linux does: the peer is not stalled.
         tcp_recved(pcb, p->tot_len);
@@ -424,15 +439,21 @@ static bool usocket_tcp_let_go(struct tcp_pcb *pcb, void *arg) {
 // them (they all carry usocket_tcp_linger_poll_cb). NULL if there is none (lwIP
 // freed it).
 static struct tcp_pcb *usocket_tcp_find(const usocket_obj_t *s) {
-    struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
-    for (size_t i = 0; i < MP_ARRAY_SIZE(lists); ++i) {
-        for (struct tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
+    struct tcp_pcb *pcb = tcp_active_pcbs;
+    bool tw = false;
+    for (;;) {
+        for (; pcb != NULL; pcb = pcb->next) {
             if (s != NULL ? pcb->callback_arg == s : pcb->poll == usocket_tcp_linger_poll_cb) {
                 return pcb;
             }
         }
+        if (tw) {
+            return NULL;
+        }
+        // Then the connections in TIME_WAIT.
+        pcb = tcp_tw_pcbs;
+        tw = true;
     }
-    return NULL;
 }
 
 // Soft reset (see usocket.h). Every pcb a socket let go of carries
@@ -456,6 +477,7 @@ void usocket_deinit(void) {
 // now. The pcb keeps the socket's address as its arg so getsocketsta() can still
 // report its state. Received data stays readable. Returns true if the pcb was
 // aborted (a callback must then return ERR_ABRT).
+#if USOCKET_SHUTDOWN
 static bool usocket_tcp_handover(usocket_obj_t *s) {
     struct tcp_pcb *pcb = s->pcb.tcp;
     s->pcb.tcp = NULL;
@@ -463,6 +485,7 @@ static bool usocket_tcp_handover(usocket_obj_t *s) {
     s->handed_over = true;
     return usocket_tcp_let_go(pcb, s);
 }
+#endif
 
 
 static void usocket_free_queue(usocket_obj_t *s) {
@@ -539,7 +562,7 @@ static void usocket_release(usocket_obj_t *s) {
             } else {
                 usocket_tcp_let_go(pcb, NULL);
             }
-        } else if (s->handed_over) {
+        } else if (USOCKET_SHUTDOWN && s->handed_over) {
             // The socket's address is about to become meaningless.
             struct tcp_pcb *pcb = usocket_tcp_find(s);
             if (pcb != NULL) {
@@ -635,19 +658,26 @@ static MP_NOINLINE int usocket_wr_reported(usocket_obj_t *s, int errcode) {
 // Something for usocket_dequeue: a pending connection or a datagram, TCP data or
 // the stream's end, or the socket lost its pcb (the connection ended, or another
 // thread closed the socket).
+// With the lock held: poll() reports the same.
+static bool usocket_readable_locked(const usocket_obj_t *s) {
+    return s->rx != NULL || s->q_len > 0 || s->peer_fin || USOCKET_SHUT_RD_DONE(s) || s->pcb.any == NULL;
+}
+
+static bool usocket_tcp_writable_locked(const usocket_obj_t *s) {
+    return s->pcb.tcp == NULL
+           || (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN);
+}
+
 static bool usocket_readable(void *arg) {
-    usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->rx != NULL || s->q_len > 0 || s->peer_fin || s->shut_rd || s->pcb.any == NULL;
+    bool r = usocket_readable_locked(arg);
     USOCKET_LWIP_UNLOCK();
     return r;
 }
 
 static bool usocket_tcp_writable(void *arg) {
-    usocket_obj_t *s = arg;
     USOCKET_LWIP_LOCK();
-    bool r = s->pcb.tcp == NULL
-        || (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN);
+    bool r = usocket_tcp_writable_locked(arg);
     USOCKET_LWIP_UNLOCK();
     return r;
 }
@@ -675,16 +705,22 @@ static bool usocket_tcp_queue_shrunk(void *arg) {
     return r;
 }
 
-// The connected peer of a TCP socket as an address tuple; ('0.0.0.0', 0) when it is
-// not connected, or no longer (a listening pcb has no remote port).
-static mp_obj_t usocket_tcp_peer(usocket_obj_t *s) {
+// s's own address (local) or its connected peer's, as an address tuple; ('0.0.0.0',
+// 0) where there is none: a raw socket has no ports, a connection that ended has no
+// pcb, and only a connected socket has a peer (a listening pcb has no remote port).
+static MP_NOINLINE mp_obj_t usocket_addr(usocket_obj_t *s, bool local) {
     ip_addr_t ip;
     uint16_t port = 0;
     memset(&ip, 0, sizeof(ip));
     USOCKET_LWIP_LOCK();
-    if (s->pcb.tcp != NULL && usocket_state(s) == USOCKET_STATE_CONNECTED) {
-        ip = s->pcb.tcp->remote_ip;
-        port = s->pcb.tcp->remote_port;
+    struct usocket_ip_pcb *pcb = s->pcb.any;
+    if (pcb != NULL && s->type != USOCKET_SOCK_RAW && (local || usocket_state(s) == USOCKET_STATE_CONNECTED)) {
+        ip = *(local ? &pcb->local_ip : &pcb->remote_ip);
+        if (s->type == USOCKET_SOCK_STREAM) {
+            port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
+        } else {
+            port = local ? s->pcb.udp->local_port : s->pcb.udp->remote_port;
+        }
     }
     USOCKET_LWIP_UNLOCK();
     return usocket_format_address(&ip, port);
@@ -699,7 +735,14 @@ static int usocket_wait_errno(const usocket_obj_t *s) {
 
 // usocket_dequeue's flags.
 #define USOCKET_DQ_PEEK (USOCKET_MSG_PEEK)          // leave what was read queued
+#if USOCKET_MSG_FLAGS
 #define USOCKET_DQ_DONTWAIT (USOCKET_MSG_DONTWAIT)  // don't wait, whatever the socket's mode
+// recv()'s flags: what it accepts, and the ones a datagram socket sees.
+#define USOCKET_RECV_FLAGS (USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)
+#else
+#define USOCKET_DQ_DONTWAIT (0)
+#define USOCKET_RECV_FLAGS (0)
+#endif
 #define USOCKET_DQ_ACCEPT (0x04)    // take a pending connection (into item->conn)
 #define USOCKET_DQ_LINE (0x08)      // TCP: stop after the first '\n'
 
@@ -750,22 +793,11 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
     // Most calls find something queued (a line is read one byte a call): they
     // neither wait nor read the clock. A timeout runs from the first wait.
     int32_t timeout_ms = (flags & USOCKET_DQ_DONTWAIT) ? 0 : s->timeout_ms;
-    mp_uint_t start = 0;
-    bool waited = false;
+    usocket_since_t since = { 0, false };
     for (;;) {
-        if (!usocket_readable(s)) {
-            int32_t left_ms = timeout_ms;
-            if (timeout_ms > 0 && !waited) {
-                start = mp_hal_ticks_ms();
-            } else if (timeout_ms > 0) {
-                mp_uint_t elapsed = mp_hal_ticks_ms() - start;
-                left_ms = elapsed >= (mp_uint_t)timeout_ms ? 0 : timeout_ms - (int32_t)elapsed;
-            }
-            waited = true;
-            if (!usocket_wait(usocket_readable, s, left_ms)) {
-                *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
-                return MP_STREAM_ERROR;
-            }
+        if (!usocket_wait_since(usocket_readable, s, timeout_ms, &since)) {
+            *errcode = timeout_ms == 0 ? MP_EAGAIN : MP_ETIMEDOUT;
+            return MP_STREAM_ERROR;
         }
         mp_uint_t n = 0;
         bool retry = false;
@@ -790,13 +822,13 @@ static mp_uint_t usocket_dequeue(usocket_obj_t *s, void *buf, mp_uint_t len, uin
                 struct pbuf *p = s->q.dgram[s->q_head];
                 item->p = p;
                 n = p->tot_len - USOCKET_DGRAM_SRC_LEN;
-                if (flags & USOCKET_DQ_PEEK) {
+                if (flags & USOCKET_RECV_FLAGS & USOCKET_DQ_PEEK) {
                     pbuf_ref(p);
                 } else {
                     usocket_q_pop(s);
                 }
             }
-        } else if (s->rx != NULL && !s->shut_rd) {
+        } else if (s->rx != NULL && !USOCKET_SHUT_RD_DONE(s)) {
             struct pbuf *p = s->rx;
             item->avail = p->tot_len;
             n = MIN(len, p->tot_len);
@@ -877,6 +909,7 @@ static mp_obj_t usocket_dgram_bytes(struct pbuf *p, mp_uint_t len) {
 
 // Queues up to len bytes once there is room. Returns the count queued.
 static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t len, int *errcode) {
+    #if USOCKET_SHUTDOWN
     // Under the lock: the flag shares its byte with flags lwIP's callbacks write.
     USOCKET_LWIP_LOCK();
     bool shut_wr = s->shut_wr;
@@ -885,6 +918,7 @@ static mp_uint_t usocket_tcp_write(usocket_obj_t *s, const void *buf, mp_uint_t 
         *errcode = MP_EPIPE;
         return MP_STREAM_ERROR;
     }
+    #endif
     if (usocket_state(s) != USOCKET_STATE_CONNECTED && usocket_state(s) != USOCKET_STATE_DEAD) {
         *errcode = (usocket_state(s) == USOCKET_STATE_CONNECTING && s->timeout_ms == 0) ? MP_EAGAIN : MP_ENOTCONN;
         return MP_STREAM_ERROR;
@@ -1022,7 +1056,11 @@ static MP_NOINLINE void usocket_check_kind(mp_int_t family, mp_int_t stype, mp_i
         mp_raise_OSError(MP_EAFNOSUPPORT);
     }
     if (stype == USOCKET_SOCK_STREAM) {
-        if (proto != 0 && proto != USOCKET_IPPROTO_TCP && proto != USOCKET_IPPROTO_TCP_SER && proto != USOCKET_TCP_CUSTOMIZE_PORT) {
+        if (proto != 0 && proto != USOCKET_IPPROTO_TCP
+            #if USOCKET_QUECPYTHON
+            && proto != USOCKET_IPPROTO_TCP_SER && proto != USOCKET_TCP_CUSTOMIZE_PORT
+            #endif
+            ) {
             mp_raise_OSError(USOCKET_EPROTONOSUPPORT);
         }
     } else if (stype == USOCKET_SOCK_DGRAM) {
@@ -1090,7 +1128,7 @@ static mp_obj_t usocket_socket_make_new(const mp_obj_type_t *type, size_t n_args
     usocket_check_kind(family, stype, proto);
     USOCKET_PORT_INIT();
     usocket_obj_t *s = usocket_new(type, stype, family);
-    s->quec_server = stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
+    s->quec_server = USOCKET_QUECPYTHON && stype == USOCKET_SOCK_STREAM && proto == USOCKET_IPPROTO_TCP_SER;
     usocket_open(s, proto);
     return MP_OBJ_FROM_PTR(s);
 }
@@ -1117,30 +1155,39 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_close_obj, usocket_socket_close)
 
 // --- Methods -------------------------------------------------------------------------
 
-static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
-    usocket_obj_t *s = usocket_get(self_in);
-    if (usocket_state(s) != USOCKET_STATE_NEW) {
-        mp_raise_OSError(MP_EINVAL);
-    }
+// bind() and connect(): binds s's pcb to the address addr_in names, or connects it
+// there (a datagram socket only records its default peer), and moves s to state;
+// raises lwIP's error.
+static MP_NOINLINE void usocket_pcb_address(usocket_obj_t *s, mp_obj_t addr_in, bool connect, uint8_t state) {
     ip_addr_t ip;
     uint16_t port;
     usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
     USOCKET_LWIP_LOCK();
     err_t err;
     if (s->type == USOCKET_SOCK_STREAM) {
-        err = tcp_bind(s->pcb.tcp, &ip, port);
+        err = connect ? tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb) : tcp_bind(s->pcb.tcp, &ip, port);
     #if USOCKET_RAW
     } else if (s->type == USOCKET_SOCK_RAW) {
-        err = raw_bind(s->pcb.raw, &ip);
+        err = connect ? raw_connect(s->pcb.raw, &ip) : raw_bind(s->pcb.raw, &ip);
     #endif
     } else {
-        err = udp_bind(s->pcb.udp, &ip, port);
+        err = connect ? udp_connect(s->pcb.udp, &ip, port) : udp_bind(s->pcb.udp, &ip, port);
+    }
+    if (err == ERR_OK) {
+        usocket_state_set(s, state);
     }
     USOCKET_LWIP_UNLOCK();
     if (err != ERR_OK) {
         usocket_raise_lwip(err);
     }
-    usocket_state_set(s, USOCKET_STATE_BOUND);
+}
+
+static mp_obj_t usocket_socket_bind(mp_obj_t self_in, mp_obj_t addr_in) {
+    usocket_obj_t *s = usocket_get(self_in);
+    if (usocket_state(s) != USOCKET_STATE_NEW) {
+        mp_raise_OSError(MP_EINVAL);
+    }
+    usocket_pcb_address(s, addr_in, false, USOCKET_STATE_BOUND);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_bind_obj, usocket_socket_bind);
@@ -1214,15 +1261,16 @@ static mp_obj_t usocket_socket_accept(mp_obj_t self_in) {
         mp_raise_OSError(errcode);
     }
 
-    mp_obj_t addr = usocket_tcp_peer(c);
+    mp_obj_t addr = usocket_addr(c, false);
     mp_obj_t t[3] = { MP_OBJ_FROM_PTR(c), addr, MP_OBJ_NULL };
-    if (s->quec_server) {
+    bool quec_server = USOCKET_QUECPYTHON && s->quec_server;
+    if (quec_server) {
         // QuecPython returns (conn, ip, port) from its TCP server sockets.
         mp_obj_t *a = ((mp_obj_tuple_t *)MP_OBJ_TO_PTR(addr))->items;
         t[1] = a[0];
         t[2] = a[1];
     }
-    return mp_obj_new_tuple(s->quec_server ? 3 : 2, t);
+    return mp_obj_new_tuple(quec_server ? 3 : 2, t);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_accept_obj, usocket_socket_accept);
 
@@ -1242,28 +1290,7 @@ static mp_obj_t usocket_socket_connect(mp_obj_t self_in, mp_obj_t addr_in) {
             usocket_raise_state(s, MP_ECONNABORTED);
     }
 
-    ip_addr_t ip;
-    uint16_t port;
-    usocket_parse_address(addr_in, s->family, s->timeout_ms, &ip, &port);
-    USOCKET_LWIP_LOCK();
-    err_t err;
-    if (tcp) {
-        err = tcp_connect(s->pcb.tcp, &ip, port, usocket_tcp_connected_cb);
-    #if USOCKET_RAW
-    } else if (s->type == USOCKET_SOCK_RAW) {
-        err = raw_connect(s->pcb.raw, &ip);
-    #endif
-    } else {
-        // A datagram socket only records its default peer.
-        err = udp_connect(s->pcb.udp, &ip, port);
-    }
-    if (err == ERR_OK) {
-        usocket_state_set(s, tcp ? USOCKET_STATE_CONNECTING : USOCKET_STATE_CONNECTED);
-    }
-    USOCKET_LWIP_UNLOCK();
-    if (err != ERR_OK) {
-        usocket_raise_lwip(err);
-    }
+    usocket_pcb_address(s, addr_in, true, tcp ? USOCKET_STATE_CONNECTING : USOCKET_STATE_CONNECTED);
     if (!tcp) {
         return mp_const_none;
     }
@@ -1298,38 +1325,40 @@ static mp_uint_t usocket_send_common(usocket_obj_t *s, const void *buf, mp_uint_
     return usocket_dgram_write(s, buf, len, NULL, 0, errcode);
 }
 
-static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
+// send() queues what there is room for and returns the count. sendall() on TCP
+// (all) goes on until everything is queued and returns None; a datagram is always
+// sent whole, so there it is send().
+static mp_obj_t usocket_send_impl(mp_obj_t self_in, mp_obj_t buf_in, bool all) {
     usocket_obj_t *s = usocket_get(self_in);
     mp_buffer_info_t bufinfo;
     mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
-    int errcode;
-    mp_uint_t n = usocket_send_common(s, bufinfo.buf, bufinfo.len, &errcode);
-    if (n == MP_STREAM_ERROR) {
-        mp_raise_OSError(usocket_wr_reported(s, errcode));
-    }
-    return mp_obj_new_int_from_uint(n);
-}
-static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_send_obj, usocket_socket_send);
-
-static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
-    usocket_obj_t *s = usocket_get(self_in);
-    mp_buffer_info_t bufinfo;
-    mp_get_buffer_raise(buf_in, &bufinfo, MP_BUFFER_READ);
-    if (s->type != USOCKET_SOCK_STREAM) {
-        return usocket_socket_send(self_in, buf_in);
-    }
+    all = all && s->type == USOCKET_SOCK_STREAM;
     const byte *p = bufinfo.buf;
     mp_uint_t left = bufinfo.len;
-    while (left > 0) {
+    for (;;) {
+        if (all && left == 0) {
+            return mp_const_none;
+        }
         int errcode;
-        mp_uint_t n = usocket_tcp_write(s, p, left, &errcode);
+        mp_uint_t n = usocket_send_common(s, p, left, &errcode);
         if (n == MP_STREAM_ERROR) {
             mp_raise_OSError(usocket_wr_reported(s, errcode));
+        }
+        if (!all) {
+            return mp_obj_new_int_from_uint(n);
         }
         p += n;
         left -= n;
     }
-    return mp_const_none;
+}
+
+static mp_obj_t usocket_socket_send(mp_obj_t self_in, mp_obj_t buf_in) {
+    return usocket_send_impl(self_in, buf_in, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_send_obj, usocket_socket_send);
+
+static mp_obj_t usocket_socket_sendall(mp_obj_t self_in, mp_obj_t buf_in) {
+    return usocket_send_impl(self_in, buf_in, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_sendall_obj, usocket_socket_sendall);
 
@@ -1341,7 +1370,7 @@ static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool wi
     usocket_obj_t *s = usocket_get(args[0]);
     mp_int_t len = mp_obj_get_int(args[1]);
     mp_int_t flags = n_args > 2 ? mp_obj_get_int(args[2]) : 0;
-    if (flags & ~(USOCKET_MSG_PEEK | USOCKET_MSG_DONTWAIT)) {
+    if (flags & ~USOCKET_RECV_FLAGS) {
         mp_raise_OSError(MP_EINVAL);
     }
     if (len < 0) {
@@ -1374,7 +1403,7 @@ static mp_obj_t usocket_recv_common(size_t n_args, const mp_obj_t *args, bool wi
         if (!with_addr) {
             return data;
         }
-        mp_obj_t t[2] = { data, usocket_tcp_peer(s) };
+        mp_obj_t t[2] = { data, usocket_addr(s, false) };
         return mp_obj_new_tuple(2, t);
     } else {
         if (usocket_dequeue(s, NULL, 0, flags, &item, &errcode) == MP_STREAM_ERROR) {
@@ -1477,13 +1506,15 @@ static const usocket_int_opt_t usocket_int_opts[] = {
     { USOCKET_SOL_SOCKET, USOCKET_SO_REUSEADDR, USOCKET_OPT_SOF, 0, 0 },
     { USOCKET_SOL_SOCKET, USOCKET_SO_KEEPALIVE, USOCKET_OPT_SOF, 0, 0 },
     { USOCKET_SOL_SOCKET, USOCKET_SO_BROADCAST, USOCKET_OPT_SOF, 0, 0 },
+    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_NODELAY, nodelay, 0, 0),
+    #if USOCKET_KEEPALIVE
     USOCKET_TCP_OPT(USOCKET_SOL_SOCKET, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPALIVE, keep_idle, 120, 60 * 1000),
-    USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_NODELAY, nodelay, 0, 0),
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPIDLE, keep_idle, 0x7fffffff / 1000, 1000),
     #if LWIP_TCP_KEEPALIVE
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPINTVL, keep_intvl, 0x7fffffff / 1000, 1000),
     USOCKET_TCP_OPT(USOCKET_IPPROTO_TCP, USOCKET_TCP_KEEPCNT, keep_cnt, 255, 1),
+    #endif
     #endif
 };
 
@@ -1592,7 +1623,7 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
     USOCKET_LWIP_LOCK();
     // A connection that ended has no pcb left to set.
     struct usocket_ip_pcb *ip_pcb = s->pcb.any;
-    if (o->offset == USOCKET_OPT_SOF || opt == USOCKET_TCP_KEEPALIVE) {
+    if (o->offset == USOCKET_OPT_SOF || (USOCKET_KEEPALIVE && opt == USOCKET_TCP_KEEPALIVE)) {
         u8_t sof = o->offset == USOCKET_OPT_SOF ? opt : SOF_KEEPALIVE;
         if (ip_pcb != NULL && (val || sof != opt)) {
             ip_set_option(ip_pcb, sof);
@@ -1617,6 +1648,7 @@ static mp_obj_t usocket_socket_setsockopt(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_setsockopt_obj, 4, 4, usocket_socket_setsockopt);
 
+#if USOCKET_SHUTDOWN
 // shutdown(how): SHUT_WR sends FIN after the queued data (the peer reads EOF) while
 // this side can still receive; after SHUT_RD reads raise ENOTCONN, as on lwIP's
 // socket layer. CPython's API, and the only way to see FIN_WAIT_1/FIN_WAIT_2/
@@ -1667,6 +1699,7 @@ static mp_obj_t usocket_socket_shutdown(mp_obj_t self_in, mp_obj_t how_in) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(usocket_socket_shutdown_obj, usocket_socket_shutdown);
+#endif
 
 static mp_obj_t usocket_socket_makefile(size_t n_args, const mp_obj_t *args) {
     // The socket is its own unbuffered binary stream.
@@ -1674,6 +1707,7 @@ static mp_obj_t usocket_socket_makefile(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_makefile_obj, 1, 3, usocket_socket_makefile);
 
+#if USOCKET_QUECPYTHON
 // QuecPython: the lwIP TCP state number (0 CLOSED .. 10 TIME_WAIT), -1 once closed.
 static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     usocket_obj_t *s = MP_OBJ_TO_PTR(self_in);
@@ -1685,7 +1719,7 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     }
     USOCKET_LWIP_LOCK();
     struct tcp_pcb *pcb = s->pcb.tcp;
-    if (pcb == NULL && s->handed_over) {
+    if (pcb == NULL && USOCKET_SHUTDOWN && s->handed_over) {
         // Closed both ways after shutdown(): lwIP is finishing the connection
         // (TIME_WAIT usually) and the state is still worth reporting.
         pcb = usocket_tcp_find(s);
@@ -1695,31 +1729,14 @@ static mp_obj_t usocket_socket_getsocketsta(mp_obj_t self_in) {
     return MP_OBJ_NEW_SMALL_INT(state);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getsocketsta_obj, usocket_socket_getsocketsta);
+#endif
 
 static mp_obj_t usocket_name(mp_obj_t self_in, bool local) {
     usocket_obj_t *s = usocket_get(self_in);
-    ip_addr_t ip;
-    uint16_t port = 0;
-    memset(&ip, 0, sizeof(ip));
-    // A raw socket has no ports: it reports no name and no peer.
-    bool raw = s->type == USOCKET_SOCK_RAW;
-    if (!local && (raw || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
+    if (!local && (s->type == USOCKET_SOCK_RAW || usocket_state(s) != USOCKET_STATE_CONNECTED)) {
         mp_raise_OSError(MP_ENOTCONN);
     }
-    USOCKET_LWIP_LOCK();
-    struct usocket_ip_pcb *pcb = s->pcb.any;
-    // A listening pcb has no remote port (getpeername is refused above), and a
-    // connection that ended has no pcb.
-    if (pcb != NULL && !raw) {
-        ip = *(local ? &pcb->local_ip : &pcb->remote_ip);
-        if (s->type == USOCKET_SOCK_STREAM) {
-            port = local ? s->pcb.tcp->local_port : s->pcb.tcp->remote_port;
-        } else {
-            port = local ? s->pcb.udp->local_port : s->pcb.udp->remote_port;
-        }
-    }
-    USOCKET_LWIP_UNLOCK();
-    return usocket_format_address(&ip, port);
+    return usocket_addr(s, local);
 }
 
 static mp_obj_t usocket_socket_getsockname(mp_obj_t self_in) {
@@ -1838,17 +1855,20 @@ static mp_obj_t usocket_socket_read(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_read_obj, 1, 2, usocket_socket_read);
 
+#if USOCKET_QUECPYTHON
 // QuecPython's documents call read() without a size readall().
 static mp_obj_t usocket_socket_readall(mp_obj_t self_in) {
     return usocket_stream_call(mp_stream_read_obj.fun.var, 1, &self_in);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_readall_obj, usocket_socket_readall);
+#endif
 
 static mp_obj_t usocket_socket_readinto(size_t n_args, const mp_obj_t *args) {
     return usocket_stream_call(mp_stream_readinto_obj.fun.var, n_args, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(usocket_socket_readinto_obj, 2, 3, usocket_socket_readinto);
 
+#if USOCKET_READLINE
 // py/stream.c's readline reads a byte per call of the protocol; on a TCP socket this
 // one takes the line from the received data a run at a time, up to its '\n', with
 // the same results: None if a non-blocking call finds nothing, what was read if the
@@ -1895,6 +1915,9 @@ static mp_obj_t usocket_readline_fn(size_t n_args, const mp_obj_t *args) {
     }
     return mp_obj_new_bytes_from_vstr(&vstr);
 }
+#else
+#define usocket_readline_fn (mp_stream_unbuffered_readline_obj.fun.var)
+#endif
 static mp_obj_t usocket_socket_readline(size_t n_args, const mp_obj_t *args) {
     return usocket_stream_call(usocket_readline_fn, n_args, args);
 }
@@ -1920,22 +1943,20 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
     }
     // select/poll call this in their loop: let the stack make progress.
     USOCKET_EVENT_POLL();
-    mp_uint_t ret = 0;
     USOCKET_LWIP_LOCK();
-    if (s->type == USOCKET_SOCK_STREAM) {
+    // What a read would not wait for: a pending connection or a datagram, data or
+    // the stream's end, or (a connection that ended) the error. Nothing yet while
+    // connecting or before connect().
+    mp_uint_t ret = usocket_readable_locked(s) ? MP_STREAM_POLL_RD : 0;
+    if (s->type != USOCKET_SOCK_STREAM) {
+        ret |= MP_STREAM_POLL_WR;
+    } else {
         switch (usocket_state(s)) {
             case USOCKET_STATE_LISTENING:
-                if (s->q_len > 0) {
-                    ret |= MP_STREAM_POLL_RD;
-                }
-                break;
             case USOCKET_STATE_CONNECTING:
                 break;
             case USOCKET_STATE_CONNECTED:
-                if (s->rx != NULL || s->peer_fin || s->shut_rd) {
-                    ret |= MP_STREAM_POLL_RD;
-                }
-                if (tcp_sndbuf(s->pcb.tcp) > 0 && tcp_sndqueuelen(s->pcb.tcp) < TCP_SND_QUEUELEN) {
+                if (usocket_tcp_writable_locked(s)) {
                     ret |= MP_STREAM_POLL_WR;
                 }
                 if (s->peer_fin) {
@@ -1943,9 +1964,9 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
                 }
                 break;
             case USOCKET_STATE_DEAD:
-                // Readable (remaining data, then the error) and writable (the error),
-                // so a waiter of either kind wakes and sees what happened.
-                ret |= MP_STREAM_POLL_RD | MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
+                // Writable too (the error), so a waiter of either kind wakes and
+                // sees what happened.
+                ret |= MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
                 // For good, as lwIP's socket layer keeps its error event.
                 if (s->error != 0) {
                     ret |= MP_STREAM_POLL_ERR;
@@ -1956,11 +1977,6 @@ static mp_uint_t usocket_stream_ioctl(mp_obj_t self_in, mp_uint_t request, uintp
                 ret |= MP_STREAM_POLL_WR | MP_STREAM_POLL_HUP;
                 break;
         }
-    } else {
-        if (s->q_len > 0) {
-            ret |= MP_STREAM_POLL_RD;
-        }
-        ret |= MP_STREAM_POLL_WR;
     }
     USOCKET_LWIP_UNLOCK();
     // ERR and HUP are reported whether asked for or not, as poll(2) does.
@@ -1990,12 +2006,18 @@ static const mp_rom_map_elem_t usocket_socket_locals_dict_table[] = {
     { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&usocket_socket_settimeout_obj) },
     { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&usocket_socket_setblocking_obj) },
     { MP_ROM_QSTR(MP_QSTR_makefile), MP_ROM_PTR(&usocket_socket_makefile_obj) },
+    #if USOCKET_QUECPYTHON
     { MP_ROM_QSTR(MP_QSTR_getsocketsta), MP_ROM_PTR(&usocket_socket_getsocketsta_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_getsockname), MP_ROM_PTR(&usocket_socket_getsockname_obj) },
     { MP_ROM_QSTR(MP_QSTR_getpeername), MP_ROM_PTR(&usocket_socket_getpeername_obj) },
+    #if USOCKET_SHUTDOWN
     { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&usocket_socket_shutdown_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&usocket_socket_read_obj) },
+    #if USOCKET_QUECPYTHON
     { MP_ROM_QSTR(MP_QSTR_readall), MP_ROM_PTR(&usocket_socket_readall_obj) },
+    #endif
     { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&usocket_socket_readinto_obj) },
     { MP_ROM_QSTR(MP_QSTR_readline), MP_ROM_PTR(&usocket_socket_readline_obj) },
     { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&usocket_socket_write_obj) },

@@ -1,14 +1,14 @@
 // lwIP usage counters for diagnostics: what a board's own module reports (the host
 // firmware's network.LAN().stats(), the QEMU target's qemu.lwip_stats()), so tests
 // can prove that closing sockets, a soft reset or a fault returned every pcb, segment
-// and buffer. Needs LWIP_STATS with MEM_STATS and MEMP_STATS.
+// and buffer. USOCKET_STATS (usocket_config.h) builds it.
 #include "py/runtime.h"
 
 #include "lwip/memp.h"
 #include "lwip/stats.h"
 #include "usocket.h"
 
-#if LWIP_STATS && MEM_STATS && MEMP_STATS
+#if USOCKET_STATS
 
 static void usocket_stats_put(mp_obj_t dict, qstr key, uint32_t value) {
     mp_obj_dict_store(dict, MP_OBJ_NEW_QSTR(key), mp_obj_new_int_from_uint(value));

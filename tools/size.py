@@ -38,14 +38,22 @@ M0PLUS_FLAGS = [
 ]
 
 # The feature options of modusocket/usocket_config.h that change the code, each
-# measured by compiling with it set to 0, and together as the issue's small build.
-OPTIONS = (
-    ("USOCKET_IPV6",),
-    ("USOCKET_RAW",),
-    ("USOCKET_MULTICAST",),
-    ("USOCKET_CALLBACK",),
-    ("USOCKET_IPV6", "USOCKET_RAW"),
+# measured by compiling with it set to 0; then IPv6 and raw sockets off together
+# (the issue's small build), and every feature option off.
+FEATURES = (
+    "USOCKET_IPV6",
+    "USOCKET_RAW",
+    "USOCKET_MULTICAST",
+    "USOCKET_CALLBACK",
+    "USOCKET_SHUTDOWN",
+    "USOCKET_MSG_FLAGS",
+    "USOCKET_KEEPALIVE",
+    "USOCKET_QUECPYTHON",
+    "USOCKET_READLINE",
+    "USOCKET_INET_PTON",
+    "USOCKET_STATS",
 )
+OPTIONS = tuple((f,) for f in FEATURES) + (("USOCKET_IPV6", "USOCKET_RAW"), FEATURES)
 
 
 def compile_commands(build):
@@ -259,7 +267,11 @@ def measure(rp2_build, bench_build, module_dir, modlwip_c, out_dir, options=()):
             "options": [],
         }
         for defines in options:
-            tag = "no-" + "-".join(d.lower() for d in defines)
+            tag = (
+                "no-all"
+                if defines == FEATURES
+                else "no-" + "-".join(d.lower() for d in defines)
+            )
             o = list(compile_all(comp, sources, out_dir, tag, defines).values())
             s = object_sizes(o)
             result["options"].append(
@@ -268,6 +280,13 @@ def measure(rp2_build, bench_build, module_dir, modlwip_c, out_dir, options=()):
     except RuntimeError as e:
         return None, str(e)
     return result, ""
+
+
+def option_name(defines, quote=""):
+    """How a row of the option table names the options it turns off."""
+    if defines == FEATURES:
+        return "every feature option"
+    return " ".join(f"{quote}{x}=0{quote}" for x in defines)
 
 
 def total(sizes):
@@ -303,7 +322,7 @@ def report(result):
         lines.append("")
         lines.append(row("with option(s) off", "text", "data", "bss", "   text saved"))
         for defines, (t, d, b) in result["options"]:
-            name = " ".join(f"{x}=0" for x in defines)
+            name = option_name(defines)
             ratio = f"   {t / lt:.2f}x" if lt else ""
             lines.append(row(name, t, d, b, f"{ours[0] - t:>8}{ratio}"))
     return "\n".join(lines)
@@ -329,7 +348,7 @@ def markdown(result):
     text += "\n\n"
     rows = [
         (
-            " ".join(f"`{x}=0`" for x in defines),
+            option_name(defines, "`"),
             t,
             ours[0] - t,
             f"{t / lt:.2f}x" if lt else "n/a",
