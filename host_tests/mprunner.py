@@ -267,7 +267,8 @@ def _script_and_files(script, params, files):
         text = textwrap.dedent(script).lstrip("\n")
         label = None
     all_files = {name: textwrap.dedent(src) for name, src in (files or {}).items()}
-    all_files.update(fwfiles.companions(text, params))
+    script_dir = script.parent if isinstance(script, Path) else None
+    all_files.update(fwfiles.companions(text, params, script_dir))
     return text, all_files, label
 
 

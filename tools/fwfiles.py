@@ -2,7 +2,7 @@
 what a board needs beside it to run it.
 
 A script under host_tests/fw/ imports its helpers from ``fwtest`` (res, err,
-timed, param, ...). Its parameters, such as the port of a peer the test started on
+timed, param, ...), and from helper modules of its own directory. Its parameters, such as the port of a peer the test started on
 the PC, are read from ``fwparams.py``, written beside the script by whoever runs
 it: the test harness (host_tests/mprunner.py, on the host firmware and on the QEMU
 target), ``make run-qemu SCRIPT=... PARAMS="port=8000"`` or ``make run PORT=...
@@ -15,18 +15,30 @@ import re
 from pathlib import Path
 
 FW_DIR = Path(__file__).resolve().parent.parent / "host_tests" / "fw"
-_IMPORTS_FWTEST = re.compile(r"^\s*(?:from|import)\s+fwtest\b", re.MULTILINE)
+# The modules a script imports: `import x` or `from x import ...`, at any indent.
+_IMPORTS = re.compile(r"^\s*(?:from\s+(\w+)\s+import|import\s+(\w+))", re.MULTILINE)
 
 
-def companions(source, params=None):
-    """{file name: text} to put beside a script: fwtest.py and fwparams.py when the
-    script imports fwtest, nothing otherwise."""
-    if not _IMPORTS_FWTEST.search(source):
-        return {}
-    return {
-        "fwtest.py": (FW_DIR / "fwtest.py").read_text(),
-        "fwparams.py": f"P = {dict(params or {})!r}\n",
-    }
+def _imported(source):
+    return {a or b for a, b in _IMPORTS.findall(source)}
+
+
+def companions(source, params=None, script_dir=None):
+    """{file name: text} to put beside a script: the helper modules of its own
+    directory that it imports (e.g. fw/tls/tlstest.py), and fwtest.py with
+    fwparams.py when it, or one of those helpers, imports fwtest."""
+    files = {}
+    names = _imported(source)
+    if script_dir is not None:
+        for name in sorted(names):
+            path = Path(script_dir) / f"{name}.py"
+            if name != "fwtest" and path.is_file():
+                files[path.name] = path.read_text()
+                names |= _imported(files[path.name])
+    if "fwtest" in names:
+        files["fwtest.py"] = (FW_DIR / "fwtest.py").read_text()
+        files["fwparams.py"] = f"P = {dict(params or {})!r}\n"
+    return files
 
 
 def parse_params(text):

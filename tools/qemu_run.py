@@ -269,7 +269,9 @@ def main():
     args = parser.parse_args()
     try:
         source = args.script.read_text()
-        files = fwfiles.companions(source, fwfiles.parse_params(args.params))
+        files = fwfiles.companions(
+            source, fwfiles.parse_params(args.params), args.script.parent
+        )
     except (OSError, ValueError) as e:
         sys.exit(f"run-qemu: {e}")
 

@@ -10,16 +10,9 @@ except ImportError:
 
 import urequests
 from fwtest import PEER, param, res
+from tlstest import error_name
 
 url = "https://" + PEER + ":" + str(param("port")) + "/"
-
-
-def error_name(f):
-    try:
-        f()
-    except Exception as e:  # noqa: BLE001  (the exception is the result)
-        return type(e).__name__
-    return None
 
 
 res("before", error_name(lambda: urequests.get(url, timeout=10)))

@@ -2,8 +2,6 @@
 # verifies the server with no TLS argument: urequests and request, by address and
 # by name; ssl.wrap_socket and ussl.wrap_socket when asked to verify (upstream's
 # default is not to); a default context.
-import socket
-
 try:
     import tls  # noqa: F401
 except ImportError:
@@ -15,28 +13,10 @@ import ssl
 import request
 import urequests
 import ussl
-from fwtest import PEER, param, res
+from fwtest import param, res
+from tlstest import connect, get_over, url
 
-port = param("port")
 name = param("name")  # the server's name in the test DNS (its certificate has it)
-
-
-def url(path, host=PEER):
-    return "https://" + host + ":" + str(port) + path
-
-
-def connect():
-    s = socket.socket()
-    s.settimeout(10)
-    s.connect(socket.getaddrinfo(PEER, port)[0][-1])
-    return s
-
-
-def get_over(t):
-    t.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    line = t.read().split(b"\r\n")[0].decode()
-    t.close()
-    return line
 
 
 r = urequests.get(url("/echo"))

@@ -11,15 +11,7 @@ import ssl
 
 import ussl
 from fwtest import res
-
-
-def error_name(f):
-    try:
-        f()
-    except Exception as e:  # noqa: BLE001  (the exception is the result)
-        return type(e).__name__
-    return None
-
+from tlstest import error_name
 
 res("constants", [ssl.CERT_NONE, ssl.CERT_OPTIONAL, ssl.CERT_REQUIRED])
 res(

@@ -3,8 +3,6 @@
 # the host and says how to trust its CA. verify=False and CERT_NONE are the
 # explicit ways out; ssl.wrap_socket and ussl.wrap_socket keep their upstream
 # default of verifying nothing.
-import socket
-
 try:
     import tls  # noqa: F401
 except ImportError:
@@ -16,28 +14,10 @@ import ssl
 import request
 import urequests
 import ussl
-from fwtest import PEER, param, res
+from fwtest import param, res
+from tlstest import connect, get_over, url
 
-port = param("port")
 name = param("name")
-
-
-def url(path, host=PEER):
-    return "https://" + host + ":" + str(port) + path
-
-
-def connect():
-    s = socket.socket()
-    s.settimeout(10)
-    s.connect(socket.getaddrinfo(PEER, port)[0][-1])
-    return s
-
-
-def get_over(t):
-    t.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    line = t.read().split(b"\r\n")[0].decode()
-    t.close()
-    return line
 
 
 def catch(f):
