@@ -9,8 +9,10 @@ collects them.
 import json
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
+from mprunner import fw
 from peers import Raw, Response, pattern, redirect
 
 MiB = 1024 * 1024
@@ -39,6 +41,10 @@ def results(res):
 
 
 def run(mp, body, **kw):
+    """Runs a script file from fw() (host_tests/fw/urequests/, its parameters in
+    ``params``), or inline text after PRELUDE; returns the out() values."""
+    if isinstance(body, Path):
+        return results(mp(body, **kw))
     return results(mp(PRELUDE + textwrap.dedent(body), **kw))
 
 
@@ -100,13 +106,8 @@ def test_modules_are_frozen_bytecode(mp):
 def test_get_with_params_and_headers_is_wire_exact(mp, http_server):
     out = run(
         mp,
-        f"""
-        h = {{"X-Token": "abc"}}
-        r = urequests.get("http://{host(http_server)}/echo?x=0",
-                          params=[("a", "1"), ("b", "x y"), ("c", "é&=")],
-                          headers=h, timeout=10)
-        out([r.status_code, r.reason, h])
-        """,
+        fw("urequests/get_with_params_and_headers_is_wire_exact.py"),
+        params={"port": http_server.port},
     )
     assert out == [[200, "OK", {"X-Token": "abc"}]]  # caller's dict untouched
     (req,) = http_server.requests
@@ -129,26 +130,26 @@ def test_params_dict_and_repeated_values(mp, http_server):
 
 
 BODY_CASES = {
-    "bytes": ("POST", "data=b'\\x00\\x01raw'", b"\x00\x01raw", None, False),
-    "str counted in bytes": ("PUT", "data='h\u00e9llo \u20ac'", "héllo €".encode(), None, False),
-    "form dict": ("PATCH", "data={'k': 'a b&c'}", b"k=a+b%26c", "application/x-www-form-urlencoded", False),
-    "form pairs": ("POST", "data=[('a', 1), ('a', 2), ('b', 'é')]", b"a=1&a=2&b=%C3%A9", "application/x-www-form-urlencoded", False),
-    "json": ("POST", "json={'a': [1, 'x']}", b'{"a": [1, "x"]}', "application/json", False),
-    "generator": ("PUT", "data=(p for p in (b'abc', 'd\u00e9f', b'', b'g' * 300))", b"abcd\xc3\xa9f" + b"g" * 300, None, True),
-    "file": ("POST", "data=__import__('io').BytesIO(b'file body')", b"file body", None, False),
+    # name: (method, body on the wire, Content-Type, chunked); the script
+    # (fw/urequests/request_bodies_are_wire_exact.py) gives the body by case name.
+    "bytes": ("POST", b"\x00\x01raw", None, False),
+    "str counted in bytes": ("PUT", "héllo €".encode(), None, False),
+    "form dict": ("PATCH", b"k=a+b%26c", "application/x-www-form-urlencoded", False),
+    "form pairs": ("POST", b"a=1&a=2&b=%C3%A9", "application/x-www-form-urlencoded", False),
+    "json": ("POST", b'{"a": [1, "x"]}', "application/json", False),
+    "generator": ("PUT", b"abcd\xc3\xa9f" + b"g" * 300, None, True),
+    "file": ("POST", b"file body", None, False),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", BODY_CASES)
 @pytest.mark.qemu
 def test_request_bodies_are_wire_exact(mp, http_server, case):
-    method, arg, body, ctype, chunked = BODY_CASES[case]
+    method, body, ctype, chunked = BODY_CASES[case]
     out = run(
         mp,
-        f"""
-        r = urequests.request("{method}", "http://{host(http_server)}/echo", {arg}, timeout=10)
-        out(r.json()["body_len"])
-        """,
+        fw("urequests/request_bodies_are_wire_exact.py"),
+        params={"port": http_server.port, "method": method, "case": case},
     )
     assert out == [len(body)]
     (req,) = http_server.requests
@@ -309,14 +310,8 @@ def test_chunked_response_with_extensions_and_trailers(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        s = urequests.Session()
-        r = s.get("http://{host(http_server)}/chunks", timeout=10)
-        out([len(r.content), r.content[:6].decode(), r.content[-5:].decode()])
-        # The trailer was consumed: the same connection carries the next request.
-        out(s.get("http://{host(http_server)}/echo", timeout=10).json()["connection"])
-        s.close()
-        """,
+        fw("urequests/chunked_response_with_extensions_and_trailers.py"),
+        params={"port": http_server.port},
     )
     assert out == [[5011, "first,", ",last"], 1]
     assert http_server.connections == 1
@@ -333,13 +328,8 @@ def test_content_length_and_close_delimited_bodies(mp, http_server, mp_target):
     )
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        a = urequests.get(base + "/bytes/100000", timeout=10).content
-        b = urequests.get(base + "/until-close", timeout=10).content
-        c = urequests.get(base + "/stream/100000?chunk=777", timeout=10).content
-        out([len(a), len(b), len(c), a == c, sum(a) & 0xFFFFFFFF, sum(b) & 0xFFFFFFFF])
-        """,
+        fw("urequests/content_length_and_close_delimited_bodies.py"),
+        params={"port": http_server.port},
     )
     assert out == [
         [100000, 70000, 100000, True, sum(pattern(100000)), sum(pattern(70000, 3))]
@@ -594,22 +584,8 @@ def test_redirect_loop_stops_with_clear_error(mp, http_server):
 def test_session_sends_requests_over_one_connection(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        with urequests.Session() as s:
-            s.headers["X-Session"] = "1"
-            conns = []
-            for i in range(5):
-                conns.append(s.get(base + "/echo", params={{"i": i}}, timeout=10).json()["connection"])
-            conns.append(s.post(base + "/echo", json={{"n": 1}}, timeout=10).json()["connection"])
-            s.head(base + "/bytes/10", timeout=10)
-            len(s.get(base + "/stream/5000", timeout=10).content)
-            r = s.get(base + "/bytes/3000", stream=True, timeout=10)
-            for chunk in r.iter_content(1000):
-                pass
-            conns.append(s.get(base + "/redirect/302?to=/echo", timeout=10).json()["connection"])
-            out(conns)
-        """,
+        fw("urequests/session_sends_requests_over_one_connection.py"),
+        params={"port": http_server.port},
     )
     assert out == [[1] * 7]
     assert http_server.connections == 1
@@ -632,35 +608,19 @@ def test_session_reconnects_when_server_closed_connection(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        s = urequests.Session()
-        seen = []
-        for path in ("/bye", "/echo", "/close", "/echo", "/bye"):
-            r = s.get(base + path, timeout=10)
-            seen.append(r.status_code)
-            r.content
-            time.sleep_ms(200)  # let the server's FIN arrive
-        seen.append(s.get(base + "/echo", timeout=10).json()["connection"])
-        s.close()
-        out(seen)
-        """,
+        fw("urequests/session_reconnects_when_server_closed_connection.py"),
+        params={"port": http_server.port},
     )
     assert out == [[200, 200, 200, 200, 200, 4]]
     assert http_server.connections == 4
 
 
+@pytest.mark.qemu
 def test_unread_streamed_response_is_not_reused(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        s = urequests.Session()
-        r = s.get(base + "/bytes/100000", stream=True, timeout=10)
-        r.raw.read(10)
-        r.close()   # body left unread: this connection is out of step
-        out(s.get(base + "/echo", timeout=10).json()["connection"])
-        """,
+        fw("urequests/unread_streamed_response_is_not_reused.py"),
+        params={"port": http_server.port},
     )
     assert out == [2]
 
@@ -671,31 +631,14 @@ def test_unread_streamed_response_is_not_reused(mp, http_server):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ["/bytes/1048576", "/stream/1048576?chunk=4096"])
+@pytest.mark.qemu
 def test_stream_one_mib_with_bounded_heap(mp, http_server, path):
     # Peak live-heap growth while reading 1 MiB in 1 KiB pieces (gc.collect() each
     # time, so only what the client keeps alive counts, not garbage waiting for GC).
     out = run(
         mp,
-        f"""
-        import gc
-        gc.collect()
-        r = urequests.get("http://{host(http_server)}{path}", stream=True, timeout=20)
-        gc.collect()
-        base = gc.mem_alloc()
-        peak = 0
-        n = 0
-        total = 0
-        biggest = 0
-        for chunk in r.iter_content(1024):
-            n += len(chunk)
-            biggest = max(biggest, len(chunk))
-            total = (total + sum(chunk)) & 0xFFFFFFFF
-            del chunk
-            gc.collect()
-            peak = max(peak, gc.mem_alloc() - base)
-        r.close()
-        out([n, biggest, total, peak])
-        """,
+        fw("urequests/stream_one_mib_with_bounded_heap.py"),
+        params={"port": http_server.port, "path": path},
         timeout=120,
     )
     n, biggest, total, peak = out[0]
@@ -715,21 +658,8 @@ def test_raw_readinto_and_iter_content_decode(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        r = urequests.get(base + "/bytes/5000", stream=True, timeout=10)
-        buf = bytearray(512)
-        got = 0
-        while True:
-            k = r.raw.readinto(buf)
-            if not k:
-                break
-            got += k
-        out(got)
-        r = urequests.get(base + "/text", stream=True, timeout=10)
-        pieces = list(r.iter_content(7, decode_unicode=True))
-        out(["".join(pieces) == {text!r}, max(len(p.encode()) for p in pieces) <= 10])
-        """,
+        fw("urequests/raw_readinto_and_iter_content_decode.py"),
+        params={"port": http_server.port, "text": text},
     )
     assert out == [5000, [True, True]]
 
