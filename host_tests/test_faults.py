@@ -47,12 +47,14 @@ def fault_run(mp, name, params=None, *, env=None, timeout=30, allow_pcb=0):
     script gives it the same ``allow_pcb``); checks rc 0 and that nothing leaked
     (at most ``allow_pcb`` TIME_WAIT pcbs, heap within HEAP_SLACK); returns the
     res() results. On the QEMU target the bridge's counters (dropped_loss,
-    dropped_filter), which live outside the machine, are added to ``stats``."""
+    dropped_filter), which live outside the machine, replace the machine's own
+    (always 0) in ``stats``."""
     result = mp(fw("faults/" + name), params=params, env=env, timeout=timeout)
     result.check()
     r = results(result.out)
     for key, value in result.bridge.items():
-        r["stats"].setdefault(key, value)
+        if key.startswith("dropped_"):
+            r["stats"][key] = value
     delta = dict(r["delta"])
     heap = delta.pop("heap", 0)
     pcbs = delta.pop("tcp_pcb", 0)
@@ -103,7 +105,13 @@ LOSS20_SEED = {"threaded": 3}.get(variant(), 1)
         ),
     ],
 )
-def test_frame_loss_transfers_are_byte_exact(mp, tcp_server, loss, n, seed):
+@pytest.mark.qemu
+def test_frame_loss_transfers_are_byte_exact(mp, tcp_server, mp_target, loss, n, seed):
+    if mp_target == "qemu" and loss > 0.01:
+        # With a 4-segment window a lost segment is mostly recovered by a
+        # retransmission timeout, not fast retransmit: higher rates add those
+        # waits (long-tailed at 20 %), not coverage.
+        pytest.skip("QEMU target: loss1-256k is the loss case there")
     box = {}
     server = tcp_server(exchange_handler(n, box))
     r = fault_run(
@@ -121,6 +129,7 @@ def test_frame_loss_transfers_are_byte_exact(mp, tcp_server, loss, n, seed):
     assert r["stats"]["dropped_loss"] > 0
 
 
+@pytest.mark.qemu
 def test_delay_50ms_transfer_is_byte_exact(mp, tcp_server):
     n = 64 * 1024
     box = {}
@@ -143,6 +152,7 @@ def test_delay_50ms_transfer_is_byte_exact(mp, tcp_server):
 # Link down mid-transfer
 
 
+@pytest.mark.qemu
 def test_link_down_mid_transfer_times_out_then_resumes_and_reconnects(mp, tcp_server):
     n = 256 * 1024
 
@@ -176,6 +186,7 @@ def test_link_down_mid_transfer_times_out_then_resumes_and_reconnects(mp, tcp_se
 # Peer RST at each state we can reach
 
 
+@pytest.mark.qemu
 def test_rst_during_connect_is_econnrefused(mp):
     port = free_port()  # nobody listens: slirp's connect fails, the guest gets a RST
     r = fault_run(mp, "rst_during_connect_is_econnrefused.py", {"port": port})
@@ -183,6 +194,7 @@ def test_rst_during_connect_is_econnrefused(mp):
     assert r["fast"] is True
 
 
+@pytest.mark.qemu
 def test_rst_when_established_idle_is_econnreset_on_recv(mp, tcp_server):
     def handler(conn, addr):
         time.sleep(0.3)  # the firmware is blocked in recv by now
@@ -200,8 +212,12 @@ def test_rst_when_established_idle_is_econnreset_on_recv(mp, tcp_server):
     assert r["then"] == ENOTCONN
 
 
-def test_rst_mid_stream_gives_the_data_first_then_econnreset(mp, tcp_server):
-    n = 20000
+@pytest.mark.qemu
+def test_rst_mid_stream_gives_the_data_first_then_econnreset(mp, tcp_server, mp_target):
+    # What the peer sent must fit the receive window, which holds it while nobody
+    # reads: bytes the peer could not send yet are lost with the RST, as TCP has it.
+    # The MCU build's window is 4 segments (TCP_WND in boards/qemu/lwipopts.h).
+    n = 20000 if mp_target == "host" else 5000
 
     def handler(conn, addr):
         conn.sendall(pattern(n, 3))
@@ -217,6 +233,7 @@ def test_rst_mid_stream_gives_the_data_first_then_econnreset(mp, tcp_server):
     assert r["got"] == (n, True, ECONNRESET)
 
 
+@pytest.mark.qemu
 def test_rst_after_our_fin_is_econnreset(mp, tcp_server):
     box = {}
 
@@ -235,6 +252,7 @@ def test_rst_after_our_fin_is_econnreset(mp, tcp_server):
 
 
 @pytest.mark.slow
+@pytest.mark.qemu
 def test_peer_that_stops_reading_times_out_sendall_and_close_frees_the_pcb(
     mp, tcp_server
 ):
@@ -257,6 +275,7 @@ def test_peer_that_stops_reading_times_out_sendall_and_close_frees_the_pcb(
     assert r["freed_ms"] <= 11500
 
 
+@pytest.mark.qemu
 def test_syn_never_answered_times_out(mp):
     r = fault_run(mp, "syn_never_answered_times_out.py")
     assert r["connect"] == ETIMEDOUT
@@ -268,6 +287,7 @@ def test_syn_never_answered_times_out(mp):
     assert r["stats"]["dropped_filter"] > 0
 
 
+@pytest.mark.qemu
 def test_half_close_we_read_eof_then_still_send(mp, tcp_server):
     n = 50000
     box = {}
@@ -300,6 +320,7 @@ def test_half_close_we_read_eof_then_still_send(mp, tcp_server):
         pytest.param("servfail", EAI_NONAME, 1000, EAI_NONAME),
     ],
 )
+@pytest.mark.qemu
 def test_dns_failure_is_a_negative_oserror_within_its_bound(
     mp, dns_server, mode, gai, gai_bound, conn
 ):
@@ -406,6 +427,7 @@ HTTP_EXPECT = {
 
 
 @pytest.mark.parametrize("name", list(HTTP_CASES))
+@pytest.mark.qemu
 def test_misbehaving_http_server_raises_with_a_message(mp, tcp_server, name):
     head, kw = HTTP_CASES[name]
     stop = threading.Event()
@@ -428,6 +450,7 @@ def test_misbehaving_http_server_raises_with_a_message(mp, tcp_server, name):
     assert r["ms"] < 5000
 
 
+@pytest.mark.qemu
 def test_endless_chunked_body_streams_until_the_client_closes(mp, tcp_server):
     """An endless chunked body read with stream=True: byte-exact as far as read,
     and closing mid-body frees everything (no hang waiting for the end)."""
