@@ -8,14 +8,23 @@ collects them.
 
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from mprunner import fw
+from mprunner import fw, use_target_errno
 from peers import Raw, Response, pattern, redirect
 
 MiB = 1024 * 1024
+# errno values (Linux's); the [qemu] instances rebind them to newlib's.
+EAGAIN, ETIMEDOUT, ECONNREFUSED = 11, 110, 111
+
+
+@pytest.fixture(autouse=True)
+def _target_errno(mp_target, monkeypatch):
+    use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
+
 
 # Shared by every script: out() reports a value, catch() runs a call and returns
 # [exception type, message, errno] or None.
@@ -56,6 +65,7 @@ def host(server):
 # Frozen
 
 
+# Not on the QEMU target: it names the host build's frozen set, TLS modules included.
 def test_modules_are_frozen_bytecode(mp):
     # With the frozen entry removed from sys.path nothing can be imported, so the
     # modules do not come from the filesystem; with only '.frozen' they all load.
@@ -118,13 +128,12 @@ def test_get_with_params_and_headers_is_wire_exact(mp, http_server):
     )
 
 
+@pytest.mark.qemu
 def test_params_dict_and_repeated_values(mp, http_server):
     run(
         mp,
-        f"""
-        urequests.get("http://{host(http_server)}/echo",
-                      params={{"k": [1, 2], "skip": None}}, timeout=10)
-        """,
+        fw("urequests/params_dict_and_repeated_values.py"),
+        params={"port": http_server.port},
     )
     assert http_server.requests[0].query_string == "k=1&k=2"
 
@@ -175,14 +184,12 @@ def test_request_bodies_are_wire_exact(mp, http_server, case):
     assert req.chunked == chunked
 
 
+@pytest.mark.qemu
 def test_streamed_body_with_caller_content_length_is_not_chunked(mp, http_server):
     run(
         mp,
-        f"""
-        gen = (b"x" * 10 for i in range(3))
-        urequests.post("http://{host(http_server)}/echo", data=gen,
-                       headers={{"Content-Length": "30"}}, timeout=10)
-        """,
+        fw("urequests/streamed_body_with_caller_content_length_is_not_chunked.py"),
+        params={"port": http_server.port},
     )
     (req,) = http_server.requests
     assert not req.chunked
@@ -190,18 +197,12 @@ def test_streamed_body_with_caller_content_length_is_not_chunked(mp, http_server
     assert req.body == b"x" * 30
 
 
+@pytest.mark.qemu
 def test_delete_head_and_empty_post(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        r = urequests.delete(base + "/echo", timeout=10)
-        out([r.json()["method"]])
-        r = urequests.head(base + "/bytes/500", timeout=10)
-        out([r.status_code, r.headers["Content-Length"], r.content])
-        r = urequests.post(base + "/echo", timeout=10)
-        out([r.json()["body_len"]])
-        """,
+        fw("urequests/delete_head_and_empty_post.py"),
+        params={"port": http_server.port},
     )
     assert out == [["DELETE"], [200, "500", ""], [0]]
     delete, head, post = http_server.requests
@@ -210,13 +211,12 @@ def test_delete_head_and_empty_post(mp, http_server):
     assert post.headers["Content-Length"] == "0"
 
 
+@pytest.mark.qemu
 def test_basic_auth_from_argument_and_url(mp, http_server):
     run(
         mp,
-        f"""
-        urequests.get("http://{host(http_server)}/echo", auth=("user", "p:ss"), timeout=10)
-        urequests.get("http://al%40ice:s%20cret@{host(http_server)}/echo", timeout=10)
-        """,
+        fw("urequests/basic_auth_from_argument_and_url.py"),
+        params={"port": http_server.port},
     )
     a, b = http_server.requests
     assert a.headers["Authorization"] == "Basic dXNlcjpwOnNz"  # user:p:ss
@@ -224,17 +224,9 @@ def test_basic_auth_from_argument_and_url(mp, http_server):
     assert b"@" not in b.raw.split(b"\r\n")[1]  # no userinfo in Host
 
 
+@pytest.mark.qemu
 def test_multipart_files(mp, http_server):
-    run(
-        mp,
-        f"""
-        import io
-        urequests.post("http://{host(http_server)}/echo",
-                       data={{"field": "v"}},
-                       files={{"up": ("a.txt", io.BytesIO(b"file-bytes"), "text/plain")}},
-                       timeout=10)
-        """,
-    )
+    run(mp, fw("urequests/multipart_files.py"), params={"port": http_server.port})
     (req,) = http_server.requests
     ctype = req.headers["Content-Type"]
     m = re.fullmatch(r"multipart/form-data; boundary=(\S+)", ctype)
@@ -255,6 +247,7 @@ def test_multipart_files(mp, http_server):
 # Responses
 
 
+@pytest.mark.qemu
 def test_response_fields_and_case_insensitive_headers(mp, http_server):
     http_server.route(
         "GET",
@@ -269,13 +262,8 @@ def test_response_fields_and_case_insensitive_headers(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        with urequests.get("http://{host(http_server)}/doc", timeout=10) as r:
-            h = r.headers
-            out([r.status_code, r.reason, r.ok, r.encoding, h["CONTENT-TYPE"],
-                 h.get("content-type"), "Content-type" in h, h.get("missing", "dflt"),
-                 h["x-multi"], r.text, r.json(), len(r.content)])
-        """,
+        fw("urequests/response_fields_and_case_insensitive_headers.py"),
+        params={"port": http_server.port},
     )
     assert out == [
         [
@@ -350,16 +338,12 @@ def test_content_length_and_close_delimited_bodies(mp, http_server, mp_target):
         (308, "POST", "payload"),
     ],
 )
+@pytest.mark.qemu
 def test_redirect_method_rules_for_post(mp, http_server, code, method, body):
     out = run(
         mp,
-        f"""
-        r = urequests.post("http://{host(http_server)}/redirect/{code}?to=/echo",
-                           data=b"payload", headers={{"Content-Type": "text/plain"}},
-                           timeout=10)
-        j = r.json()
-        out([r.status_code, j["method"], j["body"], r.url])
-        """,
+        fw("urequests/redirect_method_rules_for_post.py"),
+        params={"port": http_server.port, "code": code},
     )
     assert out == [[200, method, body, f"http://{host(http_server)}/echo"]]
     second = http_server.requests[1]
@@ -370,14 +354,12 @@ def test_redirect_method_rules_for_post(mp, http_server, code, method, body):
         assert second.raw.endswith(b"\r\n\r\npayload")
 
 
+@pytest.mark.qemu
 def test_303_turns_put_into_get_and_301_keeps_put(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        out(urequests.put(base + "/redirect/303?to=/echo", data=b"x", timeout=10).json()["method"])
-        out(urequests.put(base + "/redirect/301?to=/echo", data=b"x", timeout=10).json()["method"])
-        """,
+        fw("urequests/303_turns_put_into_get_and_301_keeps_put.py"),
+        params={"port": http_server.port},
     )
     assert out == ["GET", "PUT"]
 
@@ -393,6 +375,7 @@ def test_303_turns_put_into_get_and_301_keeps_put(mp, http_server):
         ("//{host}/echo?a=4", "/echo?a=4"),
     ],
 )
+@pytest.mark.qemu
 def test_relative_locations(mp, http_server, location, final):
     target = location.replace("{host}", host(http_server))
     # Only the first visit redirects, so "?q=3" (back to /dir/start) ends there.
@@ -404,25 +387,23 @@ def test_relative_locations(mp, http_server, location, final):
     http_server.route("ANY", "/dir/echo", http_server._echo)
     out = run(
         mp,
-        f"""
-        r = urequests.get("http://{host(http_server)}/dir/start", timeout=10)
-        out(r.url)
-        """,
+        fw("urequests/relative_locations.py"),
+        params={"port": http_server.port, "path": "/dir/start"},
     )
     assert out == [f"http://{host(http_server)}{final}"]
     assert http_server.requests[-1].target == final
 
 
+@pytest.mark.qemu
 def test_redirect_to_other_host_drops_credentials(mp, http_server, make_http_server):
     other = make_http_server()
     out = run(
         mp,
-        f"""
-        r = urequests.get("http://{host(http_server)}/redirect/302?to=http://test.example:{other.port}/echo",
-                          auth=("u", "p"), headers={{"Authorization": "Bearer t", "X-Keep": "1"}},
-                          timeout=10)
-        out([r.status_code, r.url])
-        """,
+        fw("urequests/redirect_to_other_host_drops_credentials.py"),
+        params={
+            "port": http_server.port,
+            "to": f"http://test.example:{other.port}/echo",
+        },
     )
     assert out == [[200, f"http://test.example:{other.port}/echo"]]
     assert http_server.requests[0].headers["Authorization"] == "Bearer t"
@@ -432,24 +413,25 @@ def test_redirect_to_other_host_drops_credentials(mp, http_server, make_http_ser
     assert req.headers["Host"] == f"test.example:{other.port}"
 
 
+PX = {"Proxy-Authorization": "Basic cHg6cHg="}
 CREDENTIAL_SOURCES = {
-    # name: (Session(...) arguments, call arguments); each sends Authorization,
+    # name: (Session(...) keyword arguments, the call's); each sends Authorization,
     # Proxy-Authorization and Cookie to the first server.
     "session headers": (
-        "headers={'Authorization': 'Bearer SESSION-SECRET', 'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=SESSION'}",
-        "",
+        {"headers": {"Authorization": "Bearer SESSION-SECRET", **PX, "Cookie": "sid=SESSION"}},
+        {},
     ),
     "call headers": (
-        "",
-        "headers={'Authorization': 'Bearer CALL-SECRET', 'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=CALL'}",
+        {},
+        {"headers": {"Authorization": "Bearer CALL-SECRET", **PX, "Cookie": "sid=CALL"}},
     ),
     "session auth": (
-        "auth=('user', 'pw'), headers={'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=S'}",
-        "",
+        {"auth": ("user", "pw"), "headers": {**PX, "Cookie": "sid=S"}},
+        {},
     ),
     "call auth": (
-        "headers={'Cookie': 'sid=C'}",
-        "auth=('user', 'pw'), headers={'Proxy-Authorization': 'Basic cHg6cHg='}",
+        {"headers": {"Cookie": "sid=C"}},
+        {"auth": ("user", "pw"), "headers": PX},
     ),
 }  # fmt: skip
 CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
@@ -457,6 +439,7 @@ CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
 
 @pytest.mark.parametrize("source", CREDENTIAL_SOURCES)
 @pytest.mark.parametrize("target", ["other port", "other host"])
+@pytest.mark.qemu
 def test_redirect_to_other_origin_strips_every_credential(
     mp, http_server, make_http_server, dns_server, source, target
 ):
@@ -475,13 +458,8 @@ def test_redirect_to_other_origin_strips_every_credential(
     sess_args, call_args = CREDENTIAL_SOURCES[source]
     out = run(
         mp,
-        f"""
-        with urequests.Session({sess_args}) as s:
-            r = s.get("http://{host(http_server)}/start", {call_args + ", " if call_args else ""}timeout=10)
-            out([r.status_code, r.url])
-        r = urequests.get("http://{host(http_server)}/start", {call_args + ", " if call_args else ""}timeout=10)
-        out(r.status_code)
-        """,
+        fw("urequests/redirect_to_other_origin_strips_every_credential.py"),
+        params={"port": http_server.port, "session": sess_args, "call": call_args},
     )
     assert out[0] == [200, back]
     assert out[1] == 200
@@ -512,29 +490,28 @@ STRIP_CASES = [
 ]
 
 
+@pytest.mark.qemu
 def test_which_redirects_strip_credentials(mp):
     out = run(
         mp,
-        f"""
-        from urequests import _URL, _strips_credentials
-        out([_strips_credentials(_URL(a), _URL(b)) for a, b, _ in {STRIP_CASES!r}])
-        """,
+        fw("urequests/which_redirects_strip_credentials.py"),
+        params={"cases": STRIP_CASES},
     )
     assert out[0] == [c[2] for c in STRIP_CASES]
 
 
+@pytest.mark.qemu
 def test_redirect_within_origin_keeps_credentials(mp, http_server):
     out = run(
         mp,
-        f"""
-        with urequests.Session(headers={{"Authorization": "Bearer S", "Cookie": "a=1"}}) as s:
-            out(s.get("http://{host(http_server)}/redirect/302?to=/echo", timeout=10).json()["headers"])
-        """,
+        fw("urequests/redirect_within_origin_keeps_credentials.py"),
+        params={"port": http_server.port},
     )
     assert out[0]["Authorization"] == "Bearer S"
     assert out[0]["Cookie"] == "a=1"
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_redirect_from_https_to_http_is_refused(mp, https_server, http_server):
     target = f"http://{host(http_server)}/echo"
@@ -552,21 +529,13 @@ def test_redirect_from_https_to_http_is_refused(mp, https_server, http_server):
     assert http_server.requests == []
 
 
+@pytest.mark.qemu
 def test_redirect_loop_stops_with_clear_error(mp, http_server):
     http_server.route("GET", "/loop", lambda req: redirect("/loop"))
     out = run(
         mp,
-        f"""
-        url = "http://{host(http_server)}/loop"
-        e = catch(lambda: urequests.get(url, max_redirects=3, timeout=10))
-        out(e)
-        try:
-            urequests.get(url, timeout=10)
-        except ValueError as e:
-            out([isinstance(e, urequests.TooManyRedirects), str(e)])
-        r = urequests.get(url, allow_redirects=False, timeout=10)
-        out([r.status_code, r.headers["location"]])
-        """,
+        fw("urequests/redirect_loop_stops_with_clear_error.py"),
+        params={"port": http_server.port},
     )
     assert out[0][0] == "TooManyRedirects"
     assert "more than 3 redirects" in out[0][1]
@@ -673,6 +642,7 @@ def _needs_tls(res):
         pytest.skip("the firmware has no tls module")
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_https_verified_and_failures(mp, https_server, tmp_path):
     ca_path = tmp_path / "ca.der"
@@ -725,6 +695,7 @@ with urequests.Session() as s:
     assert reconnected == 7
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_ssl_module_wraps_usocket_sockets(mp, https_server):
     # The frozen ssl layer (CPython-style, over the tls C module) on a usocket
@@ -769,6 +740,7 @@ out("upstream default ok")
     assert default == "upstream default ok"
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_https_hostname_mismatch_fails(mp, https_server, dns_server):
     dns_server.add("other.example", "10.0.2.2")
@@ -812,14 +784,14 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", MALFORMED)
+@pytest.mark.qemu
 def test_malformed_responses_raise(mp, http_server, case):
     data, exc, message = MALFORMED[case]
     http_server.route("GET", "/bad", lambda req: Raw(data, close=True))
     out = run(
         mp,
-        f"""
-        out(catch(lambda: urequests.get("http://{host(http_server)}/bad", timeout=5).content))
-        """,
+        fw("urequests/malformed_responses_raise.py"),
+        params={"port": http_server.port},
         timeout=30,
     )
     assert out[0] is not None, "no error raised"
@@ -827,6 +799,7 @@ def test_malformed_responses_raise(mp, http_server, case):
     assert message in out[0][1]
 
 
+@pytest.mark.qemu
 def test_silent_server_times_out(mp, http_server):
     http_server.route(
         "GET",
@@ -836,58 +809,35 @@ def test_silent_server_times_out(mp, http_server):
     http_server.route("GET", "/never", lambda req: Raw(b"", hang=True))
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        for path in ("/never", "/hang"):
-            t = time.ticks_ms()
-            e = catch(lambda: urequests.get(base + path, timeout=1.5).content)
-            out([e[0], e[2], time.ticks_diff(time.ticks_ms(), t)])
-        """,
+        fw("urequests/silent_server_times_out.py"),
+        params={"port": http_server.port},
         timeout=30,
     )
     for name, errno, ms in out:
         assert name == "OSError"
-        assert errno in (11, 110)  # EAGAIN / ETIMEDOUT
+        assert errno in (EAGAIN, ETIMEDOUT)
         assert 1000 <= ms < 5000
 
 
+@pytest.mark.qemu
 def test_timeout_bounds_dns_and_connect(mp, http_server, dns_server):
     with dns_server.override(mode="silent"):
         out = run(
             mp,
-            f"""
-            t = time.ticks_ms()
-            e = catch(lambda: urequests.get("http://silent.example:{http_server.port}/", timeout=2))
-            out([e[0], time.ticks_diff(time.ticks_ms(), t)])
-            """,
+            fw("urequests/timeout_bounds_dns_and_connect.py"),
+            params={"port": http_server.port},
             timeout=30,
         )
     assert out[0][0] == "OSError"
     assert out[0][1] < 6000
-    out = run(
-        mp,
-        """
-        out(catch(lambda: urequests.get("http://10.0.2.2:1/", timeout=5)))
-        out(catch(lambda: urequests.get("http://nxdomain.invalid/", timeout=5)))
-        """,
-    )
-    assert out[0][0] == "OSError" and out[0][2] == 111  # ECONNREFUSED
+    out = run(mp, fw("urequests/refused_and_unknown_name.py"))
+    assert out[0][0] == "OSError" and out[0][2] == ECONNREFUSED
     assert out[1][0] == "OSError"
 
 
+@pytest.mark.qemu
 def test_bad_urls_and_arguments_raise_valueerror(mp):
-    out = run(
-        mp,
-        """
-        for url in ("ftp://x/", "http://", "no-scheme.example/", "http://h:99999/",
-                    "http://h:x/", "http://a b/", "http://[::1/", "http://h/\\r\\nX: y"):
-            out(catch(lambda: urequests.get(url)))
-        out(catch(lambda: urequests.get("http://h.example/", headers={"X": "a\\r\\nB: c"})))
-        out(catch(lambda: urequests.get("http://h.example/", headers={"Bad Name": "v"})))
-        out(catch(lambda: urequests.request("GE T", "http://h.example/")))
-        out(catch(lambda: urequests.post("http://h.example/", data=12.5)))
-        """,
-    )
+    out = run(mp, fw("urequests/bad_urls_and_arguments_raise_valueerror.py"))
     assert len(out) == 12
     for err in out:
         assert err is not None
