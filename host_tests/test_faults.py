@@ -2,12 +2,14 @@
 USOCKET_NET_DELAY_MS, link down) and peers that misbehave on purpose, each case
 asserting the exact outcome: byte-exact data, or the documented OSError within
 its bound. Never a hang (every firmware run has a hard timeout), never a crash
-(rc 0, no sanitizer report), and nothing leaked: every script takes a baseline of
-network.LAN().stats() pool counts and gc.mem_alloc() (after gc.collect()) before
-the case and compares after it. The peers close first wherever they can, so the
-firmware's pcbs end in LAST_ACK and are freed, not parked in TIME_WAIT.
+(rc 0, no sanitizer report), and nothing leaked: every script (a file under
+host_tests/fw/faults/) runs its case through fwtest.leak_check(), which takes a
+baseline of network.LAN().stats() pool counts and gc.mem_alloc() (after
+gc.collect()) before the case and compares after it. The peers close first
+wherever they can, so the firmware's pcbs end in LAST_ACK and are freed, not
+parked in TIME_WAIT. The cases marked qemu run on the QEMU target too.
 
-The README's "Fault matrix" section is the table of these cases and outcomes."""
+docs/testing.md's "Fault matrix" section is the table of these cases and outcomes."""
 
 import socket
 import sys
@@ -28,8 +30,8 @@ EAI_NONAME, EAI_AGAIN = -2, -3
 # Heap bytes a case may leave behind: one-time growth on the first use of a code
 # path (a qstr pool or map resize). Stale words on the C stack no longer count: the
 # heap is measured as test_socket_soak.py's MEASURE describes, and every case
-# measured 0 B on the plain, threaded, ASan and UBSan firmware (before that, up to
-# 64 B on the plain firmware and up to 4128 B under ASan). A per-case leak of a
+# measured 0 B on the plain, threaded, ASan and UBSan firmware and on the QEMU
+# target (before that, up to 64 B on the plain firmware and up to 4128 B under ASan). A per-case leak of a
 # socket (64 B) plus its buffers or of a pbuf chain would show up in the pool
 # counters, which must be exact.
 HEAP_SLACK = 512

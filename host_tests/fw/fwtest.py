@@ -108,6 +108,16 @@ def _measure(d, lan):
         d[k] = st[k]
 
 
+def _settled(lan, base, allow_pcb):
+    # A function of its own, so that no stats dict is left alive in the
+    # caller's frame when it measures.
+    st = lan.stats()
+    for k in LWIP_POOLS:
+        if st[k] > base[k] + (allow_pcb if k == "tcp_pcb" else 0):
+            return False
+    return True
+
+
 def leak_check(case, allow_pcb=0, settle_ms=8000):
     # Runs case() between two measurements of the heap (gc.mem_alloc()) and of
     # LWIP_POOLS, and prints case_ms, settle_ms, delta (what differs) and stats
@@ -134,10 +144,7 @@ def leak_check(case, allow_pcb=0, settle_ms=8000):
     res("case_ms", time.ticks_diff(time.ticks_ms(), t))
     t = time.ticks_ms()
     while time.ticks_diff(time.ticks_ms(), t) < settle_ms:
-        st = lan.stats()
-        if st["tcp_pcb"] <= base["tcp_pcb"] + allow_pcb and all(
-            st[k] <= base[k] for k in LWIP_POOLS if k != "tcp_pcb"
-        ):
+        if _settled(lan, base, allow_pcb):
             break
         time.sleep_ms(20)
     res("settle_ms", time.ticks_diff(time.ticks_ms(), t))
