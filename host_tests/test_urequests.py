@@ -65,7 +65,7 @@ def host(server):
 # Frozen
 
 
-# Not on the QEMU target: it names the host build's frozen set, TLS modules included.
+# Not on the QEMU target: its frozen ssl imports tls, which that build lacks.
 def test_modules_are_frozen_bytecode(mp):
     # With the frozen entry removed from sys.path nothing can be imported, so the
     # modules do not come from the filesystem; with only '.frozen' they all load.
