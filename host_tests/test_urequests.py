@@ -3,7 +3,8 @@
 Each test runs a small MicroPython script through the frozen ``urequests`` and
 checks what the server saw on the wire (``Request.raw`` is the exact bytes) and
 what the script reported back. Scripts print ``R <json>`` lines; ``results()``
-collects them.
+collects them. The scripts of the tests marked qemu, which run on the QEMU target
+too, are files under host_tests/fw/urequests/; the HTTPS tests keep theirs inline.
 """
 
 import json
@@ -26,8 +27,8 @@ def _target_errno(mp_target, monkeypatch):
     use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
 
 
-# Shared by every script: out() reports a value, catch() runs a call and returns
-# [exception type, message, errno] or None.
+# Before every inline script: out() reports a value, catch() runs a call and
+# returns [exception type, message, errno] or None. The files define their own.
 PRELUDE = """
 import json, time, urequests
 
