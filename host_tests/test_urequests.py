@@ -3,20 +3,32 @@
 Each test runs a small MicroPython script through the frozen ``urequests`` and
 checks what the server saw on the wire (``Request.raw`` is the exact bytes) and
 what the script reported back. Scripts print ``R <json>`` lines; ``results()``
-collects them.
+collects them. The scripts of the tests marked qemu, which run on the QEMU target
+too, are files under host_tests/fw/urequests/; the HTTPS tests keep theirs inline.
 """
 
 import json
 import re
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+from mprunner import fw, use_target_errno
 from peers import Raw, Response, pattern, redirect
 
 MiB = 1024 * 1024
+# errno values (Linux's); the [qemu] instances rebind them to newlib's.
+EAGAIN, ETIMEDOUT, ECONNREFUSED = 11, 110, 111
 
-# Shared by every script: out() reports a value, catch() runs a call and returns
-# [exception type, message, errno] or None.
+
+@pytest.fixture(autouse=True)
+def _target_errno(mp_target, monkeypatch):
+    use_target_errno(sys.modules[__name__], mp_target, monkeypatch)
+
+
+# Before every inline script: out() reports a value, catch() runs a call and
+# returns [exception type, message, errno] or None. The files define their own.
 PRELUDE = """
 import json, time, urequests
 
@@ -39,6 +51,10 @@ def results(res):
 
 
 def run(mp, body, **kw):
+    """Runs a script file from fw() (host_tests/fw/urequests/, its parameters in
+    ``params``), or inline text after PRELUDE; returns the out() values."""
+    if isinstance(body, Path):
+        return results(mp(body, **kw))
     return results(mp(PRELUDE + textwrap.dedent(body), **kw))
 
 
@@ -50,6 +66,7 @@ def host(server):
 # Frozen
 
 
+# Not on the QEMU target: its frozen ssl imports tls, which that build lacks.
 def test_modules_are_frozen_bytecode(mp):
     # With the frozen entry removed from sys.path nothing can be imported, so the
     # modules do not come from the filesystem; with only '.frozen' they all load.
@@ -100,13 +117,8 @@ def test_modules_are_frozen_bytecode(mp):
 def test_get_with_params_and_headers_is_wire_exact(mp, http_server):
     out = run(
         mp,
-        f"""
-        h = {{"X-Token": "abc"}}
-        r = urequests.get("http://{host(http_server)}/echo?x=0",
-                          params=[("a", "1"), ("b", "x y"), ("c", "é&=")],
-                          headers=h, timeout=10)
-        out([r.status_code, r.reason, h])
-        """,
+        fw("urequests/get_with_params_and_headers_is_wire_exact.py"),
+        params={"port": http_server.port},
     )
     assert out == [[200, "OK", {"X-Token": "abc"}]]  # caller's dict untouched
     (req,) = http_server.requests
@@ -117,38 +129,37 @@ def test_get_with_params_and_headers_is_wire_exact(mp, http_server):
     )
 
 
+@pytest.mark.qemu
 def test_params_dict_and_repeated_values(mp, http_server):
     run(
         mp,
-        f"""
-        urequests.get("http://{host(http_server)}/echo",
-                      params={{"k": [1, 2], "skip": None}}, timeout=10)
-        """,
+        fw("urequests/params_dict_and_repeated_values.py"),
+        params={"port": http_server.port},
     )
     assert http_server.requests[0].query_string == "k=1&k=2"
 
 
 BODY_CASES = {
-    "bytes": ("POST", "data=b'\\x00\\x01raw'", b"\x00\x01raw", None, False),
-    "str counted in bytes": ("PUT", "data='h\u00e9llo \u20ac'", "héllo €".encode(), None, False),
-    "form dict": ("PATCH", "data={'k': 'a b&c'}", b"k=a+b%26c", "application/x-www-form-urlencoded", False),
-    "form pairs": ("POST", "data=[('a', 1), ('a', 2), ('b', 'é')]", b"a=1&a=2&b=%C3%A9", "application/x-www-form-urlencoded", False),
-    "json": ("POST", "json={'a': [1, 'x']}", b'{"a": [1, "x"]}', "application/json", False),
-    "generator": ("PUT", "data=(p for p in (b'abc', 'd\u00e9f', b'', b'g' * 300))", b"abcd\xc3\xa9f" + b"g" * 300, None, True),
-    "file": ("POST", "data=__import__('io').BytesIO(b'file body')", b"file body", None, False),
+    # name: (method, body on the wire, Content-Type, chunked); the script
+    # (fw/urequests/request_bodies_are_wire_exact.py) gives the body by case name.
+    "bytes": ("POST", b"\x00\x01raw", None, False),
+    "str counted in bytes": ("PUT", "héllo €".encode(), None, False),
+    "form dict": ("PATCH", b"k=a+b%26c", "application/x-www-form-urlencoded", False),
+    "form pairs": ("POST", b"a=1&a=2&b=%C3%A9", "application/x-www-form-urlencoded", False),
+    "json": ("POST", b'{"a": [1, "x"]}', "application/json", False),
+    "generator": ("PUT", b"abcd\xc3\xa9f" + b"g" * 300, None, True),
+    "file": ("POST", b"file body", None, False),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", BODY_CASES)
 @pytest.mark.qemu
 def test_request_bodies_are_wire_exact(mp, http_server, case):
-    method, arg, body, ctype, chunked = BODY_CASES[case]
+    method, body, ctype, chunked = BODY_CASES[case]
     out = run(
         mp,
-        f"""
-        r = urequests.request("{method}", "http://{host(http_server)}/echo", {arg}, timeout=10)
-        out(r.json()["body_len"])
-        """,
+        fw("urequests/request_bodies_are_wire_exact.py"),
+        params={"port": http_server.port, "method": method, "case": case},
     )
     assert out == [len(body)]
     (req,) = http_server.requests
@@ -174,14 +185,12 @@ def test_request_bodies_are_wire_exact(mp, http_server, case):
     assert req.chunked == chunked
 
 
+@pytest.mark.qemu
 def test_streamed_body_with_caller_content_length_is_not_chunked(mp, http_server):
     run(
         mp,
-        f"""
-        gen = (b"x" * 10 for i in range(3))
-        urequests.post("http://{host(http_server)}/echo", data=gen,
-                       headers={{"Content-Length": "30"}}, timeout=10)
-        """,
+        fw("urequests/streamed_body_with_caller_content_length_is_not_chunked.py"),
+        params={"port": http_server.port},
     )
     (req,) = http_server.requests
     assert not req.chunked
@@ -189,18 +198,12 @@ def test_streamed_body_with_caller_content_length_is_not_chunked(mp, http_server
     assert req.body == b"x" * 30
 
 
+@pytest.mark.qemu
 def test_delete_head_and_empty_post(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        r = urequests.delete(base + "/echo", timeout=10)
-        out([r.json()["method"]])
-        r = urequests.head(base + "/bytes/500", timeout=10)
-        out([r.status_code, r.headers["Content-Length"], r.content])
-        r = urequests.post(base + "/echo", timeout=10)
-        out([r.json()["body_len"]])
-        """,
+        fw("urequests/delete_head_and_empty_post.py"),
+        params={"port": http_server.port},
     )
     assert out == [["DELETE"], [200, "500", ""], [0]]
     delete, head, post = http_server.requests
@@ -209,13 +212,12 @@ def test_delete_head_and_empty_post(mp, http_server):
     assert post.headers["Content-Length"] == "0"
 
 
+@pytest.mark.qemu
 def test_basic_auth_from_argument_and_url(mp, http_server):
     run(
         mp,
-        f"""
-        urequests.get("http://{host(http_server)}/echo", auth=("user", "p:ss"), timeout=10)
-        urequests.get("http://al%40ice:s%20cret@{host(http_server)}/echo", timeout=10)
-        """,
+        fw("urequests/basic_auth_from_argument_and_url.py"),
+        params={"port": http_server.port},
     )
     a, b = http_server.requests
     assert a.headers["Authorization"] == "Basic dXNlcjpwOnNz"  # user:p:ss
@@ -223,17 +225,9 @@ def test_basic_auth_from_argument_and_url(mp, http_server):
     assert b"@" not in b.raw.split(b"\r\n")[1]  # no userinfo in Host
 
 
+@pytest.mark.qemu
 def test_multipart_files(mp, http_server):
-    run(
-        mp,
-        f"""
-        import io
-        urequests.post("http://{host(http_server)}/echo",
-                       data={{"field": "v"}},
-                       files={{"up": ("a.txt", io.BytesIO(b"file-bytes"), "text/plain")}},
-                       timeout=10)
-        """,
-    )
+    run(mp, fw("urequests/multipart_files.py"), params={"port": http_server.port})
     (req,) = http_server.requests
     ctype = req.headers["Content-Type"]
     m = re.fullmatch(r"multipart/form-data; boundary=(\S+)", ctype)
@@ -254,6 +248,7 @@ def test_multipart_files(mp, http_server):
 # Responses
 
 
+@pytest.mark.qemu
 def test_response_fields_and_case_insensitive_headers(mp, http_server):
     http_server.route(
         "GET",
@@ -268,13 +263,8 @@ def test_response_fields_and_case_insensitive_headers(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        with urequests.get("http://{host(http_server)}/doc", timeout=10) as r:
-            h = r.headers
-            out([r.status_code, r.reason, r.ok, r.encoding, h["CONTENT-TYPE"],
-                 h.get("content-type"), "Content-type" in h, h.get("missing", "dflt"),
-                 h["x-multi"], r.text, r.json(), len(r.content)])
-        """,
+        fw("urequests/response_fields_and_case_insensitive_headers.py"),
+        params={"port": http_server.port},
     )
     assert out == [
         [
@@ -309,14 +299,8 @@ def test_chunked_response_with_extensions_and_trailers(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        s = urequests.Session()
-        r = s.get("http://{host(http_server)}/chunks", timeout=10)
-        out([len(r.content), r.content[:6].decode(), r.content[-5:].decode()])
-        # The trailer was consumed: the same connection carries the next request.
-        out(s.get("http://{host(http_server)}/echo", timeout=10).json()["connection"])
-        s.close()
-        """,
+        fw("urequests/chunked_response_with_extensions_and_trailers.py"),
+        params={"port": http_server.port},
     )
     assert out == [[5011, "first,", ",last"], 1]
     assert http_server.connections == 1
@@ -333,13 +317,8 @@ def test_content_length_and_close_delimited_bodies(mp, http_server, mp_target):
     )
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        a = urequests.get(base + "/bytes/100000", timeout=10).content
-        b = urequests.get(base + "/until-close", timeout=10).content
-        c = urequests.get(base + "/stream/100000?chunk=777", timeout=10).content
-        out([len(a), len(b), len(c), a == c, sum(a) & 0xFFFFFFFF, sum(b) & 0xFFFFFFFF])
-        """,
+        fw("urequests/content_length_and_close_delimited_bodies.py"),
+        params={"port": http_server.port},
     )
     assert out == [
         [100000, 70000, 100000, True, sum(pattern(100000)), sum(pattern(70000, 3))]
@@ -360,16 +339,12 @@ def test_content_length_and_close_delimited_bodies(mp, http_server, mp_target):
         (308, "POST", "payload"),
     ],
 )
+@pytest.mark.qemu
 def test_redirect_method_rules_for_post(mp, http_server, code, method, body):
     out = run(
         mp,
-        f"""
-        r = urequests.post("http://{host(http_server)}/redirect/{code}?to=/echo",
-                           data=b"payload", headers={{"Content-Type": "text/plain"}},
-                           timeout=10)
-        j = r.json()
-        out([r.status_code, j["method"], j["body"], r.url])
-        """,
+        fw("urequests/redirect_method_rules_for_post.py"),
+        params={"port": http_server.port, "code": code},
     )
     assert out == [[200, method, body, f"http://{host(http_server)}/echo"]]
     second = http_server.requests[1]
@@ -380,14 +355,12 @@ def test_redirect_method_rules_for_post(mp, http_server, code, method, body):
         assert second.raw.endswith(b"\r\n\r\npayload")
 
 
+@pytest.mark.qemu
 def test_303_turns_put_into_get_and_301_keeps_put(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        out(urequests.put(base + "/redirect/303?to=/echo", data=b"x", timeout=10).json()["method"])
-        out(urequests.put(base + "/redirect/301?to=/echo", data=b"x", timeout=10).json()["method"])
-        """,
+        fw("urequests/303_turns_put_into_get_and_301_keeps_put.py"),
+        params={"port": http_server.port},
     )
     assert out == ["GET", "PUT"]
 
@@ -403,6 +376,7 @@ def test_303_turns_put_into_get_and_301_keeps_put(mp, http_server):
         ("//{host}/echo?a=4", "/echo?a=4"),
     ],
 )
+@pytest.mark.qemu
 def test_relative_locations(mp, http_server, location, final):
     target = location.replace("{host}", host(http_server))
     # Only the first visit redirects, so "?q=3" (back to /dir/start) ends there.
@@ -414,25 +388,23 @@ def test_relative_locations(mp, http_server, location, final):
     http_server.route("ANY", "/dir/echo", http_server._echo)
     out = run(
         mp,
-        f"""
-        r = urequests.get("http://{host(http_server)}/dir/start", timeout=10)
-        out(r.url)
-        """,
+        fw("urequests/relative_locations.py"),
+        params={"port": http_server.port, "path": "/dir/start"},
     )
     assert out == [f"http://{host(http_server)}{final}"]
     assert http_server.requests[-1].target == final
 
 
+@pytest.mark.qemu
 def test_redirect_to_other_host_drops_credentials(mp, http_server, make_http_server):
     other = make_http_server()
     out = run(
         mp,
-        f"""
-        r = urequests.get("http://{host(http_server)}/redirect/302?to=http://test.example:{other.port}/echo",
-                          auth=("u", "p"), headers={{"Authorization": "Bearer t", "X-Keep": "1"}},
-                          timeout=10)
-        out([r.status_code, r.url])
-        """,
+        fw("urequests/redirect_to_other_host_drops_credentials.py"),
+        params={
+            "port": http_server.port,
+            "to": f"http://test.example:{other.port}/echo",
+        },
     )
     assert out == [[200, f"http://test.example:{other.port}/echo"]]
     assert http_server.requests[0].headers["Authorization"] == "Bearer t"
@@ -442,24 +414,25 @@ def test_redirect_to_other_host_drops_credentials(mp, http_server, make_http_ser
     assert req.headers["Host"] == f"test.example:{other.port}"
 
 
+PX = {"Proxy-Authorization": "Basic cHg6cHg="}
 CREDENTIAL_SOURCES = {
-    # name: (Session(...) arguments, call arguments); each sends Authorization,
+    # name: (Session(...) keyword arguments, the call's); each sends Authorization,
     # Proxy-Authorization and Cookie to the first server.
     "session headers": (
-        "headers={'Authorization': 'Bearer SESSION-SECRET', 'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=SESSION'}",
-        "",
+        {"headers": {"Authorization": "Bearer SESSION-SECRET", **PX, "Cookie": "sid=SESSION"}},
+        {},
     ),
     "call headers": (
-        "",
-        "headers={'Authorization': 'Bearer CALL-SECRET', 'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=CALL'}",
+        {},
+        {"headers": {"Authorization": "Bearer CALL-SECRET", **PX, "Cookie": "sid=CALL"}},
     ),
     "session auth": (
-        "auth=('user', 'pw'), headers={'Proxy-Authorization': 'Basic cHg6cHg=', 'Cookie': 'sid=S'}",
-        "",
+        {"auth": ("user", "pw"), "headers": {**PX, "Cookie": "sid=S"}},
+        {},
     ),
     "call auth": (
-        "headers={'Cookie': 'sid=C'}",
-        "auth=('user', 'pw'), headers={'Proxy-Authorization': 'Basic cHg6cHg='}",
+        {"headers": {"Cookie": "sid=C"}},
+        {"auth": ("user", "pw"), "headers": PX},
     ),
 }  # fmt: skip
 CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
@@ -467,6 +440,7 @@ CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
 
 @pytest.mark.parametrize("source", CREDENTIAL_SOURCES)
 @pytest.mark.parametrize("target", ["other port", "other host"])
+@pytest.mark.qemu
 def test_redirect_to_other_origin_strips_every_credential(
     mp, http_server, make_http_server, dns_server, source, target
 ):
@@ -485,13 +459,8 @@ def test_redirect_to_other_origin_strips_every_credential(
     sess_args, call_args = CREDENTIAL_SOURCES[source]
     out = run(
         mp,
-        f"""
-        with urequests.Session({sess_args}) as s:
-            r = s.get("http://{host(http_server)}/start", {call_args + ", " if call_args else ""}timeout=10)
-            out([r.status_code, r.url])
-        r = urequests.get("http://{host(http_server)}/start", {call_args + ", " if call_args else ""}timeout=10)
-        out(r.status_code)
-        """,
+        fw("urequests/redirect_to_other_origin_strips_every_credential.py"),
+        params={"port": http_server.port, "session": sess_args, "call": call_args},
     )
     assert out[0] == [200, back]
     assert out[1] == 200
@@ -522,29 +491,28 @@ STRIP_CASES = [
 ]
 
 
+@pytest.mark.qemu
 def test_which_redirects_strip_credentials(mp):
     out = run(
         mp,
-        f"""
-        from urequests import _URL, _strips_credentials
-        out([_strips_credentials(_URL(a), _URL(b)) for a, b, _ in {STRIP_CASES!r}])
-        """,
+        fw("urequests/which_redirects_strip_credentials.py"),
+        params={"cases": STRIP_CASES},
     )
     assert out[0] == [c[2] for c in STRIP_CASES]
 
 
+@pytest.mark.qemu
 def test_redirect_within_origin_keeps_credentials(mp, http_server):
     out = run(
         mp,
-        f"""
-        with urequests.Session(headers={{"Authorization": "Bearer S", "Cookie": "a=1"}}) as s:
-            out(s.get("http://{host(http_server)}/redirect/302?to=/echo", timeout=10).json()["headers"])
-        """,
+        fw("urequests/redirect_within_origin_keeps_credentials.py"),
+        params={"port": http_server.port},
     )
     assert out[0]["Authorization"] == "Bearer S"
     assert out[0]["Cookie"] == "a=1"
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_redirect_from_https_to_http_is_refused(mp, https_server, http_server):
     target = f"http://{host(http_server)}/echo"
@@ -562,21 +530,13 @@ def test_redirect_from_https_to_http_is_refused(mp, https_server, http_server):
     assert http_server.requests == []
 
 
+@pytest.mark.qemu
 def test_redirect_loop_stops_with_clear_error(mp, http_server):
     http_server.route("GET", "/loop", lambda req: redirect("/loop"))
     out = run(
         mp,
-        f"""
-        url = "http://{host(http_server)}/loop"
-        e = catch(lambda: urequests.get(url, max_redirects=3, timeout=10))
-        out(e)
-        try:
-            urequests.get(url, timeout=10)
-        except ValueError as e:
-            out([isinstance(e, urequests.TooManyRedirects), str(e)])
-        r = urequests.get(url, allow_redirects=False, timeout=10)
-        out([r.status_code, r.headers["location"]])
-        """,
+        fw("urequests/redirect_loop_stops_with_clear_error.py"),
+        params={"port": http_server.port},
     )
     assert out[0][0] == "TooManyRedirects"
     assert "more than 3 redirects" in out[0][1]
@@ -594,22 +554,8 @@ def test_redirect_loop_stops_with_clear_error(mp, http_server):
 def test_session_sends_requests_over_one_connection(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        with urequests.Session() as s:
-            s.headers["X-Session"] = "1"
-            conns = []
-            for i in range(5):
-                conns.append(s.get(base + "/echo", params={{"i": i}}, timeout=10).json()["connection"])
-            conns.append(s.post(base + "/echo", json={{"n": 1}}, timeout=10).json()["connection"])
-            s.head(base + "/bytes/10", timeout=10)
-            len(s.get(base + "/stream/5000", timeout=10).content)
-            r = s.get(base + "/bytes/3000", stream=True, timeout=10)
-            for chunk in r.iter_content(1000):
-                pass
-            conns.append(s.get(base + "/redirect/302?to=/echo", timeout=10).json()["connection"])
-            out(conns)
-        """,
+        fw("urequests/session_sends_requests_over_one_connection.py"),
+        params={"port": http_server.port},
     )
     assert out == [[1] * 7]
     assert http_server.connections == 1
@@ -632,35 +578,19 @@ def test_session_reconnects_when_server_closed_connection(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        s = urequests.Session()
-        seen = []
-        for path in ("/bye", "/echo", "/close", "/echo", "/bye"):
-            r = s.get(base + path, timeout=10)
-            seen.append(r.status_code)
-            r.content
-            time.sleep_ms(200)  # let the server's FIN arrive
-        seen.append(s.get(base + "/echo", timeout=10).json()["connection"])
-        s.close()
-        out(seen)
-        """,
+        fw("urequests/session_reconnects_when_server_closed_connection.py"),
+        params={"port": http_server.port},
     )
     assert out == [[200, 200, 200, 200, 200, 4]]
     assert http_server.connections == 4
 
 
+@pytest.mark.qemu
 def test_unread_streamed_response_is_not_reused(mp, http_server):
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        s = urequests.Session()
-        r = s.get(base + "/bytes/100000", stream=True, timeout=10)
-        r.raw.read(10)
-        r.close()   # body left unread: this connection is out of step
-        out(s.get(base + "/echo", timeout=10).json()["connection"])
-        """,
+        fw("urequests/unread_streamed_response_is_not_reused.py"),
+        params={"port": http_server.port},
     )
     assert out == [2]
 
@@ -671,31 +601,14 @@ def test_unread_streamed_response_is_not_reused(mp, http_server):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ["/bytes/1048576", "/stream/1048576?chunk=4096"])
+@pytest.mark.qemu
 def test_stream_one_mib_with_bounded_heap(mp, http_server, path):
     # Peak live-heap growth while reading 1 MiB in 1 KiB pieces (gc.collect() each
     # time, so only what the client keeps alive counts, not garbage waiting for GC).
     out = run(
         mp,
-        f"""
-        import gc
-        gc.collect()
-        r = urequests.get("http://{host(http_server)}{path}", stream=True, timeout=20)
-        gc.collect()
-        base = gc.mem_alloc()
-        peak = 0
-        n = 0
-        total = 0
-        biggest = 0
-        for chunk in r.iter_content(1024):
-            n += len(chunk)
-            biggest = max(biggest, len(chunk))
-            total = (total + sum(chunk)) & 0xFFFFFFFF
-            del chunk
-            gc.collect()
-            peak = max(peak, gc.mem_alloc() - base)
-        r.close()
-        out([n, biggest, total, peak])
-        """,
+        fw("urequests/stream_one_mib_with_bounded_heap.py"),
+        params={"port": http_server.port, "path": path},
         timeout=120,
     )
     n, biggest, total, peak = out[0]
@@ -715,21 +628,8 @@ def test_raw_readinto_and_iter_content_decode(mp, http_server):
     )
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        r = urequests.get(base + "/bytes/5000", stream=True, timeout=10)
-        buf = bytearray(512)
-        got = 0
-        while True:
-            k = r.raw.readinto(buf)
-            if not k:
-                break
-            got += k
-        out(got)
-        r = urequests.get(base + "/text", stream=True, timeout=10)
-        pieces = list(r.iter_content(7, decode_unicode=True))
-        out(["".join(pieces) == {text!r}, max(len(p.encode()) for p in pieces) <= 10])
-        """,
+        fw("urequests/raw_readinto_and_iter_content_decode.py"),
+        params={"port": http_server.port, "text": text},
     )
     assert out == [5000, [True, True]]
 
@@ -743,6 +643,7 @@ def _needs_tls(res):
         pytest.skip("the firmware has no tls module")
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_https_verified_and_failures(mp, https_server, tmp_path):
     ca_path = tmp_path / "ca.der"
@@ -795,6 +696,7 @@ with urequests.Session() as s:
     assert reconnected == 7
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_ssl_module_wraps_usocket_sockets(mp, https_server):
     # The frozen ssl layer (CPython-style, over the tls C module) on a usocket
@@ -839,6 +741,7 @@ out("upstream default ok")
     assert default == "upstream default ok"
 
 
+# Host firmware only (HTTPS on the QEMU target: test_tls.py).
 @pytest.mark.ssl
 def test_https_hostname_mismatch_fails(mp, https_server, dns_server):
     dns_server.add("other.example", "10.0.2.2")
@@ -882,14 +785,14 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", MALFORMED)
+@pytest.mark.qemu
 def test_malformed_responses_raise(mp, http_server, case):
     data, exc, message = MALFORMED[case]
     http_server.route("GET", "/bad", lambda req: Raw(data, close=True))
     out = run(
         mp,
-        f"""
-        out(catch(lambda: urequests.get("http://{host(http_server)}/bad", timeout=5).content))
-        """,
+        fw("urequests/malformed_responses_raise.py"),
+        params={"port": http_server.port},
         timeout=30,
     )
     assert out[0] is not None, "no error raised"
@@ -897,6 +800,7 @@ def test_malformed_responses_raise(mp, http_server, case):
     assert message in out[0][1]
 
 
+@pytest.mark.qemu
 def test_silent_server_times_out(mp, http_server):
     http_server.route(
         "GET",
@@ -906,58 +810,35 @@ def test_silent_server_times_out(mp, http_server):
     http_server.route("GET", "/never", lambda req: Raw(b"", hang=True))
     out = run(
         mp,
-        f"""
-        base = "http://{host(http_server)}"
-        for path in ("/never", "/hang"):
-            t = time.ticks_ms()
-            e = catch(lambda: urequests.get(base + path, timeout=1.5).content)
-            out([e[0], e[2], time.ticks_diff(time.ticks_ms(), t)])
-        """,
+        fw("urequests/silent_server_times_out.py"),
+        params={"port": http_server.port},
         timeout=30,
     )
     for name, errno, ms in out:
         assert name == "OSError"
-        assert errno in (11, 110)  # EAGAIN / ETIMEDOUT
+        assert errno in (EAGAIN, ETIMEDOUT)
         assert 1000 <= ms < 5000
 
 
+@pytest.mark.qemu
 def test_timeout_bounds_dns_and_connect(mp, http_server, dns_server):
     with dns_server.override(mode="silent"):
         out = run(
             mp,
-            f"""
-            t = time.ticks_ms()
-            e = catch(lambda: urequests.get("http://silent.example:{http_server.port}/", timeout=2))
-            out([e[0], time.ticks_diff(time.ticks_ms(), t)])
-            """,
+            fw("urequests/timeout_bounds_dns_and_connect.py"),
+            params={"port": http_server.port},
             timeout=30,
         )
     assert out[0][0] == "OSError"
     assert out[0][1] < 6000
-    out = run(
-        mp,
-        """
-        out(catch(lambda: urequests.get("http://10.0.2.2:1/", timeout=5)))
-        out(catch(lambda: urequests.get("http://nxdomain.invalid/", timeout=5)))
-        """,
-    )
-    assert out[0][0] == "OSError" and out[0][2] == 111  # ECONNREFUSED
+    out = run(mp, fw("urequests/refused_and_unknown_name.py"))
+    assert out[0][0] == "OSError" and out[0][2] == ECONNREFUSED
     assert out[1][0] == "OSError"
 
 
+@pytest.mark.qemu
 def test_bad_urls_and_arguments_raise_valueerror(mp):
-    out = run(
-        mp,
-        """
-        for url in ("ftp://x/", "http://", "no-scheme.example/", "http://h:99999/",
-                    "http://h:x/", "http://a b/", "http://[::1/", "http://h/\\r\\nX: y"):
-            out(catch(lambda: urequests.get(url)))
-        out(catch(lambda: urequests.get("http://h.example/", headers={"X": "a\\r\\nB: c"})))
-        out(catch(lambda: urequests.get("http://h.example/", headers={"Bad Name": "v"})))
-        out(catch(lambda: urequests.request("GE T", "http://h.example/")))
-        out(catch(lambda: urequests.post("http://h.example/", data=12.5)))
-        """,
-    )
+    out = run(mp, fw("urequests/bad_urls_and_arguments_raise_valueerror.py"))
     assert len(out) == 12
     for err in out:
         assert err is not None

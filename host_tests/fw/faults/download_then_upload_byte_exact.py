@@ -1,0 +1,52 @@
+# Downloads param("n") bytes of pattern(n, 1), checked piece by piece, then
+# uploads pattern(n, 2) in 4 KiB pieces and reads the peer's "done" and EOF;
+# nothing leaks (fwtest.leak_check). The test adds the fault (loss, delay).
+import socket
+import time
+
+from fwtest import PEER, leak_check, param, pattern, res
+
+port = param("port")
+n = param("n")
+
+
+def recv_until_error(s):
+    # (data, errno or None at EOF)
+    got = bytearray()
+    while True:
+        try:
+            b = s.recv(4096)
+        except OSError as e:
+            return bytes(got), e.args[0]
+        if not b:
+            return bytes(got), None
+        got.extend(b)
+
+
+def case():
+    s = socket.socket()
+    s.settimeout(30)
+    t = time.ticks_ms()
+    s.connect((PEER, port))
+    res("connect_ms", time.ticks_diff(time.ticks_ms(), t))
+    # Compared piece by piece against the pattern: no second big buffer.
+    got = 0
+    ok = True
+    while got < n:
+        b = s.recv(4096)
+        if not b:
+            break
+        if b != pattern(len(b), 1, got):
+            ok = False
+        got += len(b)
+    res("down", (got, ok))
+    sent = 0
+    while sent < n:
+        k = min(4096, n - sent)
+        s.sendall(pattern(k, 2, sent))
+        sent += k
+    res("tail", recv_until_error(s))
+    s.close()
+
+
+leak_check(case)

@@ -1,0 +1,37 @@
+# The peer sends "hello" and shuts its write side: we read it, then EOF, then
+# ENOTCONN, and can still send param("n") bytes; nothing leaks.
+import socket
+import time
+
+from fwtest import PEER, err, leak_check, param, pattern, res
+
+port = param("port")
+n = param("n")
+
+
+def recv_until_error(s):
+    # (data, errno or None at EOF)
+    got = bytearray()
+    while True:
+        try:
+            b = s.recv(4096)
+        except OSError as e:
+            return bytes(got), e.args[0]
+        if not b:
+            return bytes(got), None
+        got.extend(b)
+
+
+def case():
+    s = socket.socket()
+    s.settimeout(5)
+    s.connect((PEER, port))
+    res("read", recv_until_error(s))
+    # The end was reported: as on lwIP's socket layer, ENOTCONN from now on.
+    res("again", err(s.recv, 10))
+    s.sendall(pattern(n, 4))
+    time.sleep_ms(200)
+    s.close()
+
+
+leak_check(case)

@@ -1,0 +1,21 @@
+# A POST redirected with param("code"): prints the final status, the method
+# and body the echo saw, and the final URL.
+import json
+
+import urequests
+from fwtest import PEER, param
+
+
+def out(x):
+    print("R " + json.dumps(x))
+
+
+base = "http://" + PEER + ":" + str(param("port"))
+r = urequests.post(
+    base + "/redirect/" + str(param("code")) + "?to=/echo",
+    data=b"payload",
+    headers={"Content-Type": "text/plain"},
+    timeout=10,
+)
+j = r.json()
+out([r.status_code, j["method"], j["body"], r.url])
