@@ -66,32 +66,9 @@ def host(server):
 # Frozen
 
 
-# Not on the QEMU target: its frozen ssl imports tls, which that build lacks.
+@pytest.mark.qemu
 def test_modules_are_frozen_bytecode(mp):
-    # With the frozen entry removed from sys.path nothing can be imported, so the
-    # modules do not come from the filesystem; with only '.frozen' they all load.
-    res = mp(
-        """
-        import sys
-        names = ("urequests", "requests", "ssl", "checkNet", "log", "dataCall",
-                 "request", "_usocket_net", "asyncio", "ussl", "_cabundle")
-        keep = sys.path[:]
-        sys.path[:] = [p for p in keep if p != ".frozen"]
-        for n in names:
-            try:
-                __import__(n)
-                print("IMPORTED FROM FS", n)
-            except ImportError:
-                pass
-        sys.path[:] = [".frozen"]
-        for n in names:
-            m = __import__(n)
-            f = getattr(m, "__file__", "")
-            print(n, "absolute" if f.startswith("/") else "frozen")
-        import urequests, requests
-        print("alias", requests.get is urequests.get, urequests.__version__)
-        """
-    ).check()
+    res = mp(fw("urequests/modules_are_frozen_bytecode.py")).check()
     assert "IMPORTED FROM FS" not in res.out
     for name in (
         "urequests",
@@ -512,17 +489,15 @@ def test_redirect_within_origin_keeps_credentials(mp, http_server):
     assert out[0]["Cookie"] == "a=1"
 
 
-# Host firmware only (HTTPS on the QEMU target: test_tls.py).
+@pytest.mark.qemu
 @pytest.mark.ssl
 def test_redirect_from_https_to_http_is_refused(mp, https_server, http_server):
     target = f"http://{host(http_server)}/echo"
     https_server.route("GET", "/down", lambda req: redirect(target, 302))
     out = run(
         mp,
-        f"""
-        with urequests.Session(headers={{"Authorization": "Bearer S"}}, verify={https_server.ca_der!r}) as s:
-            out(catch(lambda: s.get("{https_server.url("/down")}", timeout=10)))
-        """,
+        fw("urequests/redirect_from_https_to_http_is_refused.py"),
+        params={"ca": https_server.ca_der, "url": https_server.url("/down")},
     )
     assert out[0][0] == "InsecureRedirect"
     assert "https to plain http" in out[0][1]
@@ -741,21 +716,16 @@ out("upstream default ok")
     assert default == "upstream default ok"
 
 
-# Host firmware only (HTTPS on the QEMU target: test_tls.py).
+@pytest.mark.qemu
 @pytest.mark.ssl
 def test_https_hostname_mismatch_fails(mp, https_server, dns_server):
     dns_server.add("other.example", "10.0.2.2")
     res = mp(
-        PRELUDE
-        + f"""
-try:
-    import tls
-except ImportError:
-    print("NO-TLS")
-    raise SystemExit
-url = "{https_server.url("/", host="other.example")}"
-out(catch(lambda: urequests.get(url, verify={https_server.ca_der!r}, timeout=10)))
-"""
+        fw("urequests/https_hostname_mismatch_fails.py"),
+        params={
+            "ca": https_server.ca_der,
+            "url": https_server.url("/", host="other.example"),
+        },
     )
     _needs_tls(res)
     (err,) = results(res)

@@ -4,7 +4,8 @@
 import time
 
 import urequests
-from fwtest import PEER, leak_check, param, pattern, res
+from faulttest import leak_check
+from fwtest import PEER, param, pattern, res
 
 url = "http://" + PEER + ":" + str(param("port")) + "/x"
 n = param("n")

@@ -6,7 +6,8 @@ import socket
 import time
 
 import network
-from fwtest import PEER, leak_check, param, pattern, res
+from faulttest import leak_check
+from fwtest import PEER, param, pattern, res
 
 src = param("src")
 rev = param("rev")

@@ -4,7 +4,8 @@
 import time
 
 import urequests
-from fwtest import PEER, leak_check, param, res
+from faulttest import leak_check
+from fwtest import PEER, param, res
 
 url = "http://" + PEER + ":" + str(param("port")) + "/x"
 

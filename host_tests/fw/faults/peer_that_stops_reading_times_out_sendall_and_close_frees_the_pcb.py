@@ -4,7 +4,8 @@ import socket
 import time
 
 import network
-from fwtest import PEER, leak_check, param, res
+from faulttest import leak_check
+from fwtest import PEER, param, res
 
 port = param("port")
 LAN = network.LAN()

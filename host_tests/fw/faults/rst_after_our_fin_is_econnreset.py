@@ -2,7 +2,8 @@
 # recv raises ECONNRESET; nothing leaks.
 import socket
 
-from fwtest import PEER, err, leak_check, param, res
+from faulttest import leak_check
+from fwtest import PEER, err, param, res
 
 port = param("port")
 

@@ -3,7 +3,8 @@
 import socket
 import time
 
-from fwtest import PEER, leak_check, param, pattern, res
+from faulttest import leak_check
+from fwtest import PEER, param, pattern, res
 
 port = param("port")
 n = param("n")

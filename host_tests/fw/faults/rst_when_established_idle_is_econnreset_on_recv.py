@@ -3,7 +3,8 @@
 import socket
 import time
 
-from fwtest import PEER, err, leak_check, param, res
+from faulttest import leak_check
+from fwtest import PEER, err, param, res
 
 port = param("port")
 

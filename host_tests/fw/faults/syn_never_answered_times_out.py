@@ -4,7 +4,8 @@
 import socket
 import time
 
-from fwtest import err, leak_check, res
+from faulttest import leak_check
+from fwtest import err, res
 
 
 def case():

@@ -10,20 +10,11 @@ except ImportError:
 import gc
 
 import urequests
-from fwtest import PEER, param, res
+from fwtest import PEER, param, pattern, res
 
 port = param("port")
 n = param("n")
 url = "https://" + PEER + ":" + str(port) + "/body"
-
-
-def pattern(n, offset=0):
-    # peers.pattern(n, offset=offset) on the PC
-    b = bytearray(n)
-    for i in range(n):
-        j = i + offset
-        b[i] = (j * 7 + (j >> 8) * 11 + 3) & 255
-    return b
 
 
 r = urequests.get(url, timeout=10)
@@ -41,7 +32,7 @@ while True:
     chunk = r.raw.read(1024)
     if not chunk:
         break
-    same = same and chunk == pattern(len(chunk), got)
+    same = same and chunk == pattern(len(chunk), offset=got)
     got += len(chunk)
 r.close()
 res("streamed", [got, same])

@@ -1,13 +1,8 @@
 # A PUT redirected by 303 arrives as GET, by 301 still as PUT.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 r = urequests.put(base + "/redirect/303?to=/echo", data=b"x", timeout=10)

@@ -1,22 +1,8 @@
 # Malformed URLs, header names and values, methods and bodies: each call
 # raises (ValueError or TypeError) before anything is sent; prints what it was.
-import json
 
 import urequests
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
-
-def catch(f):
-    # [exception type, message, errno] of what f raised, or None.
-    try:
-        f()
-    except Exception as e:  # noqa: BLE001  (any exception is a result)
-        return [type(e).__name__, str(e), getattr(e, "errno", None)]
-    return None
-
+from reqtest import catch, out
 
 for url in (
     "ftp://x/",

@@ -1,14 +1,8 @@
 # Basic auth from auth= and from the URL's percent-encoded user info (the PC
 # checks the Authorization headers and that Host carries no user info).
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
 
 hostport = PEER + ":" + str(param("port"))
 urequests.get("http://" + hostport + "/echo", auth=("user", "p:ss"), timeout=10)

@@ -1,14 +1,9 @@
 # A chunked response with chunk extensions and trailers is read whole, and the
 # trailer is consumed: the session's next request goes over the same connection.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 s = urequests.Session()

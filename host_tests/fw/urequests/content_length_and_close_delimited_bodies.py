@@ -1,14 +1,9 @@
 # Bodies framed by Content-Length, by the server's close and by chunks, each read
 # whole: their lengths, and sums to compare with the pattern on the PC.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 a = urequests.get(base + "/bytes/100000", timeout=10).content

@@ -1,14 +1,9 @@
 # DELETE without a body, HEAD (headers, no body) and POST without data
 # (Content-Length: 0).
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 r = urequests.delete(base + "/echo", timeout=10)

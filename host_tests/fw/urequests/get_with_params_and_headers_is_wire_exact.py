@@ -1,14 +1,9 @@
 # A GET with params= and headers=: the request line and headers are checked on
 # the wire by the PC; the caller's headers dict comes back unchanged.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 h = {"X-Token": "abc"}
 r = urequests.get(

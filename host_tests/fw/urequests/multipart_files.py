@@ -1,15 +1,9 @@
 # A form field and a file sent as multipart/form-data (the PC checks the body
 # and its Content-Length).
 import io
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
 
 base = "http://" + PEER + ":" + str(param("port"))
 urequests.post(

@@ -1,15 +1,10 @@
 # A streamed body read with raw.readinto() to its end, and a chunked UTF-8 body
 # read with iter_content(7, decode_unicode=True): no character split across
 # pieces, and the text (param "text") comes back whole.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 r = urequests.get(base + "/bytes/5000", stream=True, timeout=10)

@@ -1,23 +1,9 @@
 # A redirect loop: TooManyRedirects (a ValueError) after max_redirects, or the
 # default 10; allow_redirects=False returns the 302 itself.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
-
-def catch(f):
-    # [exception type, message, errno] of what f raised, or None.
-    try:
-        f()
-    except Exception as e:  # noqa: BLE001  (any exception is a result)
-        return [type(e).__name__, str(e), getattr(e, "errno", None)]
-    return None
-
+from reqtest import catch, out
 
 url = "http://" + PEER + ":" + str(param("port")) + "/loop"
 out(catch(lambda: urequests.get(url, max_redirects=3, timeout=10)))

@@ -1,14 +1,9 @@
 # A POST redirected with param("code"): prints the final status, the method
 # and body the echo saw, and the final URL.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 r = urequests.post(

@@ -1,14 +1,9 @@
 # A redirect to another host (param "to"): prints the final status and URL;
 # the PC checks which headers each server got.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 r = urequests.get(

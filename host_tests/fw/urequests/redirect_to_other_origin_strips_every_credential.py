@@ -1,15 +1,10 @@
 # GET /start, which redirects to another origin and back, once in a Session
 # (param "session": its keyword arguments) and once alone; param "call" is
 # the call's keyword arguments. The PC checks where the credentials went.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 url = "http://" + PEER + ":" + str(param("port")) + "/start"
 with urequests.Session(**param("session")) as s:

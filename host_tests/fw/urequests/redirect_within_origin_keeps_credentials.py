@@ -1,14 +1,9 @@
 # A Session's Authorization and Cookie survive a redirect within the origin:
 # prints the headers the echo saw.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 headers = {"Authorization": "Bearer S", "Cookie": "a=1"}

@@ -1,14 +1,9 @@
 # A GET of param("path"), which the server redirects (how is up to the test):
 # prints the URL the redirects ended at.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 r = urequests.get(base + param("path"), timeout=10)

@@ -2,14 +2,10 @@
 # pairs, json, generator, file); prints the body length the server echoed. The
 # PC checks the exact bytes it received.
 import io
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
+from reqtest import out
 
 
 def body(case):

@@ -1,14 +1,9 @@
 # The fields of a response and its headers, looked up in any case; repeated
 # headers are joined with a comma.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 with urequests.get(base + "/doc", timeout=10) as r:

@@ -1,15 +1,10 @@
 # A Session whose server closed the connection (silently after /bye, or saying
 # Connection: close) sends the next request over a new one.
-import json
 import time
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 s = urequests.Session()

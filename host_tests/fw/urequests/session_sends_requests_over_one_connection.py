@@ -1,15 +1,10 @@
 # A Session keeps one connection for GET, POST, HEAD, a chunked body, a streamed
 # body read to its end and a redirect; prints the server's connection number of
 # each request that echoes it.
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 with urequests.Session() as s:

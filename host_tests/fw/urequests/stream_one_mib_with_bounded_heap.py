@@ -2,15 +2,10 @@
 # biggest piece, a checksum and the peak live-heap growth (gc.collect() after each
 # piece, so only what the client keeps alive counts, not garbage).
 import gc
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 gc.collect()
 url = "http://" + PEER + ":" + str(param("port")) + param("path")

@@ -1,14 +1,8 @@
 # A generator body with the caller's own Content-Length is sent as is, not
 # chunked (the PC checks the wire).
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
 
 base = "http://" + PEER + ":" + str(param("port"))
 gen = (b"x" * 10 for i in range(3))

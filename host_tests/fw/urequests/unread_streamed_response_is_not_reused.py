@@ -1,14 +1,9 @@
 # A streamed response closed with its body unread leaves its connection out of
 # step: the session's next request must open a new one (connection 2).
-import json
 
 import urequests
 from fwtest import PEER, param
-
-
-def out(x):
-    print("R " + json.dumps(x))
-
+from reqtest import out
 
 base = "http://" + PEER + ":" + str(param("port"))
 s = urequests.Session()
