@@ -25,25 +25,14 @@ def _target_errno(mp_target, monkeypatch):
 
 
 # The prelude of the inline scripts in the modules that import it and `run` (this
-# module's own scripts are files, with host_tests/fw/fwtest.py's helpers):
-# `res(name, value)` prints a result line the test parses with `results()`;
-# `err(f, *args)` returns the errno f raised, the name of any other exception, or
-# "ok".
+# module's own scripts are files): the helpers of host_tests/fw/fwtest.py, which
+# the runner puts beside the script. `res(name, value)` prints a result line the
+# test parses with `results()`; `err(f, *args)` returns the errno f raised, the
+# name of any other exception, or "ok".
 PRELUDE = """
 import socket, gc, time, network
+from fwtest import err, res
 LAN = network.LAN()
-
-def res(name, value):
-    print("@", name, "=", repr(value))
-
-def err(f, *args):
-    try:
-        f(*args)
-    except OSError as e:
-        return e.args[0]
-    except Exception as e:
-        return type(e).__name__
-    return "ok"
 """
 
 # errno values (MicroPython's, which are Linux's).
