@@ -108,6 +108,7 @@ LOSS20_SEED = {"threaded": 3}.get(variant(), 1)
     ],
 )
 @pytest.mark.qemu
+@pytest.mark.timeout(200)  # above the run's own 150 s
 def test_frame_loss_transfers_are_byte_exact(mp, tcp_server, mp_target, loss, n, seed):
     if mp_target == "qemu" and loss > 0.01:
         # With a 4-segment window a lost segment is mostly recovered by a
