@@ -200,6 +200,7 @@ def headers_compiler(bench_build, module_dir):
         f"-I{bench_build}",
         f"-I{os.path.join(TOP, 'boards/unix-bench')}",
         f"-I{os.path.join(TOP, 'boards/unix')}",
+        f"-I{os.path.join(TOP, 'boards/common')}",
         f"-I{os.path.join(TOP, 'deps/lwip/src/include')}",
         f"-I{module_dir}",
         '-DUSOCKET_PORT_HEADER="usocket_port.h"',
