@@ -1,27 +1,14 @@
 # Downloads param("n") bytes of pattern(n, 1), checked piece by piece, then
 # uploads pattern(n, 2) in 4 KiB pieces and reads the peer's "done" and EOF;
-# nothing leaks (fwtest.leak_check). The test adds the fault (loss, delay).
+# nothing leaks (faulttest.leak_check). The test adds the fault (loss, delay).
 import socket
 import time
 
-from faulttest import leak_check
+from faulttest import leak_check, recv_until_error
 from fwtest import PEER, param, pattern, res
 
 port = param("port")
 n = param("n")
-
-
-def recv_until_error(s):
-    # (data, errno or None at EOF)
-    got = bytearray()
-    while True:
-        try:
-            b = s.recv(4096)
-        except OSError as e:
-            return bytes(got), e.args[0]
-        if not b:
-            return bytes(got), None
-        got.extend(b)
 
 
 def case():

@@ -6,6 +6,20 @@ import time
 
 from fwtest import res
 
+
+def recv_until_error(s, size=4096):
+    # Reads s to its end: (the data, the errno that ended it or None at EOF).
+    got = bytearray()
+    while True:
+        try:
+            b = s.recv(size)
+        except OSError as e:
+            return bytes(got), e.args[0]
+        if not b:
+            return bytes(got), None
+        got.extend(b)
+
+
 # The lwIP counters of network.LAN().stats() that leak_check() wants back where
 # they were (peers.LWIP_USAGE on the PC).
 LWIP_POOLS = (

@@ -3,24 +3,11 @@
 import socket
 import time
 
-from faulttest import leak_check
+from faulttest import leak_check, recv_until_error
 from fwtest import PEER, err, param, pattern, res
 
 port = param("port")
 n = param("n")
-
-
-def recv_until_error(s):
-    # (data, errno or None at EOF)
-    got = bytearray()
-    while True:
-        try:
-            b = s.recv(4096)
-        except OSError as e:
-            return bytes(got), e.args[0]
-        if not b:
-            return bytes(got), None
-        got.extend(b)
 
 
 def case():

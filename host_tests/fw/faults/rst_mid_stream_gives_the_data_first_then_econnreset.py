@@ -3,24 +3,11 @@
 import socket
 import time
 
-from faulttest import leak_check
+from faulttest import leak_check, recv_until_error
 from fwtest import PEER, param, pattern, res
 
 port = param("port")
 n = param("n")
-
-
-def recv_until_error(s):
-    # (data, errno or None at EOF)
-    got = bytearray()
-    while True:
-        try:
-            b = s.recv(1000)
-        except OSError as e:
-            return bytes(got), e.args[0]
-        if not b:
-            return bytes(got), None
-        got.extend(b)
 
 
 def case():
@@ -28,7 +15,7 @@ def case():
     s.settimeout(5)
     s.connect((PEER, port))
     time.sleep(0.8)  # data and RST both arrive while nobody reads
-    data, e = recv_until_error(s)
+    data, e = recv_until_error(s, 1000)
     res("got", (len(data), data == pattern(n, 3), e))
     s.close()
 
