@@ -42,6 +42,8 @@ def deep(n, f):
 gc.collect()
 base = LAN.stats()
 deep(20, lambda: make(6))
+# The same depth again, making nothing: overwrites what make() left on the stack.
+deep(24, lambda: None)
 # Nothing refers to the sockets any more: collecting them closes them.
 gc.collect()
 gc.collect()
