@@ -23,10 +23,7 @@ def main():
     parser.add_argument("script", type=Path)
     args = parser.parse_args()
     try:
-        source = args.script.read_text()
-        files = fwfiles.companions(
-            source, fwfiles.parse_params(args.params), args.script.parent
-        )
+        _, files = fwfiles.load(args.script, args.params)
     except (OSError, ValueError) as e:
         sys.exit(f"run: {e}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -41,6 +41,14 @@ def companions(source, params=None, script_dir=None):
     return files
 
 
+def load(script, params_text=""):
+    """(source, companions) of the script at Path ``script`` with the parameters
+    of a PARAMS string, for the tools that run one (qemu_run.py, board_run.py);
+    raises OSError or ValueError."""
+    source = script.read_text()
+    return source, companions(source, parse_params(params_text), script.parent)
+
+
 def parse_params(text):
     """'port=8000 peer=10.0.2.2 mode=timeout' -> {'port': 8000, 'peer': '10.0.2.2',
     ...}: a value that reads as a Python literal is that literal, else a string."""

@@ -268,10 +268,7 @@ def main():
     )
     args = parser.parse_args()
     try:
-        source = args.script.read_text()
-        files = fwfiles.companions(
-            source, fwfiles.parse_params(args.params), args.script.parent
-        )
+        source, files = fwfiles.load(args.script, args.params)
     except (OSError, ValueError) as e:
         sys.exit(f"run-qemu: {e}")
 
