@@ -276,14 +276,18 @@ def profile(module, workload, n, firmware=FIRMWARE, timeout=600):
             return attribute(f), res[0]["instructions"]
 
 
-def print_profile(workload, n, modules, top=30):
+def print_profile(workload, n, modules, top=30, by_difference=False):
     counts = {}
     for label, module in modules:
         counts[label], measured = profile(module, workload, n)
         total = sum(counts[label].values())
         print(f"{label}: {total:,} instructions attributed, {measured:,} counted")
     (a, ca), (b, cb) = counts.items()
-    names = sorted(set(ca) | set(cb), key=lambda f: -(ca[f] + cb[f]))[:top]
+    if by_difference:
+        order = lambda f: -abs(ca[f] - cb[f])  # noqa: E731
+    else:
+        order = lambda f: -(ca[f] + cb[f])  # noqa: E731
+    names = sorted(set(ca) | set(cb), key=order)[:top]
     print(f"\n| function | {a} | {b} | {a} - {b} |\n|---|--:|--:|--:|")
     for f in names:
         print(f"| `{f}` | {ca[f]:,} | {cb[f]:,} | {ca[f] - cb[f]:+,} |")
@@ -298,10 +302,20 @@ if __name__ == "__main__":
         metavar=("WORKLOAD", "N"),
         help="instructions per function of one workload, for both modules",
     )
+    ap.add_argument(
+        "--by-difference",
+        action="store_true",
+        help="with --profile: the functions that differ most first",
+    )
     args = ap.parse_args()
     mods = (("usocket", "usocket"), ("modlwip", "lwip"))
     if args.profile:
-        print_profile(args.profile[0], int(args.profile[1]), mods)
+        print_profile(
+            args.profile[0],
+            int(args.profile[1]),
+            mods,
+            by_difference=args.by_difference,
+        )
         sys.exit(0)
     counts, results, how = measure(mods, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps({"note": how, "results": results}, indent=1))
