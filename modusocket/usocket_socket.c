@@ -137,16 +137,16 @@ typedef struct _usocket_obj_t {
 } usocket_obj_t;
 
 // A stream method call in progress (see usocket_stream_call), on the calling
-// thread's stack. The calls in progress form one list (a few at most: one per
-// thread), changed only with the GIL held, so sockets need no room for them.
+// thread's stack. It is a node of that thread's own list of nlr jump callbacks
+// (MP_STATE_THREAD(nlr_jump_callback_top)), so a thread finds its calls with no
+// shared state and no lock (RP2 runs threads on both cores without a GIL), and an
+// exception that unwinds the call takes the node off the list. Sockets need no
+// room for calls.
 typedef struct _usocket_call_t {
-    struct _usocket_call_t *next;
+    nlr_jump_callback_node_t node;
     usocket_obj_t *s;
-    void *thread;
     bool moved;                 // data was read or written in this call
 } usocket_call_t;
-
-static usocket_call_t *usocket_calls;
 
 // lwIP's callbacks change a socket's state (on the tcpip thread where lwIP has one)
 // while a method may read it without the lock (the closed check, early tests before
@@ -461,7 +461,6 @@ static struct tcp_pcb *usocket_tcp_find(const usocket_obj_t *s) {
 // moves there), which tells ours from any other lwIP user's. tcp_abort sends a RST
 // to a peer still connected and frees the pcb, its queued segments and buffers.
 void usocket_deinit(void) {
-    usocket_calls = NULL;
     USOCKET_LWIP_LOCK();
     // tcp_abort unlinks the pcb, so search again from the start after each one.
     struct tcp_pcb *pcb;
@@ -1759,21 +1758,19 @@ static MP_DEFINE_CONST_FUN_OBJ_1(usocket_socket_getpeername_obj, usocket_socket_
 // answers by returning what was done; a datagram socket's read stops after one
 // datagram the same way.
 
-static void *usocket_thread(void) {
-    #if MICROPY_PY_THREAD
-    return mp_thread_get_state();
-    #else
-    return NULL;
-    #endif
+// Marks a node of the jump-callback list as a usocket_call_t; an unwinding
+// exception has nothing more to undo.
+static void usocket_call_node(void *node) {
+    (void)node;
 }
 
+// The innermost call in progress on this socket in this thread, or NULL.
 static usocket_call_t *usocket_call_find(usocket_obj_t *s) {
-    void *thread = usocket_thread();
-    usocket_call_t *call = usocket_calls;
-    while (call != NULL && (call->s != s || call->thread != thread)) {
-        call = call->next;
+    nlr_jump_callback_node_t *node = MP_STATE_THREAD(nlr_jump_callback_top);
+    while (node != NULL && (node->fun != usocket_call_node || ((usocket_call_t *)node)->s != s)) {
+        node = node->prev;
     }
-    return call;
+    return (usocket_call_t *)node;
 }
 
 // Ends a protocol read or write (n: its result) inside a method call: what the
@@ -1828,25 +1825,13 @@ static mp_uint_t usocket_stream_write(mp_obj_t self_in, const void *buf, mp_uint
 
 // Runs one of py/stream.c's methods as a call of this socket (see above).
 static mp_obj_t usocket_stream_call(mp_fun_var_t fn, size_t n_args, const mp_obj_t *args) {
-    usocket_obj_t *s = usocket_get(args[0]);
-    usocket_call_t call = { usocket_calls, s, usocket_thread(), false };
-    usocket_calls = &call;
-    nlr_buf_t nlr;
-    bool raised = nlr_push(&nlr) != 0;
-    mp_obj_t ret = MP_OBJ_NULL;
-    if (!raised) {
-        ret = fn(n_args, args);
-        nlr_pop();
-    }
-    // Other threads' calls may have been added after this one.
-    usocket_call_t **link = &usocket_calls;
-    while (*link != &call) {
-        link = &(*link)->next;
-    }
-    *link = call.next;
-    if (raised) {
-        nlr_jump(nlr.ret_val);
-    }
+    usocket_call_t call;
+    call.s = usocket_get(args[0]);
+    call.moved = false;
+    nlr_push_jump_callback(&call.node, usocket_call_node);
+    mp_obj_t ret = fn(n_args, args);
+    // fn took off every node it added: this call's is on top again.
+    nlr_pop_jump_callback(false);
     return ret;
 }
 
