@@ -284,9 +284,9 @@ def print_profile(workload, n, modules, top=30, by_difference=False):
         print(f"{label}: {total:,} instructions attributed, {measured:,} counted")
     (a, ca), (b, cb) = counts.items()
     if by_difference:
-        order = lambda f: -abs(ca[f] - cb[f])  # noqa: E731
+        order = lambda f: -abs(ca[f] - cb[f])
     else:
-        order = lambda f: -(ca[f] + cb[f])  # noqa: E731
+        order = lambda f: -(ca[f] + cb[f])
     names = sorted(set(ca) | set(cb), key=order)[:top]
     print(f"\n| function | {a} | {b} | {a} - {b} |\n|---|--:|--:|--:|")
     for f in names:
