@@ -205,21 +205,27 @@ def test_blocked_recv_in_one_thread_does_not_stall_others(mp, tcp_server):
         THREADS
         + f"""
 order = []
+# Without a GIL a list two threads change at once is a race of this script's own.
+order_lock = _thread.allocate_lock()
 
 def worker(i):
     s = socket.socket()
     s.connect(("10.0.2.2", {server.port}))
     if i == 0:
         s.sendall(b"block")
-        order.append(("blocked got", s.read(4)))
+        got = s.read(4)
+        with order_lock:
+            order.append(("blocked got", got))
     else:
         for k in range(20):
             s.sendall(b"%05d" % k)
             if s.read(5) != bytes(reversed(b"%05d" % k)):
                 raise ValueError("bad echo")
-        order.append("done %d" % i)
+        with order_lock:
+            order.append("done %d" % i)
+            fast_done = len([o for o in order if isinstance(o, str)])
         # Every fast thread is done: tell the peer (through a new connection).
-        if len([o for o in order if isinstance(o, str)]) == 3:
+        if fast_done == 3:
             t = socket.socket()
             t.connect(("10.0.2.2", {server.port}))
             t.sendall(b"go!!!")
@@ -293,10 +299,12 @@ def reader(i):
             else:
                 d = buf[:s.readinto(buf)]
         except OSError as e:
-            ends.append(e.args[0])
+            with hist_lock:
+                ends.append(e.args[0])
             return
         if not d:
-            ends.append("eof")
+            with hist_lock:
+                ends.append("eof")
             return
         add(hist, d)
 
