@@ -75,6 +75,8 @@ def test_threads_use_different_sockets_at_once(mp, tcp_server, udp_echo_server):
         + f"""
 BASE = bytes(range(256)) * ({n_bytes} // 256)
 got = {{}}
+# Without a GIL a dict two threads change at once is a race of this script's own.
+got_lock = _thread.allocate_lock()
 
 def tcp_worker(i):
     # Each thread its own pattern, so crossed streams would show.
@@ -98,7 +100,8 @@ def tcp_worker(i):
             break
         buf += d
     s.close()
-    got[i] = bytes(buf) == msg
+    with got_lock:
+        got[i] = bytes(buf) == msg
 
 def udp_worker(i):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -116,7 +119,8 @@ def udp_worker(i):
                 ok += 1
                 break
     s.close()
-    got[i] = ok
+    with got_lock:
+        got[i] = ok
 
 def worker(i):
     if i < 4:
