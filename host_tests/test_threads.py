@@ -541,7 +541,7 @@ def worker(i):
     last = b"thread %d last" % i
     s.write(last)
     s.shutdown(socket.SHUT_WR)
-    got = s.read()
+    got = s.readall()
     if got != last:
         bad.append(("readall", got))
     s.close()
@@ -558,7 +558,7 @@ res("errors", run_threads(4, worker))
 gc.enable()
 res("done", done)
 """,
-        timeout=240,
+        timeout=90,
     )
     assert r["errors"] == []
     assert r["done"] == {i: [] for i in range(4)}
