@@ -2,8 +2,8 @@
 # `make test` fetches everything, builds and runs the host test suite.
 #
 # Overridable: MICROPY_DIR / LWIP_DIR / MBEDTLS_DIR (use your own checkouts),
-# VARIANT (unix variant: standard or threaded), SANITIZE (address or undefined),
-# PYTEST_ARGS.
+# VARIANT (unix variant: standard, threaded, nogil...), SANITIZE (address, undefined
+# or thread), PYTEST_ARGS.
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 include $(TOP)/versions.mk
@@ -34,9 +34,10 @@ SANITIZE_address := asan
 SANITIZE_undefined := ubsan
 SANITIZE_FLAGS_address := -fsanitize=address --param asan-use-after-return=0
 SANITIZE_FLAGS_undefined := -fsanitize=undefined -fno-sanitize=nonnull-attribute -fno-sanitize-recover=undefined
-# SANITIZE=thread is for VARIANT=threaded: ThreadSanitizer, with the races that
-# MicroPython's conservative GC makes by design (it scans every thread's stack and
-# the heap while others run under the GIL) suppressed in host_tests/tsan.supp.
+# SANITIZE=thread is for VARIANT=threaded or nogil: ThreadSanitizer, with the races
+# that MicroPython makes by design (its conservative GC scans every thread's stack and
+# the heap while others run; without a GIL, its allocation counters) suppressed in
+# host_tests/tsan.supp.
 SANITIZE_thread := tsan
 SANITIZE_FLAGS_thread := -fsanitize=thread -g
 ifeq ($(SANITIZE_$(SANITIZE)),)
@@ -159,18 +160,23 @@ test-pools:
 	@$(MAKE) --no-print-directory test SANITIZE=address POOLS=malloc VARIANT=threaded \
 		TESTS=$(TOP)/host_tests/test_threads.py
 
-# `make test-tsan`: the tests where several threads share one socket (blocked in
-# recv, recvfrom, accept, reads; one closing it under the others) and the
-# read-after-the-end table, on the threaded firmware built with ThreadSanitizer.
-# One older thread test is left out: under TSan it deadlocks in MicroPython's GC (its
-# scan signal is held back while the other threads wait for the GIL), which it never
-# does without TSan.
+# `make test-tsan`: the thread tests (several threads on one socket: blocked in recv,
+# recvfrom, accept, reads, one closing it under the others; stream calls of several
+# threads at once, each on its own socket) and the read-after-the-end table, built
+# with ThreadSanitizer, on each firmware of TSAN_VARIANTS: the threaded firmware (the
+# GIL, as ESP32) and the GIL-less one (boards/unix-nogil, as RP2's two cores), where a
+# race the GIL would hide is reported. One older thread test is left out: under TSan
+# it deadlocks in MicroPython's GC (the collector's scan signal is held back from a
+# thread blocked on a lock: the GIL, or the GC's own), which it never does without TSan.
+TSAN_VARIANTS ?= threaded nogil
 TSAN_DESELECT := -k "not test_threads_use_different_sockets_at_once"
 .PHONY: test-tsan
 test-tsan:
-	@$(MAKE) --no-print-directory test SANITIZE=thread VARIANT=threaded \
-		TESTS="$(TOP)/host_tests/test_threads.py $(TOP)/host_tests/test_read_semantics.py" \
-		PYTEST_ARGS='$(TSAN_DESELECT)'
+	@set -e; for v in $(TSAN_VARIANTS); do \
+		$(MAKE) --no-print-directory test SANITIZE=thread VARIANT=$$v \
+			TESTS="$(TOP)/host_tests/test_threads.py $(TOP)/host_tests/test_read_semantics.py" \
+			PYTEST_ARGS='$(TSAN_DESELECT)'; \
+	done
 
 # `make test-oom`: every allocation of each socket operation and urequests call
 # fails once (tools/oom.py, firmware boards/unix-oom); prints the injection points

@@ -75,6 +75,8 @@ def test_threads_use_different_sockets_at_once(mp, tcp_server, udp_echo_server):
         + f"""
 BASE = bytes(range(256)) * ({n_bytes} // 256)
 got = {{}}
+# Without a GIL a dict two threads change at once is a race of this script's own.
+got_lock = _thread.allocate_lock()
 
 def tcp_worker(i):
     # Each thread its own pattern, so crossed streams would show.
@@ -98,7 +100,8 @@ def tcp_worker(i):
             break
         buf += d
     s.close()
-    got[i] = bytes(buf) == msg
+    with got_lock:
+        got[i] = bytes(buf) == msg
 
 def udp_worker(i):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -116,7 +119,8 @@ def udp_worker(i):
                 ok += 1
                 break
     s.close()
-    got[i] = ok
+    with got_lock:
+        got[i] = ok
 
 def worker(i):
     if i < 4:
@@ -205,21 +209,27 @@ def test_blocked_recv_in_one_thread_does_not_stall_others(mp, tcp_server):
         THREADS
         + f"""
 order = []
+# Without a GIL a list two threads change at once is a race of this script's own.
+order_lock = _thread.allocate_lock()
 
 def worker(i):
     s = socket.socket()
     s.connect(("10.0.2.2", {server.port}))
     if i == 0:
         s.sendall(b"block")
-        order.append(("blocked got", s.read(4)))
+        got = s.read(4)
+        with order_lock:
+            order.append(("blocked got", got))
     else:
         for k in range(20):
             s.sendall(b"%05d" % k)
             if s.read(5) != bytes(reversed(b"%05d" % k)):
                 raise ValueError("bad echo")
-        order.append("done %d" % i)
+        with order_lock:
+            order.append("done %d" % i)
+            fast_done = len([o for o in order if isinstance(o, str)])
         # Every fast thread is done: tell the peer (through a new connection).
-        if len([o for o in order if isinstance(o, str)]) == 3:
+        if fast_done == 3:
             t = socket.socket()
             t.connect(("10.0.2.2", {server.port}))
             t.sendall(b"go!!!")
@@ -293,10 +303,12 @@ def reader(i):
             else:
                 d = buf[:s.readinto(buf)]
         except OSError as e:
-            ends.append(e.args[0])
+            with hist_lock:
+                ends.append(e.args[0])
             return
         if not d:
-            ends.append("eof")
+            with hist_lock:
+                ends.append("eof")
             return
         add(hist, d)
 
@@ -340,14 +352,19 @@ def reader(i):
         with lock:
             got.append(d)
 
+def count():
+    # Under the lock: without a GIL, len() beside another thread's append races.
+    with lock:
+        return len(got)
+
 def main():
     for batch in range(30):
         for k in range(4):
             u.sendto(b"datagram %d.%d " % (batch, k) + bytes(batch * 4), peer)
         t = time.ticks_ms()
-        while len(got) < 4 * (batch + 1):
+        while count() < 4 * (batch + 1):
             if time.ticks_diff(time.ticks_ms(), t) > 5000:
-                raise OSError("batch %d: %d received" % (batch, len(got)))
+                raise OSError("batch %d: %d received" % (batch, count()))
             time.sleep_ms(1)
     for k in range(4):
         u.sendto(b"end", peer)
@@ -399,9 +416,14 @@ def acceptor(i):
         with lock:
             got.append(int(n))
 
+def count():
+    # Under the lock: without a GIL, len() beside another thread's append races.
+    with lock:
+        return len(got)
+
 def closer():
     t = time.ticks_ms()
-    while len(got) < 24 and time.ticks_diff(time.ticks_ms(), t) < 30000:
+    while count() < 24 and time.ticks_diff(time.ticks_ms(), t) < 30000:
         time.sleep_ms(10)
     # Let every thread get back into accept().
     time.sleep_ms(200)
@@ -469,3 +491,75 @@ res("ends", sorted(ends))
     release.set()
     assert r["errors"] == []
     assert r["ends"] == [(0, EBADF), (1, EBADF), (2, EBADF), (3, EBADF)]
+
+
+def test_stream_calls_of_threads_on_their_own_sockets_at_once_keep_each_call_apart(
+    mp, echo_server
+):
+    """Four threads, each on its own connection to a CPython echo peer, make
+    stream method calls (write, then readline / readinto / read(n) in turn; at
+    the end readall after a half-close) at the same time, 300 rounds each. Every
+    thread gets back exactly what it wrote.
+
+    A stream call in progress is recorded where the call's reads and writes find
+    it (usocket_stream_call). On the GIL-less firmware (`make test-tsan`: VARIANT=
+    nogil, as RP2 runs threads on both cores) these calls really overlap, so a
+    record shared between threads is a data race that ThreadSanitizer reports
+    (and fails the test on): it did for the one global list of calls that
+    dbadd58 replaced (docs/testing-machinery.md)."""
+    rounds = 300
+    r = run(
+        mp,
+        THREADS
+        + f"""
+# No b"\\n" in the padding: readline must stop at the end of each message.
+PAD = bytes(b for b in range(256) if b != 10)
+done = {{}}
+# Without a GIL a dict two threads change at once is a race of this script's own.
+done_lock = _thread.allocate_lock()
+
+def worker(i):
+    s = socket.socket()
+    s.settimeout(30)
+    s.connect(("10.0.2.2", {echo_server.port}))
+    buf = bytearray(300)
+    bad = []
+    for k in range({rounds}):
+        msg = b"thread %d call %d " % (i, k) + PAD[:(k * 7 + i * 13) % 200] + b"\\n"
+        if s.write(msg) != len(msg):
+            bad.append(("write", k))
+        how = k % 3
+        if how == 0:
+            got = s.readline()
+        elif how == 1:
+            view = memoryview(buf)[:len(msg)]
+            got = bytes(view[:s.readinto(view)])
+        else:
+            got = s.read(len(msg))
+        if got != msg:
+            bad.append((how, k, got[:40]))
+    last = b"thread %d last" % i
+    s.write(last)
+    s.shutdown(socket.SHUT_WR)
+    got = s.readall()
+    if got != last:
+        bad.append(("readall", got))
+    s.close()
+    with done_lock:
+        done[i] = bad
+
+# No collection while the threads run: under ThreadSanitizer one deadlocks (the
+# collector waits for each thread to scan its own stack in a signal handler, and
+# TSan holds the signal back from a thread blocked on the GC's lock). The heap
+# holds the whole run (about 1 MB) without one; if it did not, a MemoryError.
+gc.collect()
+gc.disable()
+res("errors", run_threads(4, worker))
+gc.enable()
+res("done", done)
+""",
+        timeout=90,
+    )
+    assert r["errors"] == []
+    assert r["done"] == {i: [] for i in range(4)}
+    assert echo_server.connections == 4
