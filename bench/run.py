@@ -544,6 +544,27 @@ def git_commit():
     return head + ("+dirty" if dirty else "")
 
 
+def timed_log():
+    """A log function: each message on stderr with the seconds since it was made."""
+    started = time.monotonic()
+
+    def log(msg):
+        print(
+            f"[{time.monotonic() - started:6.1f}s] {msg}", file=sys.stderr, flush=True
+        )
+
+    return log
+
+
+def with_peers(rows, measure):
+    """{row: measure(peers, row)} for every row, with the bench's peers running."""
+    peers = Peers(SIZES)
+    try:
+        return {row: measure(peers, row) for row in rows}
+    finally:
+        peers.close()
+
+
 def hold_cpus_awake():
     """Keeps the CPUs out of idle states that are slow to leave while the bench runs.
 
@@ -595,11 +616,7 @@ def main():
         sizes.update(QUICK)
     started = time.monotonic()
     load_start = os.getloadavg()
-
-    def log(msg):
-        print(
-            f"[{time.monotonic() - started:6.1f}s] {msg}", file=sys.stderr, flush=True
-        )
+    log = timed_log()
 
     log(f"{args.firmware}: {args.rounds} rounds, load average {load_start[0]:.2f}")
     log(awake_note)

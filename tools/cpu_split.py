@@ -148,23 +148,16 @@ def main():
     unknown = [r for r in rows if r not in SIZES]
     if unknown:
         ap.error(f"unknown rows {unknown}; known: {list(SIZES)}")
-    started = time.monotonic()
-
-    def log(msg):
-        print(
-            f"[{time.monotonic() - started:6.1f}s] {msg}", file=sys.stderr, flush=True
-        )
-
+    log = bench.timed_log()
     awake, awake_note = bench.hold_cpus_awake()
     log(awake_note)
     load_start = os.getloadavg()[0]
-    peers = bench.Peers(bench.SIZES)
     try:
-        results = {
-            row: measure_row(args.firmware, peers, row, args.runs, log) for row in rows
-        }
+        results = bench.with_peers(
+            rows,
+            lambda peers, row: measure_row(args.firmware, peers, row, args.runs, log),
+        )
     finally:
-        peers.close()
         if awake is not None:
             os.close(awake)
     load_end = os.getloadavg()[0]

@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -347,20 +346,10 @@ def main():
     if not shutil.which("valgrind"):
         sys.exit("profile: valgrind is not installed (make profile installs it)")
     os.makedirs(args.out, exist_ok=True)
-    started = time.monotonic()
-
-    def log(msg):
-        print(
-            f"[{time.monotonic() - started:6.1f}s] {msg}", file=sys.stderr, flush=True
-        )
-
-    peers = bench.Peers(bench.SIZES)
-    try:
-        results = {
-            row: profile_row(args.firmware, peers, row, args.out, log) for row in rows
-        }
-    finally:
-        peers.close()
+    log = bench.timed_log()
+    results = bench.with_peers(
+        rows, lambda peers, row: profile_row(args.firmware, peers, row, args.out, log)
+    )
     before = None
     if args.before:
         with open(args.before) as f:
