@@ -52,6 +52,17 @@ def variant():
     return os.environ.get("VARIANT") or "standard"
 
 
+# The variants whose lwIP runs in its own tcpip thread and whose slirp bridge runs in
+# a thread of its own (boards/unix-threaded, and boards/unix-nogil built on it).
+THREADED_STACK_VARIANTS = ("threaded", "nogil")
+
+
+def threaded_stack():
+    """Whether the firmware under test runs lwIP and the bridge in threads of their
+    own: then frames cross the bridge, and lwIP handles them, while a script runs."""
+    return variant() in THREADED_STACK_VARIANTS
+
+
 def firmware_path():
     """Where the firmware under test is (or will be built): $USOCKET_FIRMWARE, else
     build/unix/micropython, or build/unix-<VARIANT>/micropython for a variant."""

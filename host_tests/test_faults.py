@@ -17,7 +17,7 @@ import threading
 import time
 
 import pytest
-from conftest import variant
+from conftest import threaded_stack
 from mprunner import fw, use_target_errno
 from peers import free_port, pattern, recv_all, rst_close
 from test_socket_api import results
@@ -76,13 +76,14 @@ def wait_stop(stop, conn):
 # Frame loss and delay: byte-exact both ways
 
 
-def exchange_handler(n, box):
+def exchange_handler(n, box, before_read=None):
     """Sends pattern(n, 1), then reads n bytes and records them, then closes
-    first (so the firmware ends in LAST_ACK)."""
+    first (so the firmware ends in LAST_ACK). ``before_read`` is called before each
+    read (tools/loss_stall.py pauses there)."""
 
     def handler(conn, addr):
         conn.sendall(pattern(n, 1))
-        box["up"] = recv_all(conn, n)
+        box["up"] = recv_all(conn, n, before_read)
         conn.sendall(b"done")
 
     return handler
@@ -90,7 +91,7 @@ def exchange_handler(n, box):
 
 # The loss pattern depends on the order frames cross the bridge, which differs
 # between the polled and the threaded bridge: each variant has its own seed.
-LOSS20_SEED = {"threaded": 3}.get(variant(), 1)
+LOSS20_SEED = 3 if threaded_stack() else 1
 
 
 @pytest.mark.parametrize(

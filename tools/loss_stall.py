@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO / "host_tests"))
 import pytest
 from mprunner import MpRunner, fw
 from peers import TcpServer, pattern
+from test_faults import exchange_handler
 from test_socket_api import results
 
 
@@ -44,32 +45,22 @@ def hog(stop):
         sum(range(10000))
 
 
-def exchange(n, box, pause_p, pause_s, rng):
-    """test_faults.py's exchange_handler (pattern(n, 1) out, n bytes in, then
-    b"done"), pausing pause_s seconds before a read with probability pause_p."""
+def pauser(pause_p, pause_s, rng):
+    """Sleeps pause_s seconds with probability pause_p (before each of the peer's
+    reads)."""
 
-    def handler(conn, addr):
-        conn.sendall(pattern(n, 1))
-        chunks = []
-        got = 0
-        while got < n:
-            if rng.random() < pause_p:
-                time.sleep(pause_s)
-            data = conn.recv(min(65536, n - got))
-            if not data:
-                break
-            chunks.append(data)
-            got += len(data)
-        box["up"] = b"".join(chunks)
-        conn.sendall(b"done")
+    def pause():
+        if rng.random() < pause_p:
+            time.sleep(pause_s)
 
-    return handler
+    return pause
 
 
 def one_run(runner, args, loss, seed):
     """One run: (ok, seconds, the firmware's stdout and stderr)."""
     box = {}
-    handler = exchange(args.n, box, args.pause_p, args.pause_s, random.Random(seed))
+    pause = pauser(args.pause_p, args.pause_s, random.Random(seed))
+    handler = exchange_handler(args.n, box, pause)
     server = TcpServer(handler)
     params = {"port": server.port, "n": args.n}
     if args.call_timeout > 0:

@@ -117,11 +117,14 @@ def rst_close(conn):
     conn.close()
 
 
-def recv_all(conn, limit=None):
-    """Read from ``conn`` until EOF (or ``limit`` bytes); return what came."""
+def recv_all(conn, limit=None, before_read=None):
+    """Read from ``conn`` until EOF (or ``limit`` bytes); return what came.
+    ``before_read``, if given, is called before each read (a peer that pauses)."""
     chunks = []
     got = 0
     while limit is None or got < limit:
+        if before_read is not None:
+            before_read()
         data = conn.recv(65536 if limit is None else min(65536, limit - got))
         if not data:
             break
